@@ -1,0 +1,139 @@
+#include "common/privdrop.h"
+
+#include <grp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/caps.h"
+#include "common/proc_status.h"
+
+namespace privbind::privdrop {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Status checkPreconditions(Plan& plan) {
+  // A setuid-root privbind would hand any local user the right to run commands as anyone.
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0)
+    return Error::fromErrno("getresuid()", errno);
+  if (ruid != euid || ruid != suid || rgid != egid || rgid != sgid)
+    return Error::refuse("privbind is installed setuid or setgid",
+                         "refusing to run; remove the bit (chmod u-s,g-s) and run it as root");
+
+  plan.lastCap = caps::lastCap();
+  for (cap_value_t need : {CAP_SETUID, CAP_SETGID, CAP_SETPCAP}) {
+    auto has = caps::hasEffective(need);
+    if (!has) return has.error();
+    if (!*has)
+      return Error::refuse("not privileged enough",
+                           "privbind needs " + caps::names(caps::bit(need), plan.lastCap) +
+                               " (run it as root)");
+  }
+  for (cap_value_t cap = 0; cap <= plan.lastCap; ++cap) {
+    if ((plan.keep & caps::bit(cap)) && !caps::inBounding(cap))
+      return Error::refuse(caps::names(caps::bit(cap), plan.lastCap) +
+                               " is not in privbind's bounding set",
+                           "it cannot be granted from here (a container started without it?)");
+  }
+  if (plan.ambient && !caps::ambientSupported())
+    return Error::refuse("ambient capabilities",
+                         "this kernel does not support them (Linux 4.3 or later is needed)");
+  return {};
+}
+
+Status drop(const Plan& plan) {
+  const ids::Target& t = plan.target;
+  const uint64_t inheritable = plan.ambient ? plan.keep : 0;
+
+  // 1. no_new_privs first: from here on no execve(2) can grant a privilege, whatever the
+  //    command runs (setuid binaries and file capabilities are ignored; prctl(2)).
+  if (plan.noNewPrivs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Error::fromErrno("prctl(PR_SET_NO_NEW_PRIVS, 1)", errno);
+
+  // 2. Ambient capabilities inherited from whoever started privbind must not leak through.
+  if (auto s = caps::clearAmbient(); !s) return s;
+
+  // 3. Shrink the bounding set while CAP_SETPCAP is still effective (it is lost with uid 0).
+  //    Dropping from the bounding set leaves the current permitted set alone.
+  if (auto s = caps::shrinkBounding(plan.keep, plan.lastCap); !s) return s;
+
+  // 4. Keep the permitted set across the uid change; without it setresuid(2) away from uid 0
+  //    clears every capability (capabilities(7), "Effect of user ID changes").
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+    return Error::fromErrno("prctl(PR_SET_KEEPCAPS, 1)", errno);
+
+  // 5. Groups before gid before uid: each step needs the privilege the next one gives up.
+  if (setgroups(t.groups.size(), t.groups.data()) != 0)
+    return Error::fromErrno("setgroups(" + std::to_string(t.groups.size()) + " groups)", errno);
+  if (setresgid(t.gid, t.gid, t.gid) != 0)
+    return Error::fromErrno("setresgid(" + std::to_string(t.gid) + ", " + std::to_string(t.gid) +
+                                ", " + std::to_string(t.gid) + ")",
+                            errno);
+  const uid_t u = t.user.uid;
+  if (setresuid(u, u, u) != 0)
+    return Error::fromErrno("setresuid(" + std::to_string(u) + ", " + std::to_string(u) + ", " +
+                                std::to_string(u) + ")",
+                            errno);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+    return Error::fromErrno("prctl(PR_SET_KEEPCAPS, 0)", errno);
+
+  // 6. Permitted and effective shrink to what is kept; inheritable holds it only when it must
+  //    survive exec as an ambient capability.
+  if (auto s = caps::setSets(plan.keep, inheritable, plan.lastCap); !s) return s;
+
+  // 7. Raise ambient: this is what caps mode is for, so its failure is fatal.
+  if (plan.ambient) {
+    for (cap_value_t cap = 0; cap <= plan.lastCap; ++cap)
+      if (plan.keep & caps::bit(cap))
+        if (auto s = caps::raiseAmbient(cap); !s) return s;
+  }
+
+  // 8. Trust nothing: read the result back from the kernel.
+  return verify(plan);
+}
+
+Status verify(const Plan& plan) {
+  auto st = proc::readSelf();
+  if (!st) return st.error();
+  const ids::Target& t = plan.target;
+  const uint64_t inheritable = plan.ambient ? plan.keep : 0;
+  auto mismatch = [](const std::string& what, const std::string& got, const std::string& want) {
+    return Error::refuse("verifying credentials", what + " is " + got + ", expected " + want);
+  };
+  for (int i = 0; i < 4; ++i) {
+    if (st->uid[i] != t.user.uid)
+      return mismatch("uid", std::to_string(st->uid[i]), std::to_string(t.user.uid));
+    if (st->gid[i] != t.gid) return mismatch("gid", std::to_string(st->gid[i]), std::to_string(t.gid));
+  }
+  std::vector<gid_t> have = st->groups, want = t.groups;
+  std::sort(have.begin(), have.end());
+  std::sort(want.begin(), want.end());
+  if (have != want)
+    return mismatch("the group list", std::to_string(have.size()) + " groups",
+                    std::to_string(want.size()));
+  struct {
+    const char* name;
+    uint64_t got, want;
+  } sets[] = {{"CapPrm", st->capPrm, plan.keep},   {"CapEff", st->capEff, plan.keep},
+              {"CapInh", st->capInh, inheritable}, {"CapAmb", st->capAmb, inheritable},
+              {"CapBnd", st->capBnd, plan.keep}};
+  for (const auto& s : sets)
+    if (s.got != s.want) return mismatch(s.name, hex(s.got), hex(s.want));
+  // Without the flag asked for, an inherited no_new_privs (systemd's NoNewPrivileges=) stays.
+  if (plan.noNewPrivs && st->noNewPrivs != 1)
+    return mismatch("NoNewPrivs", std::to_string(st->noNewPrivs), "1");
+  return {};
+}
+
+}  // namespace privbind::privdrop

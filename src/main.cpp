@@ -1,0 +1,46 @@
+// privbind: parse -> dispatch -> error to exit code. The only place that prints the final error.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "common/error.h"
+#include "doctor/doctor.h"
+#include "modes/broker/broker_mode.h"
+#include "modes/caps/caps_mode.h"
+
+namespace {
+
+int fail(const privbind::Error& error) {
+  std::fprintf(stderr, "privbind: %s\n", error.message().c_str());
+  if (error.isUsage()) std::fputs("Try 'privbind --help'.\n", stderr);
+  return error.exitCode();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace privbind;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = cli::parse(args);
+  if (!parsed) return fail(parsed.error());
+  switch (parsed->action) {
+    case cli::Action::kHelp:
+      std::fputs(cli::helpText().c_str(), stdout);
+      return kExitOk;
+    case cli::Action::kVersion:
+      std::fputs(cli::versionText().c_str(), stdout);
+      return kExitOk;
+    case cli::Action::kDoctor: {
+      // doctor prints its own report; 0 clean, 1 findings, 125 (an Error) could not inspect.
+      auto status = doctor::run(parsed->doctorArgs);
+      return status ? *status : fail(status.error());
+    }
+    case cli::Action::kRun:
+      break;
+  }
+  const LaunchOptions& options = parsed->options;
+  // Each mode returns only when it could not run the command.
+  Error error = options.mode == Mode::kCaps ? capsmode::run(options) : broker::run(options);
+  return fail(error);
+}

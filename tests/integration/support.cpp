@@ -1,0 +1,340 @@
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace testsupport {
+
+std::string privbind() { return PRIVBIND_TEST_BINARY; }
+std::string shimPath() { return PRIVBIND_TEST_SHIM; }
+std::string sourceDir() { return PRIVBIND_TEST_SOURCE_DIR; }
+std::string python() { return "/usr/bin/python3"; }
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int decode(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return -1;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extraEnv,
+            int in, int out, int err) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> envStore;
+  for (char** e = environ; *e; ++e) envStore.emplace_back(*e);
+  for (const auto& e : extraEnv) envStore.push_back(e);
+  std::vector<char*> env;
+  for (auto& e : envStore) env.push_back(e.data());
+  env.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    setpgid(0, 0);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execvpe(args[0], args.data(), env.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::optional<int> waitPid(pid_t pid, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int ws = 0;
+    pid_t r = waitpid(pid, &ws, WNOHANG);
+    if (r == pid) return decode(ws);
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    struct timespec ts {0, 5'000'000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+              const std::string& input) {
+  TempDir dir;
+  std::string inPath = dir / "in", outPath = dir / "out", errPath = dir / "err";
+  { std::ofstream(inPath) << input; }
+  int in = open(inPath.c_str(), O_RDONLY | O_CLOEXEC);
+  int out = open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = open(errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = spawn(argv, {}, in, out, err);
+  close(in);
+  close(out);
+  close(err);
+  RunResult r;
+  auto st = waitPid(pid, timeout);
+  if (!st) {
+    r.timedOut = true;
+    ::kill(pid, SIGKILL);
+    st = waitPid(pid, 5s);
+  }
+  r.status = st.value_or(-1);
+  r.out = slurp(outPath);
+  r.err = slurp(errPath);
+  return r;
+}
+
+RunResult sh(const std::string& script, std::chrono::milliseconds timeout) {
+  return run({"/bin/sh", "-c", script}, timeout);
+}
+
+Process::Process(const std::vector<std::string>& argv, const std::vector<std::string>& extraEnv) {
+  char tmpl[] = "/tmp/privbind-proc-XXXXXX";
+  int out = mkstemp(tmpl);
+  outPath_ = tmpl;
+  char tmpl2[] = "/tmp/privbind-proc-XXXXXX";
+  int err = mkstemp(tmpl2);
+  errPath_ = tmpl2;
+  int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  fcntl(out, F_SETFD, FD_CLOEXEC);
+  fcntl(err, F_SETFD, FD_CLOEXEC);
+  pid_ = spawn(argv, extraEnv, in, out, err);
+  close(in);
+  close(out);
+  close(err);
+}
+
+Process::~Process() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    waitPid(pid_, 5s);
+  }
+  unlink(outPath_.c_str());
+  unlink(errPath_.c_str());
+}
+
+bool Process::running() {
+  if (reaped_) return false;
+  int ws = 0;
+  pid_t r = waitpid(pid_, &ws, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    status_ = decode(ws);
+    return false;
+  }
+  return r == 0;
+}
+
+std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
+  if (reaped_) return status_;
+  auto st = waitPid(pid_, timeout);
+  if (st) {
+    reaped_ = true;
+    status_ = *st;
+  }
+  return st;
+}
+
+void Process::kill(int sig) {
+  if (!reaped_ && pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string Process::out() const { return slurp(outPath_); }
+std::string Process::err() const { return slurp(errPath_); }
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/privbind-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+  chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) run({"rm", "-rf", "--", path_}, 30s);
+}
+
+namespace {
+
+bool canBind(int family, int type, uint16_t port) {
+  int fd = socket(family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int ok;
+  if (family == AF_INET) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  } else {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_loopback;
+    ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+int connectTo(const std::string& host, uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  int family;
+  if (host.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+    family = AF_INET6;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+    len = sizeof *a;
+    family = AF_INET;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    close(fd);
+    return -1;
+  }
+  struct timeval tv {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string readAll(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+uint16_t freeReservedPort() {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    uint16_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r) continue;
+    uint16_t port = static_cast<uint16_t>(600 + r % 400);
+    if (canBind(AF_INET, SOCK_STREAM, port) && canBind(AF_INET6, SOCK_STREAM, port) &&
+        canBind(AF_INET, SOCK_DGRAM, port) && canBind(AF_INET6, SOCK_DGRAM, port))
+      return port;
+  }
+  throw std::runtime_error("no free reserved port in 600..999");
+}
+
+bool waitForTcp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
+  return eventually(
+      [&] {
+        int fd = connectTo(host, port);
+        if (fd < 0) return false;
+        close(fd);
+        return true;
+      },
+      timeout);
+}
+
+std::string httpGet(const std::string& host, uint16_t port, const std::string& path) {
+  int fd = connectTo(host, port);
+  if (fd < 0) return "";
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return "";
+  }
+  std::string out = readAll(fd);
+  close(fd);
+  return out;
+}
+
+std::string tcpRead(const std::string& host, uint16_t port) {
+  int fd = connectTo(host, port);
+  if (fd < 0) return "";
+  std::string out = readAll(fd);
+  close(fd);
+  return out;
+}
+
+std::string buildC(const std::string& source, const std::string& dir,
+                   const std::vector<std::string>& flags) {
+  std::string name = source.substr(0, source.rfind('.'));
+  for (const auto& f : flags)
+    if (f == "-static") name += "-static";
+  std::string out = dir + "/" + name;
+  std::vector<std::string> argv = {"cc", "-O2", "-pthread", "-o", out,
+                                   sourceDir() + "/programs/" + source};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  RunResult r = run(argv, 120s);
+  if (r.status != 0) throw std::runtime_error("cc " + source + " failed: " + r.err);
+  return out;
+}
+
+privbind::proc::Status status(pid_t pid) {
+  auto st = privbind::proc::readStatus(pid);
+  if (!st) throw std::runtime_error(st.error().message());
+  return *st;
+}
+
+pid_t firstChild(pid_t parent) {
+  std::string text =
+      slurp("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  std::istringstream in(text);
+  pid_t child = -1;
+  in >> child;
+  return child;
+}
+
+int fdCount(pid_t pid) {
+  DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!d) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
+
+std::vector<pid_t> pidsOf(const std::string& comm) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != 0 || pid <= 0) continue;
+    std::string c = slurp("/proc/" + std::string(e->d_name) + "/comm");
+    if (!c.empty() && c.back() == '\n') c.pop_back();
+    if (c == comm) out.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace testsupport

@@ -1,0 +1,111 @@
+// Helpers for integration tests: real processes, real sockets, state read back from the kernel.
+// Only loopback addresses; only processes the test started are ever signalled, by pid.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/proc_status.h"
+
+namespace testsupport {
+
+using namespace std::chrono_literals;
+
+// Paths baked in by CMake.
+std::string privbind();         // build/privbind
+std::string shimPath();         // build/libprivbind-shim.so
+std::string sourceDir();        // the tests/integration directory
+std::string python();           // a python3 any user can run (/usr/bin/python3)
+
+struct RunResult {
+  int status = -1;       // exit code, or 128 + signal
+  std::string out, err;
+  bool timedOut = false;
+};
+
+// Runs argv to completion (killing it, by pid, after timeout) and collects its output.
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s,
+              const std::string& input = "");
+// Runs through /bin/sh -c.
+RunResult sh(const std::string& script, std::chrono::milliseconds timeout = 30s);
+
+// A process started in the background; output goes to files read with out()/err().
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& argv,
+                   const std::vector<std::string>& extraEnv = {});
+  ~Process();  // kills (by pid) and reaps if still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // Waits for exit; returns the status like RunResult::status, or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout = 30s);
+  void kill(int sig = 9);  // only this pid
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  bool reaped_ = false;
+  std::string outPath_, errPath_;
+};
+
+// Creates a fresh directory under /tmp (mode 0755) that is removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A reserved port that is free right now on 127.0.0.1 and ::1, TCP and UDP, chosen at random in
+// 600..999 so that parallel tests do not collide.
+uint16_t freeReservedPort();
+// Polls until something accepts TCP connections on host:port (host "127.0.0.1" or "::1").
+bool waitForTcp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout = 15s);
+// A real HTTP/1.0 GET over loopback; returns the whole response, or "" on failure.
+std::string httpGet(const std::string& host, uint16_t port, const std::string& path = "/");
+// Connects, reads until EOF or 5 s, returns what was read.
+std::string tcpRead(const std::string& host, uint16_t port);
+
+// Compiles a C file of tests/integration/programs with cc; returns the binary's path in dir.
+std::string buildC(const std::string& source, const std::string& dir,
+                   const std::vector<std::string>& flags = {});
+
+// The kernel's view of a running process.
+privbind::proc::Status status(pid_t pid);
+// Pid of the first child of parent (from /proc/PID/task/PID/children), or -1.
+pid_t firstChild(pid_t parent);
+// Number of open descriptors of pid (entries of /proc/PID/fd).
+int fdCount(pid_t pid);
+// Pids whose /proc/PID/cmdline starts with argv0 and whose parent chain does not matter.
+std::vector<pid_t> pidsOf(const std::string& comm);
+
+// Polls predicate every 10 ms until it is true or timeout passes.
+template <class F>
+bool eventually(F&& predicate, std::chrono::milliseconds timeout = 5s) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  do {
+    if (predicate()) return true;
+    struct timespec ts {0, 10'000'000};
+    nanosleep(&ts, nullptr);
+  } while (std::chrono::steady_clock::now() < end);
+  return predicate();
+}
+
+inline constexpr uint64_t kNetBind = uint64_t{1} << 10;  // CAP_NET_BIND_SERVICE
+inline constexpr uid_t kNobody = 65534;
+
+}  // namespace testsupport
