@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,7 +23,7 @@ extern char** environ;
 
 namespace testsupport {
 
-std::string privbind() { return PRIVBIND_TEST_BINARY; }
+std::string privbindPath() { return PRIVBIND_TEST_BINARY; }
 std::string shimPath() { return PRIVBIND_TEST_SHIM; }
 std::string sourceDir() { return PRIVBIND_TEST_SOURCE_DIR; }
 std::string python() { return "/usr/bin/python3"; }
@@ -172,7 +173,12 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  if (!path_.empty()) run({"rm", "-rf", "--", path_}, 30s);
+  if (path_.empty()) return;
+  // nftw rather than run("rm -rf"): run() itself uses a TempDir.
+  nftw(
+      path_.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
+      FTW_DEPTH | FTW_PHYS);
 }
 
 namespace {

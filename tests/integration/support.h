@@ -17,7 +17,7 @@ namespace testsupport {
 using namespace std::chrono_literals;
 
 // Paths baked in by CMake.
-std::string privbind();         // build/privbind
+std::string privbindPath();     // build/privbind
 std::string shimPath();         // build/libprivbind-shim.so
 std::string sourceDir();        // the tests/integration directory
 std::string python();           // a python3 any user can run (/usr/bin/python3)
