@@ -124,6 +124,15 @@ TEST_CASE("CAP_NET_BIND_SERVICE missing from privbind's bounding set: refused") 
   checkRefusal(capsh, "not in privbind's bounding set");
 }
 
+TEST_CASE("root without CAP_SETUID, CAP_SETGID or CAP_SETPCAP: refused, naming it") {
+  // Dropped from the bounding set, the capability is not granted to root at exec.
+  for (std::string cap : {"cap_setuid", "cap_setgid", "cap_setpcap"}) {
+    RunResult r = run({"capsh", "--drop=" + cap, "--", "-c",
+                       privbindPath() + " -m caps -u nobody true"});
+    checkRefusal(r, "privbind: not privileged enough: privbind needs " + cap + " (run it as root)");
+  }
+}
+
 TEST_CASE("a kernel without ambient capabilities") {
   // Linux >= 4.3 always has them; the refusal path can only be read, not produced, here.
   MESSAGE("not produced on this kernel: ambient capabilities are always present since Linux 4.3");
