@@ -1,0 +1,73 @@
+# bash completion for privbind(8). Options end at the first word that is not an option (or at
+# "--"); from there on the words belong to the command, which is completed as a command line.
+
+_privbind() {
+  local cur prev words cword
+  _init_completion || return
+
+  local -a with_value=(-u --user -g --group -m --mode -n --binds -p --ports -r --reuseport
+                       -l --preload)
+  local opts="-u --user -g --group -G --no-groups -m --mode -n --binds -p --ports
+              -r --reuseport -l --preload --no-target-check --allow-setuid --keep-env
+              -v --verbose -h --help -V --version --"
+
+  # privbind doctor [--json] [--fix [--dry-run]] TARGET
+  if ((cword >= 2)) && [[ ${words[1]} == doctor ]]; then
+    if [[ $cur == -* ]]; then
+      COMPREPLY=($(compgen -W '--json --fix --dry-run' -- "$cur"))
+    else
+      COMPREPLY=($(compgen -c -- "$cur"))
+      [[ $cur == */* || -z $cur ]] && COMPREPLY+=($(compgen -f -- "$cur"))
+    fi
+    return
+  fi
+
+  # Find where the command starts, skipping options and their values.
+  local i=1 w
+  while ((i < cword)); do
+    w=${words[i]}
+    if [[ $w == -- ]]; then
+      _command_offset $((i + 1))
+      return
+    fi
+    [[ $w == -* ]] || { _command_offset "$i"; return; }
+    local o
+    for o in "${with_value[@]}"; do
+      if [[ $w == "$o" ]]; then
+        ((i++))
+        break
+      fi
+    done
+    ((i++))
+  done
+
+  case $prev in
+    -u | --user)
+      COMPREPLY=($(compgen -u -- "$cur"))
+      return
+      ;;
+    -g | --group)
+      COMPREPLY=($(compgen -g -- "$cur"))
+      return
+      ;;
+    -m | --mode)
+      COMPREPLY=($(compgen -W 'broker caps' -- "$cur"))
+      return
+      ;;
+    -l | --preload)
+      _filedir so
+      return
+      ;;
+    -n | --binds | -p | --ports | -r | --reuseport)
+      return
+      ;;
+  esac
+
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  elif ((cword == 1)); then
+    COMPREPLY=($(compgen -W 'doctor' -- "$cur") $(compgen -c -- "$cur"))
+  else
+    COMPREPLY=($(compgen -c -- "$cur"))
+  fi
+} && complete -F _privbind privbind
