@@ -1,0 +1,30 @@
+// The broker helper: the one privileged process of broker mode. It holds CAP_NET_BIND_SERVICE
+// and nothing else, runs as the command's user, answers only that user, and does one thing:
+// bind a socket the app sent it to a reserved port the admin allowed.
+#pragma once
+
+#include <optional>
+
+#include "common/ports.h"
+#include "common/privdrop.h"
+#include "modes/broker/request.h"
+
+namespace privbind::broker {
+
+struct HelperConfig {
+  Policy policy;
+  std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these ports
+  std::optional<unsigned> binds;            // -n: exit after this many successful binds
+  bool verbose = false;                     // -v: one line per request on stderr
+};
+
+// Runs in the freshly forked helper process and never returns.
+// Needs: root (checkPreconditions(plan) passed), a bound, not yet listening, non-blocking SOCK_SEQPACKET socket,
+// the read end of the lifeline pipe and the write end of the status pipe; fds 0-2 open.
+// Leaves: on success "ok <pid>\n" on the status pipe, then serves until the lifeline hangs up
+// or -n is reached and _exit(0)s. On any failure before that, the error text on the status pipe
+// and _exit(125): the launcher then refuses to run the command.
+[[noreturn]] void helperMain(int listener, int lifeline, int status, const privdrop::Plan& plan,
+                             const HelperConfig& config);
+
+}  // namespace privbind::broker

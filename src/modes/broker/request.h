@@ -1,0 +1,74 @@
+// Decoding and checking one request from the app side, as a pure function: bytes, facts about
+// the received descriptors, the peer's kernel-checked credentials and the admin's policy in; a
+// decision out. No system call happens here, so it can be unit tested with hostile bytes and
+// fuzzed. The helper gathers the facts (recvmsg, fstat, getsockopt) and acts on the decision.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/ports.h"
+
+namespace privbind::broker {
+
+// What the helper found out about one received descriptor before decoding.
+struct FdFacts {
+  bool isSocket = false;  // fstat(2): S_ISSOCK
+  int domain = -1;        // getsockopt(SO_DOMAIN); -1 when not a socket
+  int type = -1;          // getsockopt(SO_TYPE); -1 when not a socket
+};
+
+// One message as recvmsg(2) delivered it.
+struct Received {
+  std::span<const unsigned char> bytes;  // the n bytes received
+  bool truncated = false;                // MSG_TRUNC: the record was longer than the buffer
+  bool controlTruncated = false;         // MSG_CTRUNC: descriptors were dropped by the kernel
+  bool otherControl = false;             // a control message that is not SCM_RIGHTS
+  std::span<const FdFacts> fds;          // every descriptor received, in order
+};
+
+// SO_PEERCRED of the connection (unix(7)): set by the kernel at connect time.
+struct Peer {
+  pid_t pid = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+};
+
+struct Policy {
+  uid_t uid = static_cast<uid_t>(-1);   // the only user served: the command's
+  unsigned unprivilegedStart = 1024;     // net.ipv4.ip_unprivileged_port_start
+  std::optional<ports::PortSet> ports;   // -p: only these reserved ports
+};
+
+struct Decision {
+  int error = 0;        // 0: bind fds[0] to address; else the errno to reply with
+  std::string reason;   // why it was refused, for the helper's log
+  bool policyRefusal = false;  // refused by -p: always logged
+  sockaddr_storage address{};
+  socklen_t addressLength = 0;
+  uint16_t port = 0;    // host byte order
+};
+
+// Checks, in order, and refuses at the first failure:
+//   peer uid is policy.uid                                          else EACCES
+//   no truncation, no foreign control message, exactly one fd      else EINVAL
+//   exactly sizeof(privbind_request) bytes, magic, version, flags 0 else EINVAL
+//   the fd is a socket                                              else ENOTSOCK
+//   its domain is AF_INET/AF_INET6, equal to the request's family
+//     and to the sockaddr's own family                              else EAFNOSUPPORT
+//   address length 16 (AF_INET) or 28 (AF_INET6), zero tail         else EINVAL
+//   socket type stream, datagram or seqpacket                       else EINVAL
+//   port nonzero and below policy.unprivilegedStart                 else EINVAL
+//   port in policy.ports when given                                 else EACCES (policyRefusal)
+Decision decodeRequest(const Received& message, const Peer& peer, const Policy& policy);
+
+// "127.0.0.1:80", "[::1]:443"; "?" for anything else.
+std::string formatAddress(const sockaddr_storage& address);
+
+}  // namespace privbind::broker
