@@ -1,0 +1,161 @@
+// cmake --install into a scratch prefix: the layout, and an installed privbind that finds its
+// installed preload library with no environment variable and serves real clients in both modes.
+#include <doctest/doctest.h>
+
+#include "packaging_support.h"
+
+using namespace packaging;
+
+namespace {
+
+// One configure + build + install per test run, shared by the test cases below.
+struct Installed {
+  TempDir scratch;
+  std::string prefix = scratch / "prefix";
+  std::string build = scratch / "build";
+  std::string libdir;  // CMAKE_INSTALL_LIBDIR as configured, relative to prefix
+  RunResult result;
+
+  Installed() {
+    std::string script = "set -e; umask 022; cmake -S " + quote(projectDir()) + " -B " +
+                         quote(build) + " -DCMAKE_INSTALL_PREFIX=" + quote(prefix) +
+                         " -DPRIVBIND_TESTS=OFF >/dev/null && cmake --build " + quote(build) +
+                         " -j2 >/dev/null && cmake --install " + quote(build) + " >/dev/null";
+    result = sh(script, std::chrono::minutes(8));
+    std::string cache = slurp(build + "/CMakeCache.txt");
+    auto at = cache.find("CMAKE_INSTALL_LIBDIR:PATH=");
+    if (at != std::string::npos) {
+      auto end = cache.find('\n', at);
+      libdir = cache.substr(at + 26, end - at - 26);
+    }
+  }
+};
+
+Installed& installed() {
+  static Installed once;
+  REQUIRE_MESSAGE(once.result.status == 0, once.result.out << once.result.err);
+  return once;
+}
+
+}  // namespace
+
+TEST_SUITE("packaging_install") {
+
+TEST_CASE("cmake --install lays out a root tool: sbin, private lib dir, man, completion, docs") {
+  auto& in = installed();
+  const std::string& p = in.prefix;
+  CHECK(modeOf(p + "/sbin/privbind") == 0755);
+  CHECK(modeOf(p + "/sbin/privbind-grant-java") == 0755);
+  CHECK_FALSE(exists(p + "/bin/privbind"));
+  // The libdir GNUInstallDirs picked for this prefix (not /usr, so no multiarch triplet).
+  CHECK((in.libdir == "lib" || in.libdir == "lib64"));
+  // The preload library is loaded into other programs: readable, not executable.
+  CHECK(modeOf(p + "/" + in.libdir + "/privbind/libprivbind-shim.so") == 0644);
+  for (const char* page : {"privbind.8.gz", "privbind-grant-java.8.gz"}) {
+    CAPTURE(page);
+    std::string path = p + "/share/man/man8/" + page;
+    CHECK(modeOf(path) == 0644);
+    // A real gzip stream that man can read.
+    CHECK(run({"gzip", "-t", path}).status == 0);
+  }
+  CHECK(contains(run({"man", "-l", p + "/share/man/man8/privbind.8.gz"}).out, "broker"));
+  CHECK(modeOf(p + "/share/bash-completion/completions/privbind") == 0644);
+  CHECK(exists(p + "/share/doc/privbind/copyright"));
+  CHECK(run({"gzip", "-t", p + "/share/doc/privbind/changelog.gz"}).status == 0);
+  CHECK(exists(p + "/share/doc/privbind/examples/README.md"));
+}
+
+TEST_CASE("the installed binary reports the project version") {
+  auto r = run({installed().prefix + "/sbin/privbind", "--version"});
+  CHECK(r.status == 0);
+  CHECK(r.out == std::string("privbind ") + PRIVBIND_TEST_VERSION + "\n");
+}
+
+TEST_CASE("the installed binary finds the installed shim: broker mode serves a real client") {
+  auto& in = installed();
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  std::string shim = in.prefix + "/" + in.libdir + "/privbind/libprivbind-shim.so";
+  // No PRIVBIND_* or LD_* variable tells it where to look: it is the compiled-in path.
+  auto served = serveThrough(in.prefix + "/sbin/privbind", "broker", server);
+  CHECK(served.reply.rfind("uid=65534 euid=65534", 0) == 0);
+  CHECK(contains(served.maps, shim));
+  // ... and not the build tree's copy.
+  CHECK_FALSE(contains(served.maps, in.build + "/"));
+}
+
+TEST_CASE("the installed binary runs caps mode") {
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  auto served = serveThrough(installed().prefix + "/sbin/privbind", "caps", server);
+  CHECK(served.reply.rfind("uid=65534 euid=65534", 0) == 0);
+  CHECK_FALSE(contains(served.maps, "libprivbind-shim"));
+}
+
+TEST_CASE("installing under another prefix than the configured one is refused") {
+  auto& in = installed();
+  TempDir other;
+  auto r = run({"cmake", "--install", in.build, "--prefix", other.path()});
+  CHECK(r.status != 0);
+  CHECK(contains(r.out + r.err, "privbind: install prefix"));
+  // Refused before anything was copied.
+  CHECK_FALSE(exists(other / "sbin/privbind"));
+  // DESTDIR staging, which is how packages are built, is fine.
+  auto staged = sh("DESTDIR=" + quote(other / "stage") + " cmake --install " + quote(in.build) +
+                   " >/dev/null");
+  CHECK(staged.status == 0);
+  CHECK(exists(other / "stage" + in.prefix + "/sbin/privbind"));
+}
+
+TEST_CASE("the man page documents every option of --help, both modes, doctor and exit codes") {
+  auto help = run({privbindPath(), "--help"});
+  REQUIRE(help.status == 0);
+  auto options = helpOptions(help.out);
+  REQUIRE(options.size() >= 20);  // short and long names of every option
+  std::string man = manSource(projectDir() + "/docs/privbind.8");
+  for (const auto& o : options) {
+    CAPTURE(o);
+    CHECK(contains(man, o));
+  }
+  for (const char* word : {"broker", "caps", "privbind doctor", "--json", "--fix", "--dry-run",
+                           ".B 125", ".B 126", ".B 127", ".SH SECURITY", "no_new_privs",
+                           "CAP_NET_BIND_SERVICE", "ip_unprivileged_port_start"}) {
+    CAPTURE(word);
+    CHECK(contains(man, word));
+  }
+  // The version in the page header is the project's.
+  CHECK(contains(man, std::string("\"privbind ") + PRIVBIND_TEST_VERSION + "\""));
+  // groff has nothing to complain about.
+  auto lint = sh("LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z " +
+                 quote(projectDir() + "/docs/privbind.8") + " 2>&1 >/dev/null");
+  CHECK(lint.out == "");
+}
+
+TEST_CASE("bash completion completes options, modes, users and the command's own words") {
+  if (!exists("/usr/share/bash-completion/bash_completion")) {
+    MESSAGE("SKIPPED: bash-completion is not installed (scripts/bootstrap installs it)");
+    return;
+  }
+  auto complete = [&](const std::string& words) {
+    std::string script =
+        "source /usr/share/bash-completion/bash_completion; source " +
+        quote(installed().prefix + "/share/bash-completion/completions/privbind") + "; " +
+        "COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
+        "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _privbind; " +
+        "printf '%s\\n' \"${COMPREPLY[@]}\"";
+    return run({"bash", "-c", script}).out;
+  };
+  CHECK(complete("privbind --no-t") == "--no-target-check\n");
+  CHECK(complete("privbind -m ''") == "broker\ncaps\n");
+  CHECK(contains(complete("privbind -u nob"), "nobody\n"));
+  CHECK(complete("privbind doctor --dr") == "--dry-run\n");
+  // After the command starts, its options are not privbind's.
+  CHECK_FALSE(contains(complete("privbind -u nobody -- ls --no-t"), "--no-target-check"));
+}
+
+TEST_CASE("the Debian changelog describes the project version") {
+  std::string top = slurp(projectDir() + "/packaging/deb/changelog");
+  CHECK(top.rfind(std::string("privbind (") + PRIVBIND_TEST_VERSION + ") ", 0) == 0);
+}
+
+}  // TEST_SUITE
