@@ -1,9 +1,62 @@
 #include "doctor/doctor.h"
 
+#include <cstdio>
+
+#include "doctor/fix.h"
+#include "doctor/inspect.h"
+#include "doctor/loader.h"
+#include "doctor/options.h"
+#include "doctor/report.h"
+
 namespace privbind::doctor {
 
-Result<int> run(const std::vector<std::string>&) {
-  return Error::refuse("doctor", "not available in this build yet");
+namespace {
+
+// Resolves and inspects target into a fresh report.
+Result<Report> inspectTarget(const std::string& target, const loader::Host& host) {
+  Report report;
+  auto bin = inspect::resolveTarget(target);
+  if (!bin) return bin.error();
+  if (auto s = inspect::binary(*bin, host, report); !s) return s.error();
+  report.binary = std::move(*bin);
+  return report;
+}
+
+}  // namespace
+
+Result<int> run(const std::vector<std::string>& args) {
+  auto opts = parseOptions(args);
+  if (!opts) return opts.error();
+  if (opts->help) {
+    std::fputs(helpText().c_str(), stdout);
+    return 0;
+  }
+
+  Report report;
+  if (opts->target.empty()) {
+    inspect::system(report);
+  } else {
+    loader::Host host = loader::probeHost();
+    auto inspected = inspectTarget(opts->target, host);
+    if (!inspected) return inspected.error();
+    report = std::move(*inspected);
+    if (opts->fix) {
+      auto fixed = fix::apply(*report.binary, opts->dryRun);
+      if (!fixed) return fixed.error();
+      if (fixed->status == "applied") {
+        // Judge the file as it is now, not as it was.
+        auto after = inspectTarget(opts->target, host);
+        if (!after) return after.error();
+        report = std::move(*after);
+      }
+      report.binary->fix = std::move(*fixed);
+    }
+  }
+
+  std::string out = opts->json ? report::json(report) : report::text(report);
+  std::fputs(out.c_str(), stdout);
+  std::fflush(stdout);
+  return report.problems() ? 1 : 0;
 }
 
 }  // namespace privbind::doctor

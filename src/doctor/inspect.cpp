@@ -1,0 +1,515 @@
+#include "doctor/inspect.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "common/caps.h"
+#include "common/proc_status.h"
+#include "common/unique_fd.h"
+#include "doctor/tools.h"
+#include "privbind/version.h"
+
+namespace privbind::doctor::inspect {
+
+namespace {
+
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string baseOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+bool isExecutableFile(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+void add(Report& r, Severity s, std::string code, std::string message) {
+  r.findings.push_back({s, std::move(code), std::move(message)});
+}
+
+struct CapFree {
+  void operator()(void* p) const { cap_free(p); }
+};
+using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
+
+// The file's capabilities as setcap(8) writes them, and what they mean for exec.
+struct FileCaps {
+  std::string text;
+  bool anyPermitted = false, effective = false, netBind = false;
+};
+
+FileCaps readFileCaps(const std::string& path) {
+  FileCaps fc;
+  CapPtr caps(cap_get_file(path.c_str()));
+  if (!caps) return fc;
+  int last = caps::lastCap();
+  for (cap_value_t c = 0; c <= last; ++c) {
+    cap_flag_value_t p = CAP_CLEAR, e = CAP_CLEAR;
+    cap_get_flag(caps.get(), c, CAP_PERMITTED, &p);
+    cap_get_flag(caps.get(), c, CAP_EFFECTIVE, &e);
+    if (p == CAP_SET) fc.anyPermitted = true;
+    if (e == CAP_SET) fc.effective = true;
+    if (c == CAP_NET_BIND_SERVICE && p == CAP_SET) fc.netBind = true;
+  }
+  char* text = cap_to_text(caps.get(), nullptr);
+  if (text) {
+    fc.text = text;
+    cap_free(text);
+  }
+  if (fc.text == "=" || fc.text.empty()) fc = FileCaps{};
+  return fc;
+}
+
+std::string packageOf(const std::string& path) {
+  std::string dpkg = tools::find("dpkg-query");
+  if (dpkg.empty()) return "";
+  auto out = tools::run({dpkg, "-S", path});
+  if (!out || out->status != 0) return "";
+  // "openjdk-17-jre-headless:amd64: /usr/lib/jvm/.../bin/java"; skip "diversion by" lines.
+  size_t pos = 0;
+  while (pos < out->out.size()) {
+    size_t nl = out->out.find('\n', pos);
+    if (nl == std::string::npos) nl = out->out.size();
+    std::string line = out->out.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.rfind("diversion ", 0) == 0) continue;
+    auto sep = line.find(": ");
+    if (sep == std::string::npos) continue;
+    std::string pkg = line.substr(0, sep);
+    if (line.substr(sep + 2) != path) continue;
+    return pkg;
+  }
+  return "";
+}
+
+std::optional<JdkReport> detectJdk(const std::string& real) {
+  std::string bin = dirOf(real);
+  if (baseOf(bin) != "bin") return std::nullopt;
+  std::string home = dirOf(bin);
+  JdkReport jdk;
+  jdk.home = home;
+  if (exists(home + "/lib/libjli.so")) {
+    jdk.layout = "9+";
+    jdk.libjli = home + "/lib/libjli.so";
+  } else {
+    for (const char* arch : {"amd64", "aarch64", "i386", "ppc64le", "s390x", "arm"}) {
+      for (const char* sub : {"/lib/", "/jre/lib/"}) {
+        std::string p = home + sub + arch + "/jli/libjli.so";
+        if (exists(p)) {
+          jdk.layout = "8";
+          jdk.libjli = p;
+        }
+      }
+    }
+  }
+  if (jdk.layout.empty()) return std::nullopt;
+  std::vector<std::string> binDirs = {home + "/bin"};
+  if (exists(home + "/jre/bin")) binDirs.push_back(home + "/jre/bin");
+  for (const auto& dir : binDirs) {
+    struct DirClose {
+      void operator()(DIR* d) const { closedir(d); }
+    };
+    std::unique_ptr<DIR, DirClose> d(opendir(dir.c_str()));
+    if (!d) continue;
+    std::set<std::string> names;
+    while (auto* e = readdir(d.get())) names.insert(e->d_name);
+    for (const auto& n : names) {
+      std::string p = dir + "/" + n;
+      if (!isExecutableFile(p)) continue;
+      if (!readFileCaps(p).text.empty()) jdk.launchersWithCaps.push_back(p);
+    }
+  }
+  return jdk;
+}
+
+// Whether dlopen of the shim succeeds, tried in a child so that a broken library cannot take
+// doctor down with it.
+bool loadableInChild(const std::string& path, std::string& error) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    error = "pipe2(): " + std::string(strerror(errno));
+    return false;
+  }
+  UniqueFd readEnd(fds[0]), writeEnd(fds[1]);
+  pid_t pid = fork();
+  if (pid < 0) {
+    error = "fork(): " + std::string(strerror(errno));
+    return false;
+  }
+  if (pid == 0) {
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* msg = dlerror();
+      size_t n = msg ? strlen(msg) : 0;
+      if (n) (void)!write(writeEnd.get(), msg, n);
+      _exit(1);
+    }
+    _exit(0);
+  }
+  writeEnd.reset();
+  char buf[1024];
+  std::string msg;
+  ssize_t n;
+  while ((n = retryEintr([&] { return ::read(readEnd.get(), buf, sizeof buf); })) > 0)
+    msg.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  retryEintr([&] { return waitpid(pid, &status, 0); });
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  error = msg.empty() ? "dlopen failed" : msg;
+  return false;
+}
+
+std::string joinList(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ':';
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+void system(Report& report) {
+  SystemReport s;
+  struct utsname u {};
+  if (uname(&u) == 0) s.kernel = std::string(u.sysname) + " " + u.release;
+  s.ambient = caps::ambientSupported();
+  s.unprivilegedPortStart = proc::unprivilegedPortStart();
+  s.euid = geteuid();
+  int last = caps::lastCap();
+  if (auto st = proc::readSelf()) {
+    s.capEff = caps::names(st->capEff, last);
+    s.capPrm = caps::names(st->capPrm, last);
+    s.capBnd = caps::names(st->capBnd, last);
+    s.bindInBounding = (st->capBnd & caps::bit(caps::kNetBindService)) != 0;
+    s.bindEffective = (st->capEff & caps::bit(caps::kNetBindService)) != 0;
+    s.noNewPrivs = st->noNewPrivs;
+    s.seccomp = st->seccomp;
+  }
+
+  // The shim: next to the privbind binary first (a build tree), then the installed one.
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) s.shimSearched.push_back(dirOf(std::string(self, static_cast<size_t>(n))) + "/" +
+                                      PRIVBIND_SHIM_NAME);
+  s.shimSearched.push_back(std::string(PRIVBIND_SHIM_INSTALL_DIR) + "/" + PRIVBIND_SHIM_NAME);
+  for (const auto& p : s.shimSearched) {
+    if (exists(p)) {
+      s.shimPath = p;
+      break;
+    }
+  }
+  if (!s.shimPath.empty()) {
+    auto info = elf::read(s.shimPath);
+    auto me = elf::read("/proc/self/exe");
+    if (!info) {
+      s.shimError = info.error().message();
+    } else if (me && (info->elfClass != me->elfClass || info->machine != me->machine)) {
+      s.shimError = "built for " + std::to_string(info->elfClass) + "-bit " + info->machineName +
+                    ", privbind is " + std::to_string(me->elfClass) + "-bit " + me->machineName;
+    } else {
+      s.shimLoadable = loadableInChild(s.shimPath, s.shimError);
+    }
+  }
+
+  unsigned start = s.unprivilegedPortStart;
+  if (start == 0) {
+    add(report, Severity::kInfo, "ports-unprivileged",
+        "net.ipv4.ip_unprivileged_port_start is 0: every port is unprivileged here, no tool is "
+        "needed to bind any port");
+  } else {
+    add(report, Severity::kInfo, "unprivileged-port-start",
+        "net.ipv4.ip_unprivileged_port_start is " + std::to_string(start) +
+            ": no tool needed for ports >= " + std::to_string(start) +
+            "; ports below it need CAP_NET_BIND_SERVICE");
+  }
+  if (!s.bindInBounding) {
+    add(report, Severity::kProblem, "no-bind-capability",
+        "CAP_NET_BIND_SERVICE is not in privbind's bounding set (" + s.capBnd +
+            "), as in some containers: neither caps mode nor broker mode can work; give the "
+            "container or service that capability");
+  } else if (s.euid != 0) {
+    add(report, Severity::kWarning, "not-root",
+        "doctor runs as uid " + std::to_string(s.euid) +
+            "; privbind itself runs as root, so run 'sudo privbind doctor' to check what it can do");
+  } else if (!s.bindEffective) {
+    add(report, Severity::kProblem, "no-bind-capability",
+        "privbind runs as root but without CAP_NET_BIND_SERVICE in its effective set (" +
+            s.capEff + "): neither mode can work");
+  }
+  if (!s.ambient)
+    add(report, Severity::kProblem, "no-ambient",
+        "this kernel has no ambient capabilities (Linux 4.3 or later needed): caps mode cannot "
+        "work; broker mode can");
+  if (s.noNewPrivs == 1)
+    add(report, Severity::kInfo, "no-new-privs",
+        "no_new_privs is already set on privbind: setuid programs run by the service will not "
+        "gain privileges; privbind itself is not affected");
+  if (s.seccomp == 2)
+    add(report, Severity::kWarning, "seccomp-filter",
+        "a seccomp filter is active on privbind; doctor cannot see its rules, and a filter that "
+        "refuses setresuid, prctl, capset or bind will make privbind fail");
+  if (s.shimPath.empty()) {
+    std::string where;
+    for (const auto& p : s.shimSearched) where += (where.empty() ? "" : ", ") + p;
+    add(report, Severity::kProblem, "shim-missing",
+        "the preload library " + std::string(PRIVBIND_SHIM_NAME) + " is not in " + where +
+            ": broker mode cannot work (caps mode can)");
+  } else if (!s.shimLoadable) {
+    add(report, Severity::kProblem, "shim-unloadable",
+        "the preload library " + s.shimPath + " does not load: " + s.shimError +
+            ": broker mode cannot work (caps mode can)");
+  }
+  report.system = std::move(s);
+}
+
+Result<BinaryReport> resolveTarget(const std::string& target) {
+  BinaryReport bin;
+  bin.query = target;
+  std::string path;
+  if (target.find('/') != std::string::npos) {
+    path = target;
+  } else {
+    if (target == "java") {
+      const char* home = std::getenv("JAVA_HOME");
+      if (home && *home) {
+        std::string candidate = std::string(home) + "/bin/java";
+        if (isExecutableFile(candidate)) {
+          path = candidate;
+          bin.chain.push_back("$JAVA_HOME/bin/java = " + candidate);
+        } else {
+          bin.chain.push_back("$JAVA_HOME/bin/java (" + candidate +
+                              ") is not an executable file; looking on PATH");
+        }
+      }
+    }
+    if (path.empty()) {
+      const char* envPath = std::getenv("PATH");
+      std::string list = envPath && *envPath ? envPath : "/usr/local/bin:/usr/bin:/bin";
+      for (const auto& dir : elf::splitPathList(list)) {
+        if (dir.empty() || dir[0] != '/') continue;
+        std::string candidate = dir + "/" + target;
+        if (isExecutableFile(candidate)) {
+          path = candidate;
+          bin.chain.push_back("PATH: " + candidate);
+          break;
+        }
+      }
+    }
+    if (path.empty())
+      return Error::refuse(target, "not found: not a path, and no such command on PATH");
+  }
+  // Follow the symlinks one by one so that the report shows /etc/alternatives hops.
+  std::string cur = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (lstat(cur.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) break;
+    char buf[4096];
+    ssize_t n = readlink(cur.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) break;
+    std::string next(buf, static_cast<size_t>(n));
+    if (next[0] != '/') next = dirOf(cur) + "/" + next;
+    bin.chain.push_back(cur + " -> " + next);
+    cur = next;
+  }
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+  bin.path = real ? std::string(real.get()) : path;
+  return bin;
+}
+
+Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
+  auto info = elf::read(bin.path);
+  if (!info) {
+    Error e = info.error();
+    if (bin.path != bin.query && e.what() == bin.path) e.prefix(bin.query);
+    return e;
+  }
+  bin.info = *info;
+  struct stat st {};
+  if (stat(bin.path.c_str(), &st) != 0) return Error::fromErrno("stat(" + bin.path + ")", errno);
+  bin.owner = st.st_uid;
+  bin.group = st.st_gid;
+  bin.mode = st.st_mode & 07777;
+  bin.setuid = (st.st_mode & S_ISUID) != 0;
+  bin.setgid = (st.st_mode & S_ISGID) != 0;
+  FileCaps fc = readFileCaps(bin.path);
+  bin.fileCaps = fc.text;
+  bin.capsNetBind = fc.netBind;
+  bin.capsEffective = fc.effective;
+  // execve(2) of a setuid/setgid file, or of a file whose capabilities raise the permitted or
+  // effective set, sets AT_SECURE for an ordinary user (capabilities(7), ld.so(8)).
+  bool capsSecure = fc.anyPermitted || fc.effective;
+  bin.secure = bin.setuid || bin.setgid || capsSecure;
+  bin.native = info->elfClass == host.elfClass && info->machine == host.machine;
+  bin.package = packageOf(bin.path);
+  bin.jdk = detectJdk(bin.path);
+
+  const std::string& p = bin.path;
+  if (!bin.native) {
+    add(report, Severity::kWarning, "foreign-architecture",
+        p + " is a " + std::to_string(info->elfClass) + "-bit " + info->machineName +
+            " program; privbind is built for this host's own architecture, so its libraries "
+            "are not checked");
+  }
+  if (bin.native && info->dynamic) {
+    bin.entries = loader::entries(*info, bin.path, host);
+    bin.libs = loader::resolve(*info, bin.path, host);
+  }
+  for (const auto& l : bin.libs) {
+    if (l.normal.empty()) bin.loadsNormal = false;
+    if (l.secure.empty()) bin.loadsSecure = false;
+  }
+
+  // Verdicts. Under privbind the command runs with no_new_privs, so setuid bits are ignored,
+  // but file capabilities with the effective bit still make the exec secure (and clear ambient
+  // capabilities) — exactly as when an ordinary user runs the file directly.
+  bool loads = bin.secure ? bin.loadsSecure : bin.loadsNormal;
+  bin.startsAsUser = bin.native && loads;
+  bin.capsWorks = bin.native && (capsSecure ? bin.loadsSecure : bin.loadsNormal);
+  bin.brokerWorks = bin.native && info->dynamic && !info->isGo && !capsSecure && bin.loadsNormal;
+
+  std::vector<std::string> dropped, relative;
+  for (const auto& e : bin.entries) {
+    if (e.secure.dropped && e.secure.usesOrigin) dropped.push_back(e.tag + " " + e.secure.entry);
+    if (e.secure.relative) relative.push_back(e.tag + " '" + e.secure.entry + "'");
+  }
+  for (const auto& l : bin.libs) {
+    if (l.normal.empty()) {
+      add(report, Severity::kProblem, "library-missing",
+          l.name + " (needed by " + l.neededBy + ") will not load at all: ld.so finds it in "
+          "none of the RPATH/RUNPATH entries, ld.so.cache or the system directories");
+    } else if (bin.secure && l.secure.empty()) {
+      std::string why = dropped.empty()
+                            ? "it is not in any directory ld.so searches in that mode"
+                            : "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
+                                  " is not under a trusted directory (" + joinList(host.systemDirs) +
+                                  "), and it only finds " + l.name + " through $ORIGIN";
+      add(report, Severity::kProblem, "secure-library-missing",
+          l.name + " will not load when an ordinary user runs " + p +
+              ": the file has " + (bin.setuid || bin.setgid ? "setuid/setgid" : "file capabilities") +
+              ", so it runs in secure-execution mode (AT_SECURE), and " + why +
+              ". Without that mode it would load from " + l.normal);
+    }
+  }
+  if (bin.secure && !dropped.empty() && bin.loadsSecure) {
+    std::string list;
+    for (const auto& d : dropped) list += (list.empty() ? "" : ", ") + d;
+    add(report, Severity::kWarning, "origin-ignored",
+        "secure-execution mode ignores " + list + "; every library still loads from elsewhere, "
+        "but not from the directory the author intended");
+  }
+  if (!relative.empty()) {
+    std::string list;
+    for (const auto& d : relative) list += (list.empty() ? "" : ", ") + d;
+    add(report, bin.secure ? Severity::kProblem : Severity::kWarning, "relative-rpath",
+        list + " resolve against the working directory of the process" +
+            (bin.secure ? std::string(": whoever chooses that directory can load code into a "
+                                      "privileged program; make the entries absolute (--fix "
+                                      "does not guess them)")
+                        : std::string("; libraries then depend on where the service starts")));
+  }
+  if (!bin.fileCaps.empty() && !bin.capsNetBind)
+    add(report, Severity::kInfo, "caps-without-bind",
+        p + " has file capabilities (" + bin.fileCaps +
+            ") but not cap_net_bind_service: they do not let it bind reserved ports");
+  if (info->isGo)
+    add(report, Severity::kInfo, "go-binary",
+        p + " is a Go program: Go makes its system calls directly, so broker mode's preload "
+            "library cannot reach its binds; use caps mode");
+  if (!info->dynamic && !info->isGo)
+    add(report, Severity::kInfo, "static-binary",
+        p + " is statically linked: no preload library reaches it, so broker mode cannot work; "
+            "use caps mode");
+  if (bin.setuid || bin.setgid)
+    add(report, Severity::kInfo, "setuid",
+        p + " is " + (bin.setuid ? "setuid" : "setgid") +
+            "; privbind runs commands with no_new_privs, which ignores those bits");
+  if (capsSecure && bin.native && info->dynamic)
+    add(report, Severity::kInfo, "caps-ignore-preload",
+        "with file capabilities the program runs in secure-execution mode, where ld.so ignores "
+        "a preload library given by path: broker mode cannot reach its binds unless the file "
+        "capabilities are removed (setcap -r)");
+
+  // What to run.
+  bool originBroke = false;
+  for (const auto& l : bin.libs)
+    if (bin.secure && l.secure.empty() && !l.normal.empty()) originBroke = true;
+  std::string q = tools::shellQuote(p);
+  if (originBroke) {
+    bin.recommended.push_back("# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
+                              "file capabilities):");
+    bin.recommended.push_back("privbind doctor --fix " + q);
+    std::set<std::string> dirs;
+    for (const auto& l : bin.libs)
+      if (l.secure.empty() && !l.normal.empty()) {
+        std::string d = l.normal.substr(0, l.normal.rfind('/'));
+        std::string norm = elf::normalizeForTrust(d);
+        if (norm.size() > 1) norm.pop_back();
+        dirs.insert(norm);
+      }
+    bin.recommended.push_back("# 2. or change no binary: let ld.so.cache find the libraries:");
+    std::string conf = "/etc/ld.so.conf.d/privbind-" + baseOf(p) + ".conf";
+    std::string lines;
+    for (const auto& d : dirs) lines += (lines.empty() ? "" : "\\n") + d;
+    bin.recommended.push_back("printf '" + lines + "\\n' > " + conf + " && ldconfig");
+    bin.recommended.push_back("# 3. or drop the file capabilities and let privbind grant the "
+                              "capability (caps mode needs no change to the binary):");
+    bin.recommended.push_back("setcap -r " + q);
+    bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
+    if (!bin.package.empty())
+      add(report, Severity::kWarning, "packaged-file",
+          p + " belongs to the Debian package " + bin.package +
+              ": an upgrade replaces the file and undoes both setcap and --fix; prefer the "
+              "/etc/ld.so.conf.d entry or caps mode, which change no packaged file");
+  } else if (bin.native && bin.fileCaps.empty() && !bin.setuid) {
+    if (bin.brokerWorks) {
+      bin.recommended.push_back("privbind -u USER " + q + " ...");
+    }
+    if (bin.capsWorks) bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
+  }
+  return {};
+}
+
+std::string fixedList(const BinaryReport& bin, const std::string& tag) {
+  if (!bin.secure) return "";
+  std::vector<std::string> out;
+  bool changed = false;
+  for (const auto& e : bin.entries) {
+    if (e.tag != tag) continue;
+    if (e.secure.dropped && e.secure.usesOrigin && !e.normal.dropped && !e.normal.relative) {
+      std::string abs = elf::normalizeForTrust(e.normal.expanded);
+      if (abs.size() > 1) abs.pop_back();
+      out.push_back(abs);
+      changed = true;
+    } else {
+      out.push_back(e.normal.entry);
+    }
+  }
+  return changed ? joinList(out) : "";
+}
+
+}  // namespace privbind::doctor::inspect

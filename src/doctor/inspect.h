@@ -1,0 +1,29 @@
+// The checks: the system privbind runs on, and one target program.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+#include "doctor/loader.h"
+#include "doctor/model.h"
+
+namespace privbind::doctor::inspect {
+
+// Kernel, ambient capabilities, ip_unprivileged_port_start, privbind's own capabilities,
+// no_new_privs, seccomp, and the preload library. Adds findings to report.
+void system(Report& report);
+
+// Finds TARGET: a path, a command on PATH, or "java" ($JAVA_HOME, PATH, /etc/alternatives).
+// Fills the resolution chain and the real path.
+Result<BinaryReport> resolveTarget(const std::string& target);
+
+// Reads and judges the resolved binary; adds findings to report. An Error when it cannot be
+// inspected at all (not an ELF file, unreadable...).
+Status binary(BinaryReport& bin, const loader::Host& host, Report& report);
+
+// The fixed list of one kind ("RPATH"/"RUNPATH") that --fix would write, or "" when nothing in
+// it needs rewriting: $ORIGIN entries that secure-execution mode drops become the absolute
+// directory they name.
+std::string fixedList(const BinaryReport& bin, const std::string& tag);
+
+}  // namespace privbind::doctor::inspect

@@ -1,0 +1,277 @@
+#include "doctor/loader.h"
+
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <set>
+
+#include "doctor/tools.h"
+
+namespace privbind::doctor::loader {
+
+namespace {
+
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string realPathOf(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : path;
+}
+
+// Value between the first pair of double quotes: `key="value"` -> value.
+std::string quoted(const std::string& line) {
+  auto a = line.find('"');
+  auto b = line.rfind('"');
+  if (a == std::string::npos || b <= a) return "";
+  return line.substr(a + 1, b - a - 1);
+}
+
+elf::LoaderContext contextFor(const Host& host, const std::string& origin, bool secure,
+                              bool isExecutable) {
+  elf::LoaderContext ctx;
+  ctx.origin = origin;
+  ctx.secure = secure;
+  ctx.isExecutable = isExecutable;
+  ctx.lib = host.lib;
+  ctx.platform = host.platform;
+  ctx.systemDirs = host.systemDirs;
+  return ctx;
+}
+
+// The directories one list contributes in one mode: expanded, kept, absolute.
+std::vector<std::string> searchDirs(const std::vector<std::string>& list,
+                                    const elf::LoaderContext& ctx) {
+  std::vector<std::string> dirs;
+  for (const auto& entry : list) {
+    auto x = elf::expandEntry(entry, ctx);
+    // Relative entries depend on the service's working directory, which doctor cannot know;
+    // they are reported as entries, not searched.
+    if (x.dropped || x.relative) continue;
+    dirs.push_back(x.expanded);
+  }
+  return dirs;
+}
+
+struct Object {
+  std::string path;
+  elf::Info info;
+  bool isExe = false;
+  std::vector<std::string> rpathDirs, runpathDirs;
+};
+
+class Resolver {
+ public:
+  Resolver(const Host& host, bool secure) : host_(host), secure_(secure) {}
+
+  // name -> (neededBy, path), in the order ld.so meets them.
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> run(
+      const elf::Info& exeInfo, const std::string& exePath) {
+    std::vector<std::pair<std::string, std::pair<std::string, std::string>>> out;
+    std::deque<Object> queue;
+    queue.push_back(makeObject(exeInfo, exePath, true));
+    const Object exe = queue.front();
+    std::set<std::string> loaded;
+    size_t objects = 0;
+    while (!queue.empty() && objects < 512) {
+      Object obj = std::move(queue.front());
+      queue.pop_front();
+      ++objects;
+      for (const auto& name : obj.info.needed) {
+        if (loaded.count(name)) continue;
+        loaded.insert(name);
+        std::string found = find(name, obj, exe);
+        out.push_back({name, {obj.path, found}});
+        if (found.empty()) continue;
+        auto info = readCached(found);
+        if (!info) continue;
+        if (!info->soname.empty()) loaded.insert(info->soname);
+        queue.push_back(makeObject(*info, found, false));
+      }
+    }
+    return out;
+  }
+
+ private:
+  Object makeObject(const elf::Info& info, const std::string& path, bool isExe) {
+    Object o;
+    o.path = path;
+    o.info = info;
+    o.isExe = isExe;
+    auto ctx = contextFor(host_, dirOf(realPathOf(path)), secure_, isExe);
+    o.rpathDirs = searchDirs(info.rpath, ctx);
+    o.runpathDirs = searchDirs(info.runpath, ctx);
+    return o;
+  }
+
+  const elf::Info* readCached(const std::string& path) {
+    auto it = infos_.find(path);
+    if (it == infos_.end()) {
+      auto r = elf::read(path);
+      it = infos_.emplace(path, r ? std::optional<elf::Info>(*r) : std::nullopt).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+  // ld.so skips files of the wrong class or machine and carries on searching.
+  bool usable(const std::string& path, const Object& loader) {
+    const elf::Info* info = readCached(path);
+    return info && info->elfClass == loader.info.elfClass && info->machine == loader.info.machine;
+  }
+
+  bool inSystemDirs(const std::string& path) const {
+    for (const auto& d : host_.systemDirs)
+      if (path.compare(0, d.size(), d) == 0) return true;
+    return false;
+  }
+
+  std::string find(const std::string& name, const Object& loader, const Object& exe) {
+    if (name.find('/') != std::string::npos) {
+      // A NEEDED entry with a slash is a path, DSTs expanded, not searched.
+      auto x = elf::expandEntry(name, contextFor(host_, dirOf(realPathOf(loader.path)), secure_,
+                                                 loader.isExe));
+      return !x.dropped && usable(x.expanded, loader) ? x.expanded : "";
+    }
+    std::vector<std::string> dirs;
+    if (!loader.info.hasRunpath) {
+      dirs = loader.rpathDirs;
+      if (!loader.isExe && !exe.info.hasRunpath)
+        dirs.insert(dirs.end(), exe.rpathDirs.begin(), exe.rpathDirs.end());
+    }
+    dirs.insert(dirs.end(), loader.runpathDirs.begin(), loader.runpathDirs.end());
+    for (const auto& d : dirs) {
+      std::string candidate = (d == "/" ? "" : d) + "/" + name;
+      if (usable(candidate, loader)) return candidate;
+    }
+    auto range = host_.cache.equal_range(name);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (loader.info.noDefaultLib && inSystemDirs(it->second)) continue;
+      if (usable(it->second, loader)) return it->second;
+    }
+    if (!loader.info.noDefaultLib) {
+      for (const auto& d : host_.systemDirs) {
+        std::string candidate = d + name;
+        if (usable(candidate, loader)) return candidate;
+      }
+    }
+    return "";
+  }
+
+  const Host& host_;
+  bool secure_;
+  std::map<std::string, std::optional<elf::Info>> infos_;
+};
+
+}  // namespace
+
+Host probeHost() {
+  Host host;
+  auto self = elf::read("/proc/self/exe");
+  if (self) {
+    host.elfClass = self->elfClass;
+    host.machine = self->machine;
+  }
+  if (self && !self->interpreter.empty()) {
+    auto out = tools::run({self->interpreter, "--list-diagnostics"});
+    if (out && out->status == 0) {
+      size_t pos = 0;
+      const std::string& text = out->out;
+      while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string::npos) nl = text.size();
+        std::string line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        if (line.rfind("path.system_dirs[", 0) == 0) {
+          std::string dir = quoted(line);
+          if (!dir.empty() && dir[0] == '/') host.systemDirs.push_back(dir);
+        } else if (line.rfind("dl_platform=", 0) == 0) {
+          host.platform = quoted(line);
+        }
+      }
+      if (!host.systemDirs.empty())
+        host.notes.push_back("trusted directories from " + self->interpreter +
+                             " --list-diagnostics");
+    }
+  }
+  struct utsname u {};
+  uname(&u);
+  if (host.systemDirs.empty()) {
+    host.systemDirs = elf::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
+    host.notes.push_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
+  }
+  if (host.platform.empty()) host.platform = u.machine;
+  for (auto& d : host.systemDirs)
+    if (d.back() != '/') d += '/';
+  // $LIB is the first trusted directory without its slashes: "lib/x86_64-linux-gnu" on Debian,
+  // "lib64" on Fedora (glibc's configure sets both from the same slibdir).
+  const std::string& first = host.systemDirs.front();
+  host.lib = first.substr(1, first.size() - 2);
+
+  std::string ldconfig = tools::find("ldconfig");
+  auto out = ldconfig.empty() ? Result<tools::Output>(Error::refuse("ldconfig", "not found"))
+                              : tools::run({ldconfig, "-p"});
+  if (out && out->status == 0) {
+    size_t pos = 0;
+    const std::string& text = out->out;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      std::string line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1"
+      auto arrow = line.find(" => ");
+      if (arrow == std::string::npos) continue;
+      size_t start = line.find_first_not_of(" \t");
+      size_t end = line.find(' ', start);
+      if (start == std::string::npos || end == std::string::npos || end > arrow) continue;
+      host.cache.emplace(line.substr(start, end - start), line.substr(arrow + 4));
+    }
+    host.notes.push_back("ld.so.cache from " + ldconfig + " -p");
+  } else {
+    host.notes.push_back("ld.so.cache not read (ldconfig -p failed)");
+  }
+  return host;
+}
+
+std::vector<EntryReport> entries(const elf::Info& info, const std::string& realPath,
+                                 const Host& host) {
+  std::vector<EntryReport> out;
+  std::string origin = dirOf(realPath);
+  auto normal = contextFor(host, origin, false, true);
+  auto secure = contextFor(host, origin, true, true);
+  for (auto [tag, list] : {std::pair{"RPATH", &info.rpath}, std::pair{"RUNPATH", &info.runpath}})
+    for (const auto& e : *list)
+      out.push_back({tag, elf::expandEntry(e, normal), elf::expandEntry(e, secure)});
+  return out;
+}
+
+std::vector<LibReport> resolve(const elf::Info& info, const std::string& realPath,
+                               const Host& host) {
+  auto normal = Resolver(host, false).run(info, realPath);
+  auto secure = Resolver(host, true).run(info, realPath);
+  std::vector<LibReport> out;
+  std::map<std::string, size_t> index;
+  for (const auto& [name, found] : normal) {
+    index[name] = out.size();
+    out.push_back({name, found.first, found.second, ""});
+  }
+  for (const auto& [name, found] : secure) {
+    auto it = index.find(name);
+    if (it != index.end()) {
+      out[it->second].secure = found.second;
+    } else {
+      index[name] = out.size();
+      out.push_back({name, found.first, "", found.second});
+    }
+  }
+  return out;
+}
+
+}  // namespace privbind::doctor::loader

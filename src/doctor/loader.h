@@ -1,0 +1,40 @@
+// A model of how ld.so finds the NEEDED libraries of a program, in normal and in
+// secure-execution mode (ld.so(8), glibc elf/dl-load.c: _dl_map_object).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/elf.h"
+#include "doctor/model.h"
+
+namespace privbind::doctor::loader {
+
+// What ld.so on this host uses: its trusted directories, $LIB, $PLATFORM and ld.so.cache.
+struct Host {
+  std::vector<std::string> systemDirs;  // each ending in '/'
+  std::string lib;                      // value of $LIB
+  std::string platform;                 // value of $PLATFORM
+  std::multimap<std::string, std::string> cache;  // soname -> path, from `ldconfig -p`
+  int elfClass = 0;                     // privbind's own class and machine
+  unsigned machine = 0;
+  std::vector<std::string> notes;       // how the facts were found, for --json
+};
+
+// Asks privbind's own ld.so (--list-diagnostics) and ldconfig; falls back to the usual
+// directories when they cannot be asked.
+Host probeHost();
+
+// Every RPATH/RUNPATH entry of the program, as ld.so expands it in each mode.
+std::vector<EntryReport> entries(const elf::Info& info, const std::string& realPath,
+                                 const Host& host);
+
+// Resolves DT_NEEDED of the program and, transitively, of every library found, the way ld.so
+// searches (RPATH of the loader chain unless it has RUNPATH, RUNPATH, ld.so.cache, trusted
+// directories). LD_LIBRARY_PATH is ignored in both modes: the service's environment is unknown
+// and secure-execution mode ignores it anyway.
+std::vector<LibReport> resolve(const elf::Info& info, const std::string& realPath,
+                               const Host& host);
+
+}  // namespace privbind::doctor::loader

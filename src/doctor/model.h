@@ -1,0 +1,108 @@
+// What doctor finds, as plain data: filled by inspect/fix, printed by report (text or JSON).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/elf.h"
+
+namespace privbind::doctor {
+
+enum class Severity { kInfo, kWarning, kProblem };
+
+// One line of the verdict. code is stable (documented for --json users); message is for people.
+struct Finding {
+  Severity severity = Severity::kInfo;
+  std::string code;
+  std::string message;
+};
+
+// One RPATH/RUNPATH entry as ld.so sees it in each mode.
+struct EntryReport {
+  std::string tag;  // "RPATH" or "RUNPATH"
+  elf::Expansion normal;
+  elf::Expansion secure;
+};
+
+// Where ld.so finds one NEEDED library; empty path = it will not load.
+struct LibReport {
+  std::string name;
+  std::string neededBy;  // the object whose DT_NEEDED names it
+  std::string normal;
+  std::string secure;
+};
+
+struct FixReport {
+  // "not-needed", "dry-run", "applied", "unchanged" (nothing left to rewrite)
+  std::string status = "not-needed";
+  std::string tag;             // RPATH or RUNPATH being rewritten
+  std::string before, after;   // the ':'-joined lists
+  std::string backup;          // FILE.privbind-orig
+  bool backupExisted = false;
+  std::vector<std::string> commands;  // the exact shell commands (run, or to run)
+  std::vector<std::string> notes;
+};
+
+struct JdkReport {
+  std::string home;    // JAVA_HOME of the launcher
+  std::string layout;  // "9+" or "8"
+  std::string libjli;  // where libjli.so lives in this layout
+  std::vector<std::string> launchersWithCaps;  // bin/ launchers carrying file capabilities
+};
+
+struct BinaryReport {
+  std::string query;               // what the user typed
+  std::vector<std::string> chain;  // how it was resolved: "$JAVA_HOME/bin/java", symlinks...
+  std::string path;                // the real file (symlinks resolved)
+  elf::Info info;
+  bool native = true;              // same class and machine as privbind itself
+  uid_t owner = 0;
+  gid_t group = 0;
+  mode_t mode = 0;
+  bool setuid = false, setgid = false;
+  std::string fileCaps;            // cap_to_text, empty when none
+  bool capsNetBind = false;        // cap_net_bind_service in the file's permitted set
+  bool capsEffective = false;      // the file's effective bit
+  bool secure = false;             // an ordinary user's exec gets AT_SECURE
+  std::vector<EntryReport> entries;
+  std::vector<LibReport> libs;
+  bool loadsNormal = true, loadsSecure = true;
+  std::string package;             // Debian package owning the file, empty when none
+  std::optional<JdkReport> jdk;
+  // Verdicts.
+  bool startsAsUser = false;       // with its file capabilities (or normally when it has none)
+  bool brokerWorks = false;
+  bool capsWorks = false;
+  std::vector<std::string> recommended;  // commands, in order
+  std::optional<FixReport> fix;
+};
+
+struct SystemReport {
+  std::string kernel;
+  bool ambient = false;
+  unsigned unprivilegedPortStart = 1024;
+  uid_t euid = 0;
+  std::string capEff, capPrm, capBnd;
+  bool bindInBounding = false, bindEffective = false;
+  int noNewPrivs = -1, seccomp = -1;
+  std::string shimPath;            // empty when not found
+  std::vector<std::string> shimSearched;
+  bool shimLoadable = false;
+  std::string shimError;
+};
+
+struct Report {
+  std::optional<SystemReport> system;
+  std::optional<BinaryReport> binary;
+  std::vector<Finding> findings;
+  bool problems() const {
+    for (const auto& f : findings)
+      if (f.severity == Severity::kProblem) return true;
+    return false;
+  }
+};
+
+}  // namespace privbind::doctor

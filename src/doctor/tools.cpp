@@ -1,0 +1,121 @@
+#include "doctor/tools.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/unique_fd.h"
+
+extern char** environ;
+
+namespace privbind::doctor::tools {
+
+namespace {
+
+bool executable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+}  // namespace
+
+std::string find(const std::string& name) {
+  std::vector<std::string> dirs = {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin",
+                                   "/usr/local/bin"};
+  if (const char* path = std::getenv("PATH")) {
+    std::string p = path;
+    size_t start = 0;
+    while (start <= p.size()) {
+      size_t colon = p.find(':', start);
+      if (colon == std::string::npos) colon = p.size();
+      std::string dir = p.substr(start, colon - start);
+      // Only absolute directories: a relative PATH entry would run whatever is in the cwd.
+      if (!dir.empty() && dir[0] == '/') dirs.push_back(dir);
+      start = colon + 1;
+    }
+  }
+  for (const auto& dir : dirs) {
+    std::string candidate = dir + "/" + name;
+    if (executable(candidate)) return candidate;
+  }
+  return "";
+}
+
+Result<Output> run(const std::vector<std::string>& argv) {
+  int outPipe[2], errPipe[2];
+  if (pipe2(outPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2()", errno);
+  UniqueFd outRead(outPipe[0]), outWrite(outPipe[1]);
+  if (pipe2(errPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2()", errno);
+  UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
+
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const char* env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
+
+  pid_t pid = fork();
+  if (pid < 0) return Error::fromErrno("fork()", errno);
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outWrite.get(), 1) < 0 ||
+        dup2(errWrite.get(), 2) < 0)
+      _exit(127);
+    execve(args[0], args.data(), const_cast<char* const*>(env));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  outWrite.reset();
+  errWrite.reset();
+
+  Output result;
+  struct pollfd fds[2] = {{outRead.get(), POLLIN, 0}, {errRead.get(), POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int openCount = 2;
+  char buf[8192];
+  while (openCount > 0) {
+    if (retryEintr([&] { return poll(fds, 2, -1); }) < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = retryEintr([&] { return ::read(fds[i].fd, buf, sizeof buf); });
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else {
+        fds[i].fd = -1;
+        --openCount;
+      }
+    }
+  }
+  int status = 0;
+  if (retryEintr([&] { return waitpid(pid, &status, 0); }) < 0)
+    return Error::fromErrno("waitpid(" + std::to_string(pid) + ")", errno);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string shellQuote(const std::string& word) {
+  bool plain = !word.empty();
+  for (char c : word)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+          c == '-' || c == '+' || c == '=' || c == ',' || c == ':'))
+      plain = false;
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string shellJoin(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += shellQuote(a);
+  }
+  return out;
+}
+
+}  // namespace privbind::doctor::tools

@@ -1,0 +1,29 @@
+// Running the few external tools doctor relies on (ldconfig, dpkg-query, patchelf, ld.so), with
+// a fixed environment and no shell.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace privbind::doctor::tools {
+
+struct Output {
+  int status = -1;  // exit status, or 128 + signal
+  std::string out, err;
+};
+
+// The tool's full path, searched in the system directories first and then in $PATH; empty when
+// it is not installed.
+std::string find(const std::string& name);
+
+// Runs argv (argv[0] a full path) with PATH=/usr/sbin:/usr/bin:/sbin:/bin and LC_ALL=C, stdin
+// from /dev/null. An Error only when it could not be started.
+Result<Output> run(const std::vector<std::string>& argv);
+
+// Quotes a word for a POSIX shell when it needs it: dry-run output must be pasteable.
+std::string shellQuote(const std::string& word);
+std::string shellJoin(const std::vector<std::string>& argv);
+
+}  // namespace privbind::doctor::tools
