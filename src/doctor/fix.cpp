@@ -36,10 +36,11 @@ std::string octal(mode_t mode) {
   return buf;
 }
 
-// Copies path to backup byte for byte with the same owner, mode and file capabilities. The
-// backup is created with O_EXCL: an existing file (or symlink) there is never overwritten.
-Status backupCopy(const std::string& path, const std::string& backup, const struct stat& st,
-                  const std::string& caps) {
+// Copies path to backup byte for byte with the same owner and mode, minus setuid/setgid and
+// without file capabilities: a backup must not be a second privileged program lying around. The
+// report says how to restore it. Created with O_EXCL: an existing file (or symlink) there is
+// never overwritten.
+Status backupCopy(const std::string& path, const std::string& backup, const struct stat& st) {
   UniqueFd in(retryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
   if (!in) return Error::fromErrno("open(" + path + ")", errno);
   UniqueFd out(retryEintr([&] {
@@ -61,13 +62,8 @@ Status backupCopy(const std::string& path, const std::string& backup, const stru
   // chown before chmod and capabilities: chown(2) clears setuid bits and security.capability.
   if (fchown(out.get(), st.st_uid, st.st_gid) != 0)
     return Error::fromErrno("fchown(" + backup + ")", errno);
-  if (fchmod(out.get(), st.st_mode & 07777) != 0)
+  if (fchmod(out.get(), st.st_mode & 01777) != 0)
     return Error::fromErrno("fchmod(" + backup + ")", errno);
-  if (!caps.empty()) {
-    CapPtr c(cap_from_text(caps.c_str()));
-    if (!c || cap_set_fd(out.get(), c.get()) != 0)
-      return Error::fromErrno("cap_set_fd(" + backup + ", " + caps + ")", errno);
-  }
   return {};
 }
 
@@ -111,15 +107,33 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   std::vector<std::string> patchArgv = {patchelfShown};
   if (isRpath) patchArgv.push_back("--force-rpath");  // keep DT_RPATH: it is searched first
   patchArgv.insert(patchArgv.end(), {"--set-rpath", r.after, path});
-  if (!r.backupExisted)
-    r.commands.push_back(tools::shellJoin({"cp", "-a", "--", path, r.backup}));
-  r.commands.push_back(tools::shellJoin(patchArgv));
-  r.commands.push_back(tools::shellJoin(
-      {"chown", std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid), "--", path}));
-  r.commands.push_back(tools::shellJoin({"chmod", octal(st.st_mode), "--", path}));
-  if (!caps.empty()) r.commands.push_back(tools::shellJoin({"setcap", caps, path}));
-  if (r.backupExisted)
+  const std::string backupCmd = tools::shellJoin({"cp", "--preserve=mode,ownership", "--", path,
+                                                   r.backup});
+  const std::string backupChmod = tools::shellJoin({"chmod", "u-s,g-s", "--", r.backup});
+  const std::string patchCmd = tools::shellJoin(patchArgv);
+  const std::string chownCmd = tools::shellJoin(
+      {"chown", std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid), "--", path});
+  const std::string chmodCmd = tools::shellJoin({"chmod", octal(st.st_mode), "--", path});
+  const std::string setcapCmd = caps.empty() ? "" : tools::shellJoin({"setcap", caps, path});
+  if (!r.backupExisted) {
+    r.commands.push_back(backupCmd);
+    if (st.st_mode & 06000) r.commands.push_back(backupChmod);
+  }
+  r.commands.push_back(patchCmd);
+  if (dryRun) {
+    // What the real run does only when the rewrite changed them; harmless to run anyway.
+    r.commands.push_back(chownCmd);
+    r.commands.push_back(chmodCmd);
+  }
+  if (!caps.empty()) r.commands.push_back(setcapCmd);
+  if (r.backupExisted) {
     r.notes.push_back(r.backup + " already exists and is kept as the original");
+  } else {
+    r.notes.push_back("the original is kept as " + r.backup +
+                      " without file capabilities or setuid/setgid bits; to restore it: " +
+                      tools::shellJoin({"mv", "--", r.backup, path}) +
+                      (caps.empty() ? "" : " && " + setcapCmd));
+  }
   if (!bin.package.empty())
     r.notes.push_back("the file belongs to the Debian package " + bin.package +
                       ": an upgrade replaces it and undoes this fix");
@@ -138,7 +152,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   if (access(path.c_str(), W_OK) != 0) return Error::fromErrno("access(" + path + ", W_OK)", errno);
 
   if (!r.backupExisted)
-    if (auto s = backupCopy(path, r.backup, st, caps); !s) return s.error();
+    if (auto s = backupCopy(path, r.backup, st); !s) return s.error();
 
   auto out = tools::run(patchArgv);
   if (!out) return out.error();
@@ -156,14 +170,24 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
 
   struct stat now {};
   if (stat(path.c_str(), &now) != 0) return Error::fromErrno("stat(" + path + ")", errno);
+  // chown(2) clears setuid/setgid and security.capability, so: owner, then mode, then caps.
+  std::vector<std::string> done = std::move(r.commands);
+  r.commands.clear();
+  for (auto& c : done)
+    if (c != setcapCmd) r.commands.push_back(std::move(c));
+  bool chowned = false;
   if (now.st_uid != st.st_uid || now.st_gid != st.st_gid) {
     if (chown(path.c_str(), st.st_uid, st.st_gid) != 0)
       return Error::fromErrno("chown(" + path + ")", errno);
+    r.commands.push_back(chownCmd);
+    chowned = true;
   }
-  if ((now.st_mode & 07777) != (st.st_mode & 07777) || now.st_uid != st.st_uid) {
+  if ((now.st_mode & 07777) != (st.st_mode & 07777) || chowned) {
     if (chmod(path.c_str(), st.st_mode & 07777) != 0)
       return Error::fromErrno("chmod(" + path + ", " + octal(st.st_mode) + ")", errno);
+    r.commands.push_back(chmodCmd);
   }
+  if (!caps.empty()) r.commands.push_back(setcapCmd);
   if (!caps.empty()) {
     CapPtr c(cap_from_text(caps.c_str()));
     if (!c || cap_set_file(path.c_str(), c.get()) != 0)

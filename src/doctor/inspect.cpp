@@ -138,7 +138,7 @@ std::optional<JdkReport> detectJdk(const std::string& real) {
     while (auto* e = readdir(d.get())) names.insert(e->d_name);
     for (const auto& n : names) {
       std::string p = dir + "/" + n;
-      if (!isExecutableFile(p)) continue;
+      if (!isExecutableFile(p) || p.ends_with(".privbind-orig")) continue;
       if (!readFileCaps(p).text.empty()) jdk.launchersWithCaps.push_back(p);
     }
   }
