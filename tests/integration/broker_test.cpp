@@ -1,0 +1,290 @@
+// Broker mode, end to end: a real server run through the shim and the helper, the privilege
+// state of both read back from the kernel, the options and the exact errno of every refusal.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "broker_support.h"
+#include "support.h"
+
+using namespace testsupport;
+using namespace brokertest;
+
+namespace {
+
+std::vector<std::string> broker(std::vector<std::string> options, std::vector<std::string> rest) {
+  std::vector<std::string> argv = {privbindPath()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
+
+// A python3 program that binds TCP sockets on 127.0.0.1 and prints one line per bind:
+// "PORT ok" or "PORT <errno name>". Options per port: "r" sets SO_REUSEPORT first.
+std::vector<std::string> pyBinds(const std::vector<std::string>& specs) {
+  std::string code =
+      "import socket, sys, errno\n"
+      "keep = []\n"
+      "for spec in sys.argv[1:]:\n"
+      "    port, _, opts = spec.partition(':')\n"
+      "    s = socket.socket()\n"
+      "    if 'r' in opts: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+      "    if 'a' in opts: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "    try:\n"
+      "        s.bind(('127.0.0.1', int(port)))\n"
+      "        rp = s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)\n"
+      "        ra = s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)\n"
+      "        print(port, 'ok', 'reuseport=%d' % rp, 'reuseaddr=%d' % ra, 'got=%d' % s.getsockname()[1])\n"
+      "    except OSError as e:\n"
+      "        print(port, errno.errorcode[e.errno])\n"
+      "    keep.append(s)\n"
+      "sys.stdout.flush()\n";
+  std::vector<std::string> argv = {python(), "-c", code};
+  argv.insert(argv.end(), specs.begin(), specs.end());
+  return argv;
+}
+
+}  // namespace
+
+TEST_SUITE("broker") {
+
+TEST_CASE("python3 http.server: the app holds no capability, the helper only one") {
+  TempDir dir;
+  { std::ofstream(dir / "index.html") << "hello from privbind broker mode\n"; }
+  uint16_t port = freeReservedPort();
+  Process server(broker({"-v", "-u", "nobody"},
+                        {python(), "-m", "http.server", std::to_string(port), "--bind",
+                         "127.0.0.1", "--directory", dir.path()}));
+  REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), server.err());
+  std::string page = httpGet("127.0.0.1", port, "/index.html");
+  CHECK(page.find("200 OK") != std::string::npos);
+  CHECK(page.find("hello from privbind broker mode") != std::string::npos);
+
+  // Exec in place: privbind's pid is the server's.
+  std::string cmdline;
+  std::getline(std::ifstream("/proc/" + str(server.pid()) + "/cmdline"), cmdline, '\0');
+  CHECK(cmdline == python());
+  auto app = status(server.pid());
+  for (int i = 0; i < 4; ++i) {
+    CHECK(app.uid[i] == kNobody);
+    CHECK(app.gid[i] == 65534);
+  }
+  CHECK(app.capInh == 0);
+  CHECK(app.capPrm == 0);
+  CHECK(app.capEff == 0);
+  CHECK(app.capBnd == 0);
+  CHECK(app.capAmb == 0);
+  CHECK(app.noNewPrivs == 1);
+
+  // The helper: the command's uid, no groups, CAP_NET_BIND_SERVICE alone, not inheritable.
+  pid_t helper = waitForHelper(server);
+  REQUIRE(helper > 0);
+  auto hs = status(helper);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(hs.uid[i] == kNobody);
+    CHECK(hs.gid[i] == 65534);
+  }
+  CHECK(hs.groups.empty());
+  CHECK(hs.capEff == kNetBind);
+  CHECK(hs.capPrm == kNetBind);
+  CHECK(hs.capBnd == kNetBind);
+  CHECK(hs.capInh == 0);
+  CHECK(hs.capAmb == 0);
+  CHECK(hs.noNewPrivs == 1);
+  CHECK(notDumpable(helper));
+  CHECK_FALSE(notDumpable(server.pid()));  // the check can tell the difference
+  // Not the app's child: no SIGCHLD, no zombie for it to reap.
+  pid_t parent = 0;
+  CHECK(procState(helper, &parent) != 0);
+  CHECK(parent != server.pid());
+  CHECK(firstChild(server.pid()) != helper);
+  // 0-2 (/dev/null, /dev/null, stderr), the listening socket, the lifeline: nothing else.
+  CHECK(fdCount(helper) == 5);
+  CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) + " bind 127.0.0.1:" +
+                          str(port) + ": ok") != std::string::npos);
+
+  // When the app exits, the helper follows within a second.
+  server.kill(15);
+  REQUIRE(server.wait().has_value());
+  CHECK(eventually([&] { return gone(helper); }, 1s));
+}
+
+TEST_CASE("without the shim's help the same bind fails: the test can fail") {
+  uint16_t port = freeReservedPort();
+  RunResult r = run(broker({"-u", "nobody", "-l", "/dev/null"}, {"true"}));
+  CHECK(r.status == 125);  // /dev/null is no library: refused, not run
+  // The same program as the same user, with no privbind at all: EACCES.
+  RunResult plain = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         "--inh-caps=-all", "--bounding-set=-all", "--", python(), "-c",
+                         pyBinds({str(port)})[2], str(port)});
+  CHECK(plain.out == str(port) + " EACCES\n");
+}
+
+TEST_CASE("errno is exact: EADDRINUSE for a taken port") {
+  uint16_t port = freeReservedPort();
+  int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(listen(taken, 1) == 0);
+  RunResult r = run(broker({"-u", "nobody"}, pyBinds({str(port)})));
+  close(taken);
+  CHECK(r.status == 0);
+  CHECK_MESSAGE(r.out == str(port) + " EADDRINUSE\n", r.err);
+}
+
+TEST_CASE("-n: after NUM binds the helper is gone and privileged binds fail with EACCES") {
+  uint16_t a = freeReservedPort(), b = freeReservedPort();
+  if (a == b) b = a == 999 ? 998 : a + 1;
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = run(broker({"-u", "nobody", "-n", "1"}, pyBinds({str(a), str(b), "2000"})));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(r.status == 0);
+  CHECK_MESSAGE(r.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(b) +
+                    " EACCES\n2000 ok reuseport=0 reuseaddr=0 got=2000\n",
+                r.err);
+  CHECK(r.err.empty());  // silent without -v
+  CHECK(took < 4s);      // promptly, not after a timeout
+}
+
+TEST_CASE("--ports: other reserved ports get EACCES and a log line") {
+  uint16_t a = freeReservedPort(), b = freeReservedPort();
+  if (a == b) b = a == 999 ? 998 : a + 1;
+  RunResult r = run(broker({"-u", "nobody", "-p", str(a)}, pyBinds({str(b), str(a)})));
+  CHECK(r.status == 0);
+  CHECK_MESSAGE(r.out == str(b) + " EACCES\n" + str(a) + " ok reuseport=0 reuseaddr=0 got=" +
+                    str(a) + "\n",
+                r.err);
+  CHECK(r.err.find("privbind: helper: pid ") == 0);
+  CHECK(r.err.find("bind 127.0.0.1:" + str(b) + ": Permission denied (port " + str(b) +
+                   " is not in --ports)") != std::string::npos);
+  CHECK(r.err.find(":" + str(a) + ":") == std::string::npos);  // allowed binds stay silent
+}
+
+TEST_CASE("-v: one line per brokered bind, with pid, address and result") {
+  uint16_t a = freeReservedPort();
+  RunResult r = run(broker({"-v", "-u", "nobody"}, pyBinds({str(a), str(a)})));
+  CHECK(r.status == 0);
+  CHECK(r.err.find("bind 127.0.0.1:" + str(a) + ": ok\n") != std::string::npos);
+  CHECK(r.err.find("bind 127.0.0.1:" + str(a) + ": Address already in use\n") !=
+        std::string::npos);
+  CHECK(r.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
+                     " EADDRINUSE\n");
+}
+
+TEST_CASE("SO_REUSEADDR and SO_REUSEPORT set by the app hold; --reuseport sets it") {
+  uint16_t a = freeReservedPort();
+  // The app's own options on its own socket: two sockets share the port.
+  RunResult own = run(broker({"-u", "nobody"}, pyBinds({str(a) + ":ra", str(a) + ":ra"})));
+  CHECK_MESSAGE(own.out == str(a) + " ok reuseport=1 reuseaddr=1 got=" + str(a) + "\n" + str(a) +
+                    " ok reuseport=1 reuseaddr=1 got=" + str(a) + "\n",
+                own.err);
+  // Without the option the second bind is refused by the kernel...
+  RunResult plain = run(broker({"-u", "nobody"}, pyBinds({str(a), str(a)})));
+  CHECK(plain.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
+                         " EADDRINUSE\n");
+  // ...and with -r the helper sets SO_REUSEPORT before binding.
+  RunResult r = run(broker({"-u", "nobody", "-r", str(a)}, pyBinds({str(a), str(a)})));
+  CHECK_MESSAGE(r.out == str(a) + " ok reuseport=1 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
+                    " ok reuseport=1 reuseaddr=0 got=" + str(a) + "\n",
+                r.err);
+}
+
+TEST_CASE("targets the shim cannot reach are refused with a pointer to --mode=caps") {
+  TempDir dir;
+  std::string dynamic = buildC("bind_server.c", dir.path());
+  std::string statik;
+  try {
+    statik = buildC("bind_server.c", dir.path(), {"-static"});
+  } catch (const std::exception& e) {
+    MESSAGE("no static libc, static case skipped: " << e.what());
+  }
+  uint16_t port = freeReservedPort();
+  if (!statik.empty()) {
+    RunResult r = run(broker({"-u", "nobody"}, {statik, "-c", "1", str(port)}));
+    CHECK(r.status == 125);
+    CHECK(r.err.starts_with("privbind: " + statik + ": is statically linked"));
+    CHECK(r.err.find("use --mode=caps") != std::string::npos);
+    CHECK(r.out.empty());
+
+    // A script whose interpreter is static is just as unreachable.
+    { std::ofstream(dir / "script") << "#!" << statik << "\n"; }
+    chmod((dir / "script").c_str(), 0755);
+    RunResult s = run(broker({"-u", "nobody"}, {dir / "script"}));
+    CHECK(s.status == 125);
+    CHECK(s.err.find("is statically linked") != std::string::npos);
+
+    // --no-target-check runs it anyway: its bind then fails as the kernel says.
+    RunResult anyway =
+        run(broker({"-u", "nobody", "--no-target-check"}, {statik, "-c", "1", str(port)}));
+    CHECK(anyway.status == 3);
+    CHECK(anyway.out == "bind: Permission denied\n");
+  }
+
+  // Set-user-ID: the loader would ignore LD_PRELOAD.
+  std::string suid = dir / "suid_server";
+  REQUIRE(run({"cp", dynamic, suid}).status == 0);
+  REQUIRE(chmod(suid.c_str(), 04755) == 0);
+  RunResult r = run(broker({"-u", "nobody"}, {suid, str(port)}));
+  CHECK(r.status == 125);
+  CHECK(r.err.starts_with("privbind: " + suid + ": is set-user-ID or set-group-ID"));
+  CHECK(r.err.find("use --mode=caps") != std::string::npos);
+  REQUIRE(chmod(suid.c_str(), 02755) == 0);
+  CHECK(run(broker({"-u", "nobody"}, {suid, str(port)})).status == 125);
+
+  // A dynamic program found on PATH passes the check and runs.
+  RunResult ok = run(broker({"-u", "nobody"}, {"true"}));
+  CHECK(ok.status == 0);
+  CHECK(ok.err.empty());
+}
+
+TEST_CASE("the preload library: -l, missing, unsafe") {
+  RunResult missing = run(broker({"-u", "nobody", "-l", "/nonexistent/libx.so"}, {"true"}));
+  CHECK(missing.status == 125);
+  CHECK(missing.err.starts_with("privbind: preload library: not found"));
+
+  TempDir dir;
+  std::string copy = dir / "libshim.so";
+  REQUIRE(run({"cp", shimPath(), copy}).status == 0);
+  chmod(copy.c_str(), 0664);
+  RunResult writable = run(broker({"-u", "nobody", "-l", copy}, {"true"}));
+  CHECK(writable.status == 125);
+  CHECK(writable.err.find("is writable by group or others") != std::string::npos);
+
+  // A readable copy given with -l is used.
+  chmod(copy.c_str(), 0644);
+  uint16_t port = freeReservedPort();
+  RunResult used = run(broker({"-v", "-u", "nobody", "-l", copy}, pyBinds({str(port)})));
+  CHECK(used.status == 0);
+  CHECK(used.err.find("preloading " + copy) != std::string::npos);
+  CHECK(used.out.starts_with(str(port) + " ok"));
+
+  // One the target user cannot read: refused before exec, not silently skipped by ld.so.
+  chmod(copy.c_str(), 0600);
+  RunResult unreadable = run(broker({"-u", "nobody", "-l", copy}, {"true"}));
+  CHECK(unreadable.status == 125);
+  CHECK(unreadable.err.starts_with("privbind: preload library " + copy));
+}
+
+TEST_CASE("LD_PRELOAD already set is kept after the shim; environment variables for the shim") {
+  RunResult r = run({"env", "LD_PRELOAD=libm.so.6", privbindPath(), "-u", "nobody", "--",
+                     "/bin/sh", "-c", "echo \"$LD_PRELOAD|$PRIVBIND_LIFELINE\""});
+  CHECK(r.status == 0);
+  CHECK(r.out.starts_with(shimPath() + ":libm.so.6|"));
+}
+
+TEST_CASE("refused when CAP_NET_BIND_SERVICE is not in privbind's bounding set") {
+  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", "--", privbindPath(), "-u",
+                     "nobody", "--", "true"});
+  CHECK(r.status == 125);
+  CHECK(r.err.starts_with("privbind: cap_net_bind_service is not in privbind's bounding set"));
+}
+
+}  // TEST_SUITE
