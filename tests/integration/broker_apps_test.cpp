@@ -1,0 +1,178 @@
+// Broker mode with real programs doing what real programs do: many threads, forked children, a
+// wrapper script, a daemon that closes every descriptor, IPv6, UDP and a Java ServerSocket.
+#include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "broker_support.h"
+#include "support.h"
+
+using namespace testsupport;
+using namespace brokertest;
+
+namespace {
+
+std::vector<std::string> broker(std::vector<std::string> options, std::vector<std::string> rest) {
+  std::vector<std::string> argv = {privbindPath()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// One UDP datagram to host:port; returns the answer, "" after 5 s.
+std::string udpAsk(const std::string& host, uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  int family = host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[128] = {};
+  ssize_t n = -1;
+  if (sendto(fd, "hi", 2, 0, reinterpret_cast<sockaddr*>(&ss), len) == 2)
+    n = recv(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+}  // namespace
+
+TEST_SUITE("broker_apps") {
+
+TEST_CASE("64 threads bind at once; every reply reaches its own caller") {
+  TempDir dir;
+  std::string prog = buildC("broker_many.c", dir.path());
+  uint16_t port = freeReservedPort();
+  RunResult r = run(broker({"-u", "nobody"}, {prog, "-t", "64", str(port)}), 60s);
+  CHECK_MESSAGE(r.status == 0, r.out, r.err);
+  CHECK(r.out.find("done 64/64\n") != std::string::npos);
+  CHECK(r.out.find("FAIL") == std::string::npos);
+}
+
+TEST_CASE("forked children bind at once") {
+  TempDir dir;
+  std::string prog = buildC("broker_many.c", dir.path());
+  uint16_t port = freeReservedPort();
+  RunResult r = run(broker({"-u", "nobody"}, {prog, "-f", "24", str(port)}), 60s);
+  CHECK_MESSAGE(r.status == 0, r.out, r.err);
+  CHECK(r.out.find("done 24/24\n") != std::string::npos);
+}
+
+TEST_CASE("a wrapper script runs the real server as its child") {
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  uint16_t port = freeReservedPort();
+  // Like catalina.sh: sh stays the parent and the server is its child.
+  Process p(broker({"-u", "nobody"},
+                   {"/bin/sh", "-c", "\"$0\" -c 2 \"$1\"; echo wrapper done", server, str(port)}));
+  REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), p.err());
+  std::string line = tcpRead("127.0.0.1", port);
+  CHECK(line.starts_with("uid=65534 euid=65534 pid="));
+  CHECK(line.find("pid=" + str(p.pid()) + "\n") == std::string::npos);  // a child, not sh
+  CHECK(p.wait() == 0);
+  CHECK(p.out() == "bound " + str(port) + "\nwrapper done\n");
+}
+
+TEST_CASE("a daemon that closes every descriptor and binds a second later") {
+  for (std::string how : {"loop", "closefrom", "close_range", "dup2"}) {
+    CAPTURE(how);
+    TempDir dir;
+    chmod(dir.path().c_str(), 0777);
+    std::string prog = buildC("broker_daemon.c", dir.path());
+    uint16_t port = freeReservedPort();
+    std::string report = dir / "report";
+    Process p(broker({"-v", "-u", "nobody"}, {prog, how, str(port), report}));
+    pid_t helper = waitForHelper(p);
+    REQUIRE(helper > 0);
+    // The parent exits at once: privbind's process is gone, the grandchild is not.
+    REQUIRE(p.wait(10s) == 0);
+    CHECK_FALSE(gone(helper));
+    REQUIRE_MESSAGE(eventually([&] { return !slurp(report).empty(); }, 10s), p.err());
+    CHECK(slurp(report) == "bound " + str(port) + "\n");
+    CHECK(tcpRead("127.0.0.1", port) == "daemon\n");
+    // The grandchild answered its one client and exited: the helper follows within a second.
+    CHECK(eventually([&] { return gone(helper); }, 1500ms));
+  }
+}
+
+TEST_CASE("IPv6 with IPV6_V6ONLY on ::1") {
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  uint16_t port = freeReservedPort();
+  Process p(broker({"-u", "nobody"}, {server, "-6", "-c", "2", str(port)}));
+  REQUIRE_MESSAGE(waitForTcp("::1", port), p.err());
+  CHECK(tcpRead("::1", port).starts_with("uid=65534 "));
+  CHECK(p.wait() == 0);
+  // IPV6_V6ONLY held: nothing listened on 127.0.0.1 meanwhile (checked by bind_server's -6).
+}
+
+TEST_CASE("UDP on 127.0.0.1 and ::1") {
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  for (std::string host : {"127.0.0.1", "::1"}) {
+    CAPTURE(host);
+    uint16_t port = freeReservedPort();
+    Process p(broker({"-u", "nobody"},
+                     {server, host == "::1" ? "-6" : "-4", "-U", "-c", "1", str(port)}));
+    REQUIRE_MESSAGE(eventually([&] { return p.out().find("bound") != std::string::npos; }, 10s),
+                    p.err());
+    CHECK(udpAsk(host, port).starts_with("uid=65534 euid=65534 pid=" + str(p.pid())));
+    CHECK(p.wait() == 0);
+  }
+}
+
+TEST_CASE("a Java ServerSocket on the dual-stack wildcard, in a loopback-only namespace") {
+  if (run({"unshare", "--net", "--", "true"}).status != 0) {
+    MESSAGE("skipped: cannot create a network namespace here");
+    return;
+  }
+  // [::] is every address; a fresh network namespace has only lo, so nothing leaves loopback.
+  const uint16_t port = 80;
+  std::string script = "ip link set lo up && exec \"$0\" -v -u nobody -- java \"$1\" \"$2\"";
+  Process server({"unshare", "--net", "--", "/bin/sh", "-c", script, privbindPath(),
+                  sourceDir() + "/programs/Server.java", str(port)});
+  REQUIRE_MESSAGE(
+      eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
+      server.err());
+  auto st = status(server.pid());
+  CHECK(st.uid[1] == kNobody);
+  CHECK(st.capEff == 0);
+  CHECK(st.capPrm == 0);
+  CHECK(st.capBnd == 0);
+  CHECK(server.err().find("bind [::]:80: ok") != std::string::npos);
+  std::string ns = "--net=/proc/" + str(server.pid()) + "/ns/net";
+  for (std::string host : {"127.0.0.1", "::1"}) {
+    RunResult client = run({"nsenter", ns, "--", python(), "-c",
+                            "import socket; s=socket.create_connection(('" + host + "'," +
+                                str(port) + "), 5); print(s.recv(100).decode(), end='')"});
+    CHECK_MESSAGE(client.out == "hello from java\n", host, client.err);
+  }
+  server.kill(15);
+  CHECK(server.wait(30s).has_value());
+}
+
+}  // TEST_SUITE
