@@ -202,9 +202,14 @@ void system(Report& report) {
   s.euid = geteuid();
   int last = caps::lastCap();
   if (auto st = proc::readSelf()) {
-    s.capEff = caps::names(st->capEff, last);
-    s.capPrm = caps::names(st->capPrm, last);
-    s.capBnd = caps::names(st->capBnd, last);
+    // Root usually holds every capability: say "all" rather than forty names.
+    uint64_t full = last >= 63 ? ~uint64_t{0} : (uint64_t{1} << (last + 1)) - 1;
+    auto describe = [&](uint64_t mask) {
+      return (mask & full) == full ? std::string("all") : caps::names(mask, last);
+    };
+    s.capEff = describe(st->capEff);
+    s.capPrm = describe(st->capPrm);
+    s.capBnd = describe(st->capBnd);
     s.bindInBounding = (st->capBnd & caps::bit(caps::kNetBindService)) != 0;
     s.bindEffective = (st->capEff & caps::bit(caps::kNetBindService)) != 0;
     s.noNewPrivs = st->noNewPrivs;
@@ -249,9 +254,9 @@ void system(Report& report) {
   }
   if (!s.bindInBounding) {
     add(report, Severity::kProblem, "no-bind-capability",
-        "CAP_NET_BIND_SERVICE is not in privbind's bounding set (" + s.capBnd +
-            "), as in some containers: neither caps mode nor broker mode can work; give the "
-            "container or service that capability");
+        "CAP_NET_BIND_SERVICE is not in privbind's bounding set, as in some containers: "
+        "neither caps mode nor broker mode can work; give the container or service that "
+        "capability");
   } else if (s.euid != 0) {
     add(report, Severity::kWarning, "not-root",
         "doctor runs as uid " + std::to_string(s.euid) +

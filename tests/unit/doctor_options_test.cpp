@@ -1,0 +1,85 @@
+// privbind doctor's own command line, and its JSON output, from plain data.
+#include <doctest/doctest.h>
+
+#include "doctor/options.h"
+#include "doctor/report.h"
+
+using namespace privbind::doctor;
+
+namespace {
+
+std::string usageOf(const std::vector<std::string>& args) {
+  auto r = parseOptions(args);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().isUsage());
+  CHECK(r.error().exitCode() == 125);
+  return r.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("doctor options") {
+  auto none = parseOptions({});
+  REQUIRE(none.ok());
+  CHECK(none->target.empty());
+  CHECK_FALSE(none->json);
+  CHECK_FALSE(none->fix);
+
+  auto all = parseOptions({"--fix", "--dry-run", "--json", "java"});
+  REQUIRE(all.ok());
+  CHECK(all->fix);
+  CHECK(all->dryRun);
+  CHECK(all->json);
+  CHECK(all->target == "java");
+
+  auto after = parseOptions({"/opt/jdk/bin/java", "--json"});
+  REQUIRE(after.ok());
+  CHECK(after->json);
+  CHECK(after->target == "/opt/jdk/bin/java");
+
+  auto dashed = parseOptions({"--", "--weird-name"});
+  REQUIRE(dashed.ok());
+  CHECK(dashed->target == "--weird-name");
+
+  CHECK(parseOptions({"-h"})->help);
+  CHECK_FALSE(parseOptions({"--help", "--bogus"}).ok());  // refused even with --help
+}
+
+TEST_CASE("doctor usage errors") {
+  CHECK(usageOf({"--bogus"}) == "doctor: --bogus: unknown option");
+  CHECK(usageOf({"--json", "--json"}) == "doctor: --json: given more than once");
+  CHECK(usageOf({"--fix=yes", "x"}) == "doctor: --fix: takes no value");
+  CHECK(usageOf({"a", "b"}) == "doctor: 'b': only one TARGET at a time");
+  CHECK(usageOf({"--dry-run", "x"}) == "doctor: --dry-run: only makes sense with --fix");
+  CHECK(usageOf({"--fix"}).find("needs a TARGET") != std::string::npos);
+  CHECK(usageOf({""}) == "doctor: TARGET: empty");
+}
+
+TEST_CASE("help teaches the options and exit codes") {
+  std::string h = helpText();
+  for (const char* word : {"--fix", "--dry-run", "--json", "JAVA_HOME", "secure-execution",
+                           "$ORIGIN", "125", "privbind-orig"})
+    CHECK_MESSAGE(h.find(word) != std::string::npos, word);
+}
+
+TEST_CASE("JSON strings are escaped and stay valid UTF-8") {
+  CHECK(report::jsonString("plain") == "\"plain\"");
+  CHECK(report::jsonString("a\"b\\c") == "\"a\\\"b\\\\c\"");
+  CHECK(report::jsonString("l1\nl2\t") == "\"l1\\nl2\\t\"");
+  CHECK(report::jsonString(std::string("\x01\x7f", 2)) == "\"\\u0001\\u007f\"");
+  CHECK(report::jsonString("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+  CHECK(report::jsonString("bad\xff") == "\"bad\\ufffd\"");
+  CHECK(report::jsonString("cut\xc3") == "\"cut\\ufffd\"");
+}
+
+TEST_CASE("an empty report is a clean, well-formed document") {
+  Report r;
+  std::string j = report::json(r);
+  CHECK(j == "{\"format\":1,\"system\":null,\"target\":null,\"findings\":[],"
+             "\"problems\":false,\"exit_code\":0}\n");
+  r.findings.push_back({Severity::kProblem, "x", "y"});
+  CHECK(report::json(r).find("\"findings\":[{\"severity\":\"problem\",\"code\":\"x\","
+                             "\"message\":\"y\"}],\"problems\":true,\"exit_code\":1}") !=
+        std::string::npos);
+  CHECK(report::text(r).find("PROBLEM: y") != std::string::npos);
+}
