@@ -96,6 +96,8 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(hs.capInh == 0);
   CHECK(hs.capAmb == 0);
   CHECK(hs.noNewPrivs == 1);
+  CHECK(hs.seccomp == 2);  // filter mode: the allowlist is on
+  CHECK(app.seccomp == 0);
   CHECK(notDumpable(helper));
   CHECK_FALSE(notDumpable(server.pid()));  // the check can tell the difference
   // Not the app's child: no SIGCHLD, no zombie for it to reap.

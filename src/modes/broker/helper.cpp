@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
 
 namespace privbind::broker {
@@ -283,8 +284,14 @@ void helperMain(int listener, int lifeline, int status, const privdrop::Plan& pl
   if (::listen(listener, SOMAXCONN) != 0)
     fail(status, Error::fromErrno("listen()", errno).message());
 
-  // 5. Ready: the launcher may now run the command.
-  writeAll(status, "ok " + std::to_string(getpid()) + "\n");
+  const std::string ready = "ok " + std::to_string(getpid()) + "\n";
+
+  // 5. From here on only the serving loop's few system calls (seccomp(2)); no_new_privs, which
+  //    the filter needs, was set by the drop.
+  if (auto s = installSeccomp(); !s) fail(status, s.error().message());
+
+  // 6. Ready: the launcher may now run the command.
+  writeAll(status, ready);
   { UniqueFd done(status); }  // EOF for the launcher
 
   Server(listener, lifeline, config).serve();
