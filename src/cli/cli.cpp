@@ -208,7 +208,7 @@ std::string versionText() { return std::string("privbind ") + PRIVBIND_VERSION +
 
 std::string helpText() {
   return R"(Usage: privbind [OPTIONS] [--] COMMAND [ARG...]
-       privbind doctor [DOCTOR OPTIONS] [TARGET]
+       privbind doctor [--json] [--fix [--dry-run]] [TARGET]
 
 Run COMMAND as an unprivileged user and still let it bind TCP/UDP ports below
 net.ipv4.ip_unprivileged_port_start (normally 1024). Run privbind as root.
@@ -258,12 +258,16 @@ Examples:
   privbind -u app -p 80,443 -n 2 -- java -jar server.jar
   privbind -m caps -u app -- ./server-written-in-go --listen :443
   privbind doctor java          why won't java start or bind?
+  privbind doctor --fix /opt/jdk/bin/java
+                                make a setcap'd java find libjli.so again
 
 Exit status:
   125 privbind failed or refused (message: "privbind: <what>: <why>")
   126 COMMAND was found but could not be run
   127 COMMAND was not found
   otherwise the exit status of COMMAND
+  doctor: 0 no problem found, 1 problems found, 125 could not inspect
+  (privbind doctor --help explains its options)
 
 See privbind(8), and docs/ for caps mode, broker mode and the Java RPATH trap.
 )";

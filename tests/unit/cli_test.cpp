@@ -136,4 +136,8 @@ TEST_CASE("help, version and doctor") {
                    "--reuseport", "--no-target-check", "--allow-setuid", "--keep-env",
                    "--verbose", "--help", "--version", "doctor", "125", "126", "127"})
     CHECK_MESSAGE(help.find(opt) != std::string::npos, opt);
+  // The doctor lines name its options and its own exit codes.
+  CHECK(help.find("privbind doctor [--json] [--fix [--dry-run]] [TARGET]") != std::string::npos);
+  CHECK(help.find("doctor: 0 no problem found, 1 problems found, 125 could not inspect") !=
+        std::string::npos);
 }
