@@ -107,9 +107,11 @@ class Server {
     for (;;) {
       fds.clear();
       fds.push_back({lifeline_, POLLIN, 0});
-      fds.push_back({listener_, static_cast<short>(pending_.size() < kMaxPending ? POLLIN : 0), 0});
+      const bool paused = Clock::now() < acceptPausedUntil_;
+      const bool accepting = pending_.size() < kMaxPending && !paused;
+      fds.push_back({listener_, static_cast<short>(accepting ? POLLIN : 0), 0});
       for (const auto& p : pending_) fds.push_back({p.conn.get(), POLLIN, 0});
-      int timeout = pending_.empty() ? -1 : 1000;
+      int timeout = paused ? 100 : pending_.empty() ? -1 : 1000;
       int n = retryEintr([&] { return ::poll(fds.data(), fds.size(), timeout); });
       if (n < 0) {
         log(std::string("poll: ") + std::strerror(errno));
@@ -141,7 +143,14 @@ class Server {
   void acceptAll() {
     while (pending_.size() < kMaxPending) {
       int c = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (c < 0) return;  // EAGAIN: drained; ECONNABORTED and the like: try again on next poll
+      if (c < 0) {
+        // Out of descriptors or memory (the app, same uid, may even have lowered the helper's
+        // RLIMIT_NOFILE with prlimit(2)): the connection stays queued and the listener stays
+        // readable, so pause accepting briefly instead of spinning on poll.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+          acceptPausedUntil_ = Clock::now() + std::chrono::milliseconds(100);
+        return;  // EAGAIN: drained; ECONNABORTED and the like: try again on the next poll
+      }
       UniqueFd conn(c);
       ucred cred{};
       socklen_t len = sizeof cred;
@@ -253,6 +262,7 @@ class Server {
   int lifeline_;
   const HelperConfig& config_;
   std::vector<Pending> pending_;
+  Clock::time_point acceptPausedUntil_{};
   unsigned bound_ = 0;
 };
 
@@ -260,8 +270,10 @@ class Server {
 
 void helperMain(int listener, int lifeline, int status, const privdrop::Plan& plan,
                 const HelperConfig& config) {
-  // Writing to a vanished stderr or client must not kill the helper.
-  signal(SIGPIPE, SIG_IGN);
+  // Writing to a vanished stderr or client must not kill the helper. Terminal signals meant
+  // for the foreground job (Ctrl-C, Ctrl-Z, hangup) must not end or stop it either: its
+  // lifetime is the lifeline's, and a stopped helper would make every privileged bind wait.
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU}) signal(sig, SIG_IGN);
 
   // 1. Nothing inherited but what the helper needs: the launcher's other descriptors (and the
   //    lifeline's write end, which would keep the helper alive forever) are closed.
