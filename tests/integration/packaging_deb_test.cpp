@@ -1,0 +1,176 @@
+// The Debian package, built with scripts/build-deb: its control fields, lintian, and a real
+// dpkg -i / run both modes / dpkg -P cycle on this machine. It installs system-wide, so CTest
+// runs it under RESOURCE_LOCK dpkg, and it refuses to touch a privbind installed by someone else.
+#include <doctest/doctest.h>
+
+#include "packaging_support.h"
+
+using namespace packaging;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+bool packageInstalled() {
+  auto r = run({"dpkg-query", "-W", "-f=${Status}", "privbind"});
+  return r.status == 0 && contains(r.out, "installed") && !contains(r.out, "not-installed");
+}
+
+struct Built {
+  TempDir scratch;
+  RunResult result;
+  std::string deb;
+  Built() {
+    result = run({projectDir() + "/scripts/build-deb", scratch / "build"}, std::chrono::minutes(8));
+    deb = trim(result.out);
+    if (auto nl = deb.rfind('\n'); nl != std::string::npos) deb = deb.substr(nl + 1);
+  }
+};
+
+Built& built() {
+  static Built once;
+  REQUIRE_MESSAGE(once.result.status == 0, once.result.out << once.result.err);
+  REQUIRE(exists(once.deb));
+  return once;
+}
+
+std::string field(const std::string& name) {
+  return trim(run({"dpkg-deb", "-f", built().deb, name}).out);
+}
+
+// Purges the package when the test that installed it ends, whatever happened in between.
+struct PurgeOnExit {
+  ~PurgeOnExit() {
+    if (packageInstalled()) run({"dpkg", "-P", "privbind"}, std::chrono::minutes(2));
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("packaging_deb") {
+
+TEST_CASE("scripts/build-deb makes one .deb whose version is the project version") {
+  auto& b = built();
+  CHECK(b.deb.size() > 4);
+  CHECK(b.deb.substr(b.deb.size() - 4) == ".deb");
+  CHECK(field("Package") == "privbind");
+  CHECK(field("Version") == PRIVBIND_TEST_VERSION);
+  CHECK(contains(b.deb, std::string("privbind_") + PRIVBIND_TEST_VERSION + "_"));
+  CHECK(field("Section") == "admin");
+  CHECK(field("Priority") == "optional");
+  CHECK(contains(field("Maintainer"), "<"));
+  CHECK(field("Architecture") == trim(run({"dpkg", "--print-architecture"}).out));
+  // Depends computed by dpkg-shlibdeps from the NEEDED entries: libcap for the launcher, libc.
+  std::string depends = field("Depends");
+  CHECK(contains(depends, "libc6 (>="));
+  CHECK(contains(depends, "libcap2 (>="));
+  CHECK(contains(field("Recommends"), "patchelf"));
+  CHECK(contains(field("Description"), "\n"));  // synopsis and an extended description
+}
+
+TEST_CASE("the package holds stripped binaries, gzipped man pages, copyright and changelog") {
+  TempDir x;
+  REQUIRE(run({"dpkg-deb", "-x", built().deb, x.path()}).status == 0);
+  std::string multiarch = trim(run({"dpkg-architecture", "-qDEB_HOST_MULTIARCH"}).out);
+  REQUIRE_FALSE(multiarch.empty());
+  std::string shim = x / "usr/lib/" + multiarch + "/privbind/libprivbind-shim.so";
+  for (const std::string& elf : {x / "usr/sbin/privbind", shim}) {
+    CAPTURE(elf);
+    REQUIRE(exists(elf));
+    // Stripped: no static symbol table left.
+    auto sections = run({"readelf", "-S", "-W", elf});
+    CHECK(sections.status == 0);
+    CHECK_FALSE(contains(sections.out, ".symtab"));
+  }
+  CHECK(modeOf(shim) == 0644);
+  CHECK(modeOf(x / "usr/sbin/privbind-grant-java") == 0755);
+  CHECK(run({"gzip", "-t", x / "usr/share/man/man8/privbind.8.gz"}).status == 0);
+  CHECK(run({"gzip", "-t", x / "usr/share/man/man8/privbind-grant-java.8.gz"}).status == 0);
+  CHECK(run({"gzip", "-t", x / "usr/share/doc/privbind/changelog.gz"}).status == 0);
+  CHECK(contains(slurp(x / "usr/share/doc/privbind/copyright"), "Format: https://www.debian.org"));
+  CHECK(exists(x / "usr/share/bash-completion/completions/privbind"));
+  // Everything under /usr, nothing elsewhere.
+  auto listing = run({"dpkg-deb", "-c", built().deb});
+  std::istringstream lines(listing.out);
+  std::string line;
+  int entries = 0;
+  while (std::getline(lines, line)) {
+    ++entries;
+    CAPTURE(line);
+    CHECK(contains(line, " ./usr/"));
+    CHECK(contains(line, "root/root"));
+  }
+  CHECK(entries > 10);
+}
+
+TEST_CASE("lintian finds no error") {
+  if (run({"sh", "-c", "command -v lintian"}).status != 0) {
+    MESSAGE("SKIPPED: lintian is not installed (scripts/bootstrap installs it)");
+    return;
+  }
+  auto r = run({"lintian", "--fail-on", "error", "--no-tag-display-limit", "-I", built().deb},
+               std::chrono::minutes(5));
+  MESSAGE("lintian says:\n" << r.out);
+  CHECK(r.status == 0);
+  CHECK_FALSE(contains(r.out, "\nE: "));
+  CHECK(r.out.rfind("E: ", 0) != 0);
+}
+
+TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing under /usr") {
+  if (packageInstalled()) {
+    MESSAGE("SKIPPED: a privbind package is already installed on this machine; this test "
+            "installs and purges its own and will not replace someone else's");
+    return;
+  }
+  auto& b = built();
+  std::vector<std::string> paths;  // every path the package ships, as installed
+  {
+    std::istringstream lines(run({"dpkg-deb", "-c", b.deb}).out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto at = line.find(" ./");
+      if (at == std::string::npos) continue;
+      std::string p = line.substr(at + 2);
+      if (p.size() > 1 && p.back() == '/') p.pop_back();
+      paths.push_back(p);
+    }
+  }
+  REQUIRE(paths.size() > 10);
+
+  PurgeOnExit purge;
+  auto install = run({"dpkg", "-i", b.deb}, std::chrono::minutes(2));
+  REQUIRE_MESSAGE(install.status == 0, install.out << install.err);
+  REQUIRE(packageInstalled());
+
+  auto version = run({"/usr/sbin/privbind", "--version"});
+  CHECK(version.out == std::string("privbind ") + PRIVBIND_TEST_VERSION + "\n");
+  CHECK(contains(run({"man", "-w", "privbind"}).out, "/usr/share/man/man8/privbind.8.gz"));
+
+  TempDir dir;
+  std::string server = buildC("bind_server.c", dir.path());
+  std::string multiarch = trim(run({"dpkg-architecture", "-qDEB_HOST_MULTIARCH"}).out);
+  auto broker = serveThrough("/usr/sbin/privbind", "broker", server);
+  CHECK(broker.reply.rfind("uid=65534 euid=65534", 0) == 0);
+  CHECK(contains(broker.maps, "/usr/lib/" + multiarch + "/privbind/libprivbind-shim.so"));
+  auto caps = serveThrough("/usr/sbin/privbind", "caps", server);
+  CHECK(caps.reply.rfind("uid=65534 euid=65534", 0) == 0);
+  CHECK_FALSE(contains(caps.maps, "libprivbind-shim"));
+
+  auto remove = run({"dpkg", "-r", "privbind"}, std::chrono::minutes(2));
+  CHECK_MESSAGE(remove.status == 0, remove.err);
+  CHECK_FALSE(exists("/usr/sbin/privbind"));
+  auto purged = run({"dpkg", "-P", "privbind"}, std::chrono::minutes(2));
+  CHECK_MESSAGE(purged.status == 0, purged.err);
+  CHECK_FALSE(packageInstalled());
+  // Files and the package's own directories are gone; shared ones (/usr/sbin...) stay.
+  for (const auto& p : paths) {
+    if (!contains(p, "privbind")) continue;
+    CAPTURE(p);
+    CHECK_FALSE(exists(p));
+  }
+}
+
+}  // TEST_SUITE
