@@ -152,4 +152,69 @@ TEST_CASE("another user cannot use the helper") {
   CHECK(app.err().find("uid 1 is not the command's user; connection closed") != std::string::npos);
 }
 
+TEST_CASE("an app that starves the helper of descriptors: EACCES, no spinning, recovery") {
+  // Same uid, so the app may prlimit(2) the helper. With RLIMIT_NOFILE at its current count the
+  // helper cannot accept; the bind must fail with EACCES after the shim's timeout, the helper
+  // must not spin on poll meanwhile, and it must serve again once the limit is back.
+  uint16_t port = freeReservedPort();
+  std::string code =
+      "import os, resource, socket, struct, sys, time\n"
+      "name = os.environ['PRIVBIND_SOCKET']\n"
+      "c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+      "c.connect('\\0' + name)\n"
+      "pid = struct.unpack('3i', c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]\n"
+      "c.close()\n"
+      "time.sleep(0.2)\n"
+      "soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)\n"
+      "resource.prlimit(pid, resource.RLIMIT_NOFILE, (5, hard))\n"
+      "print('helper', pid, flush=True)\n"
+      "s = socket.socket()\n"
+      "t0 = time.monotonic()\n"
+      "try:\n"
+      "    s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+      "    print('starved ok', flush=True)\n"
+      "except OSError as e:\n"
+      "    print('starved', e.errno, round(time.monotonic() - t0), flush=True)\n"
+      "time.sleep(1)\n"
+      "resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))\n"
+      "time.sleep(0.3)\n"
+      "s = socket.socket()\n"
+      "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+      "print('recovered', s.getsockname()[1], flush=True)\n";
+  Process p({privbindPath(), "-u", "nobody", "--", python(), "-c", code, str(port)});
+  pid_t helper = -1;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto m = results(p.out());
+                        if (!m.count("helper")) return false;
+                        helper = static_cast<pid_t>(std::stol(m["helper"]));
+                        return true;
+                      },
+                      10s),
+                  p.err());
+  auto cpuTicks = [&] {
+    std::ifstream in("/proc/" + str(helper) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) stime = std::stol(field);
+    }
+    return utime + stime;
+  };
+  const long before = cpuTicks();
+  REQUIRE_MESSAGE(eventually([&] { return results(p.out()).count("starved") > 0; }, 20s),
+                  p.out(), p.err());
+  const long during = cpuTicks();
+  // Five seconds with a connection it could not accept: a helper spinning on poll would have
+  // burnt about 500 ticks (USER_HZ 100).
+  CHECK(during - before < 50);
+  REQUIRE_MESSAGE(p.wait(30s) == 0, p.out(), p.err());
+  auto m = results(p.out());
+  CHECK(m["starved"] == str(EACCES) + " 5");
+  CHECK(m["recovered"] == str(port));
+}
+
 }  // TEST_SUITE
