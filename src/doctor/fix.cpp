@@ -137,10 +137,18 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   if (!bin.package.empty())
     r.notes.push_back("the file belongs to the Debian package " + bin.package +
                       ": an upgrade replaces it and undoes this fix");
+  // The file is read, rewritten and given capabilities in several steps; nobody but root may be
+  // able to swap it in between, or root would hand capabilities to someone else's program.
+  std::string who = inspect::untrustedWriter(path);
   if (dryRun) {
+    if (!who.empty()) r.notes.push_back("a real --fix would refuse: " + who);
     r.status = "dry-run";
     return r;
   }
+  if (!who.empty())
+    return Error::refuse(path, "refusing to rewrite a privileged file that others can change: " +
+                                   who + "; make it and its directories root's, not writable by "
+                                   "group or others");
 
   // Preconditions, before anything changes.
   if (patchelf.empty())

@@ -437,6 +437,14 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
                                       "does not guess them)")
                         : std::string("; libraries then depend on where the service starts")));
   }
+  if (bin.secure) {
+    std::string who = untrustedWriter(bin.path);
+    if (!who.empty())
+      add(report, Severity::kWarning, "unsafe-location",
+          p + " is privileged (file capabilities or setuid/setgid), but " + who +
+              ": someone other than root can replace it or link it elsewhere; --fix refuses "
+              "to work there");
+  }
   if (!bin.fileCaps.empty() && !bin.capsNetBind)
     add(report, Severity::kInfo, "caps-without-bind",
         p + " has file capabilities (" + bin.fileCaps +
@@ -497,6 +505,23 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
     if (bin.capsWorks) bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
   }
   return {};
+}
+
+std::string untrustedWriter(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return path + ": " + strerror(errno);
+  if (st.st_uid != 0) return path + " is owned by uid " + std::to_string(st.st_uid);
+  if (st.st_mode & 022) return path + " is writable by its group or by others";
+  std::string dir = path;
+  while (dir != "/" && !dir.empty()) {
+    dir = dirOf(dir);
+    struct stat d {};
+    if (lstat(dir.c_str(), &d) != 0) return dir + ": " + strerror(errno);
+    if (d.st_uid != 0) return dir + " is owned by uid " + std::to_string(d.st_uid);
+    if ((d.st_mode & 022) && !(d.st_mode & S_ISVTX))
+      return dir + " is writable by its group or by others";
+  }
+  return "";
 }
 
 std::string fixedList(const BinaryReport& bin, const std::string& tag) {

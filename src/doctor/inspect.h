@@ -21,6 +21,11 @@ Result<BinaryReport> resolveTarget(const std::string& target);
 // inspected at all (not an ELF file, unreadable...).
 Status binary(BinaryReport& bin, const loader::Host& host, Report& report);
 
+// Why someone other than root could change the file at path (a real path) or swap it for
+// another: the file or a directory above it is owned by another user, or writable by group or
+// others (a sticky directory, like /tmp, protects the entries it holds). Empty when only root can.
+std::string untrustedWriter(const std::string& path);
+
 // The fixed list of one kind ("RPATH"/"RUNPATH") that --fix would write, or "" when nothing in
 // it needs rewriting: $ORIGIN entries that secure-execution mode drops become the absolute
 // directory they name.

@@ -251,6 +251,12 @@ TEST_CASE("the system JDK under /usr/lib: $ORIGIN is trusted there") {
                           "'libjli.so'][0]") == home + "/bin/../lib/libjli.so");
   CHECK(jsonQuery(js.out, "any(e['origin'] and not e['secure']['ignored'] for e in "
                           "d['target']['search_path'])") == "True");
+  if (!run({"sh", "-c", "command -v dpkg-query"}).out.empty())
+    CHECK(jsonQuery(js.out, "d['target']['package'] is not None") == "True");
+  // Nothing to rewrite there: --fix changes nothing and says so.
+  RunResult fix = doctor({"--fix", "--dry-run", "--json", "java"});
+  CHECK(fix.status == 0);
+  CHECK(jsonQuery(fix.out, "d['target']['fix']['status']") == "unchanged");
 }
 
 TEST_CASE("RPATH stays RPATH: $ORIGIN program fails with caps, --fix, runs as nobody") {
@@ -334,6 +340,129 @@ TEST_CASE("$ORIGIN is allowed in secure mode only as the first thing of an entry
   RunResult js = doctor({"--json", prog});
   CHECK(jsonQuery(js.out, "d['target']['search_path'][0]['secure']['reason']")
             .find("unless it starts the entry") != std::string::npos);
+}
+
+TEST_CASE("setuid: secure too; --fix keeps the setuid bit and mode") {
+  TempDir dir;
+  std::string prog = buildPair(dir, "suid_prog",
+                               {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+  REQUIRE(run({"chmod", "4755", prog}).status == 0);
+  RunResult broken = run(asNobody({prog}));
+  REQUIRE(broken.status == 127);
+  RunResult js = doctor({"--json", prog});
+  CHECK(js.status == 1);
+  CHECK(jsonQuery(js.out, "d['target']['setuid']") == "True");
+  CHECK(jsonQuery(js.out, "d['target']['secure_execution']") == "True");
+  CHECK(jsonQuery(js.out, "d['target']['file_caps']") == "None");
+  RunResult fixed = doctor({"--fix", prog});
+  CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+  struct stat st {};
+  REQUIRE(stat(prog.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 04755);
+  CHECK(st.st_uid == 0);
+  // The backup is not a second setuid program.
+  REQUIRE(stat((prog + ".privbind-orig").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
+  CHECK(run(asNobody({prog})).out == "answer 42\n");
+}
+
+TEST_CASE("libraries' own $ORIGIN RUNPATH keeps working in secure mode") {
+  // main -> libouter.so (RUNPATH $ORIGIN) -> libinner.so. Only the executable's $ORIGIN is
+  // checked against the trusted directories (dl-load.c), so after the fix the chain loads.
+  TempDir dir;
+  std::string lib = dir / "app/lib", bin = dir / "app/bin";
+  REQUIRE(run({"mkdir", "-p", lib, bin}).status == 0);
+  REQUIRE(sh("printf 'int inner(void){return 42;}\\n' > '" + dir / "inner.c" + "' && "
+             "printf 'int inner(void); int outer(void){return inner();}\\n' > '" +
+             dir / "outer.c" + "' && "
+             "printf '#include <stdio.h>\\nint outer(void); int main(void){printf(\"answer "
+             "%%d\\\\n\", outer()); return 0;}\\n' > '" + dir / "main.c" + "'")
+              .status == 0);
+  REQUIRE(run({"cc", "-shared", "-fPIC", "-o", lib + "/libinner.so", dir / "inner.c"}, 120s)
+              .status == 0);
+  REQUIRE(run({"cc", "-shared", "-fPIC", "-o", lib + "/libouter.so", dir / "outer.c",
+               "-L" + lib, "-linner", "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"},
+              120s)
+              .status == 0);
+  std::string prog = bin + "/chain";
+  RunResult cc = run({"cc", "-o", prog, dir / "main.c", "-L" + lib, "-louter",
+                      "-Wl,-rpath-link," + lib, "-Wl,-rpath,$ORIGIN/../lib",
+                      "-Wl,--disable-new-dtags"},
+                     120s);
+  REQUIRE_MESSAGE(cc.status == 0, cc.err);
+  REQUIRE(run({"chmod", "-R", "a+rX", dir.path()}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+  REQUIRE(run(asNobody({prog})).status == 127);
+
+  RunResult js = doctor({"--json", prog});
+  CHECK(js.status == 1);
+  CHECK(jsonQuery(js.out, "sorted(n['name'] for n in d['target']['needed'] if not n['secure'])") ==
+        "['libinner.so', 'libouter.so']");
+  RunResult fixed = doctor({"--fix", "--json", prog});
+  CHECK(fixed.status == 0);
+  // After the fix doctor predicts libinner.so through libouter.so's own $ORIGIN...
+  CHECK(jsonQuery(fixed.out, "[n['secure'] for n in d['target']['needed'] if n['name']=="
+                             "'libinner.so'][0]") == lib + "/libinner.so");
+  // ...and ld.so agrees.
+  CHECK(run(asNobody({prog})).out == "answer 42\n");
+}
+
+TEST_CASE("--fix refuses a privileged file that someone else can swap") {
+  TempDir dir;
+  std::string prog = buildPair(dir, "shared_prog",
+                               {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+  REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+  REQUIRE(run({"chown", "65534", dir / "app/bin"}).status == 0);
+  std::string hash = sha256(prog);
+  RunResult js = doctor({"--json", prog});
+  CHECK(js.status == 1);
+  CHECK(jsonQuery(js.out, "'unsafe-location' in [f['code'] for f in d['findings']]") == "True");
+  checkRefusal(doctor({"--fix", prog}), "is owned by uid 65534");
+  CHECK(sha256(prog) == hash);
+  CHECK(getcap(prog).find("cap_net_bind_service=ep") != std::string::npos);
+  CHECK(access((prog + ".privbind-orig").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("the recommended /etc/ld.so.conf.d line works without changing the binary") {
+  TempDir dir;
+  std::string prog = buildPair(dir, "ldconf_prog",
+                               {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+  REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+  REQUIRE(run(asNobody({prog})).status == 127);
+  RunResult js = doctor({"--json", prog});
+  std::string line = jsonQuery(js.out, "[c for c in d['target']['recommended'] if "
+                                       "'ld.so.conf.d' in c and not c.startswith('#')][0]");
+  const std::string conf = "/etc/ld.so.conf.d/privbind-ldconf_prog.conf";
+  REQUIRE(line == "printf '" + dir / "app/lib" + "\\n' > " + conf + " && ldconfig");
+  REQUIRE(access(conf.c_str(), F_OK) != 0);  // never clobber an admin's file
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() {
+      unlink(path.c_str());
+      run({"ldconfig"});
+    }
+  } cleanup{conf};
+  std::string hash = sha256(prog);
+  REQUIRE(sh(line).status == 0);
+  CHECK(run(asNobody({prog})).out == "answer 42\n");
+  CHECK(doctor({prog}).status == 0);
+  CHECK(sha256(prog) == hash);
+}
+
+TEST_CASE("JDK 8 layout is recognised") {
+  TempDir dir;
+  std::string home = dir / "jdk8";
+  REQUIRE(run({"mkdir", "-p", home + "/bin", home + "/jre/bin", home + "/jre/lib/amd64/jli"})
+              .status == 0);
+  REQUIRE(run({"cp", "/bin/true", home + "/bin/java"}).status == 0);
+  REQUIRE(run({"cp", "/bin/true", home + "/jre/bin/keytool"}).status == 0);
+  REQUIRE(run({"cp", "/bin/true", home + "/jre/lib/amd64/jli/libjli.so"}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=+ep", home + "/jre/bin/keytool"}).status == 0);
+  RunResult js = doctor({"--json", home + "/bin/java"});
+  CHECK(jsonQuery(js.out, "d['target']['jdk']['layout']") == "8");
+  CHECK(jsonQuery(js.out, "d['target']['jdk']['libjli']") == home + "/jre/lib/amd64/jli/libjli.so");
+  CHECK(jsonQuery(js.out, "d['target']['jdk']['launchers_with_caps']") ==
+        "['" + home + "/jre/bin/keytool']");
 }
 
 TEST_CASE("bad targets: one clear line, exit 125, no crash") {
