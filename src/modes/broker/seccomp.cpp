@@ -15,6 +15,18 @@ namespace privbind::broker {
 
 namespace {
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define PRIVBIND_SANITIZED 1
+#endif
+#endif
+#if !defined(PRIVBIND_SANITIZED) && (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__))
+#define PRIVBIND_SANITIZED 1
+#endif
+#ifndef PRIVBIND_SANITIZED
+#define PRIVBIND_SANITIZED 0
+#endif
+
 #if defined(__x86_64__)
 constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
 #define PRIVBIND_SECCOMP 1
@@ -67,6 +79,17 @@ const std::vector<long>& allowed() {
       SYS_restart_syscall,
       SYS_exit,
       SYS_exit_group,
+#if PRIVBIND_SANITIZED
+      // The sanitizer runtimes (ASan+UBSan test builds only) switch signal stacks around calls
+      // and take their own locks and thread ids.
+      SYS_sigaltstack,
+      SYS_rt_sigaction,
+      SYS_rt_sigprocmask,
+      SYS_getpid,
+      SYS_gettid,
+      SYS_futex,
+      SYS_sched_yield,
+#endif
   };
   return list;
 }
