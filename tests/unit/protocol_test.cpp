@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -127,7 +128,7 @@ TEST_CASE("decoder: every length but the exact one is refused") {
     if (n == good.size()) continue;
     Case c;
     c.bytes.assign(n, 0);
-    std::memcpy(c.bytes.data(), good.data(), std::min(n, good.size()));
+    std::copy_n(good.begin(), std::min(n, good.size()), c.bytes.begin());
     CAPTURE(n);
     CHECK(c.decide().error == EINVAL);
   }
