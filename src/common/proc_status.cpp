@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "common/unique_fd.h"
 
@@ -27,63 +28,103 @@ Result<std::string> readFile(const std::string& path) {
 
 namespace {
 
-bool parseHex(const std::string& s, uint64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+// Strict numbers: the kernel prints plain decimal ids and 16 hex digits per capability set;
+// signs, spaces inside a field and overflow are not its format.
+template <class T>
+bool parseNumber(std::string_view s, T& out, int base) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-template <class T, size_t N>
-bool parseIds(std::istringstream& in, std::array<T, N>& out) {
-  for (auto& v : out) {
-    unsigned long x;
-    if (!(in >> x)) return false;
-    v = static_cast<T>(x);
+std::vector<std::string_view> fields(std::string_view value) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < value.size() && value[j] != ' ' && value[j] != '\t') ++j;
+    if (j > i) out.push_back(value.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+template <class T>
+bool parseIds(std::string_view value, std::array<T, 4>& out) {
+  auto f = fields(value);
+  if (f.size() != out.size()) return false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t v = 0;
+    if (!parseNumber(f[i], v, 10)) return false;
+    out[i] = static_cast<T>(v);
   }
   return true;
+}
+
+bool parseCap(std::string_view value, uint64_t& out) {
+  auto f = fields(value);
+  return f.size() == 1 && parseNumber(f[0], out, 16);
 }
 
 }  // namespace
 
 Result<Status> parseStatus(const std::string& text) {
   Status st;
-  int seen = 0;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    std::istringstream value(line.substr(colon + 1));
-    std::string word;
-    auto hex = [&](uint64_t& out) {
-      value >> word;
-      if (parseHex(word, out)) ++seen;
-    };
+  enum : unsigned { kUid = 1, kGid = 2, kInh = 4, kPrm = 8, kEff = 16, kBnd = 32, kAmb = 64 };
+  constexpr unsigned kAll = 127;
+  unsigned seen = 0;
+  auto bad = [](const std::string& why) { return Error::refuse("/proc status", why); };
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    struct {
+      const char* name;
+      unsigned bit;
+      uint64_t* cap;
+    } caps[] = {{"CapInh", kInh, &st.capInh}, {"CapPrm", kPrm, &st.capPrm},
+                {"CapEff", kEff, &st.capEff}, {"CapBnd", kBnd, &st.capBnd},
+                {"CapAmb", kAmb, &st.capAmb}};
+    unsigned bit = 0;
+    bool ok = true;
     if (key == "Uid") {
-      if (parseIds(value, st.uid)) ++seen;
+      bit = kUid;
+      ok = parseIds(value, st.uid);
     } else if (key == "Gid") {
-      if (parseIds(value, st.gid)) ++seen;
+      bit = kGid;
+      ok = parseIds(value, st.gid);
     } else if (key == "Groups") {
-      unsigned long g;
-      while (value >> g) st.groups.push_back(static_cast<gid_t>(g));
-    } else if (key == "CapInh") {
-      hex(st.capInh);
-    } else if (key == "CapPrm") {
-      hex(st.capPrm);
-    } else if (key == "CapEff") {
-      hex(st.capEff);
-    } else if (key == "CapBnd") {
-      hex(st.capBnd);
-    } else if (key == "CapAmb") {
-      hex(st.capAmb);
-    } else if (key == "NoNewPrivs") {
-      value >> st.noNewPrivs;
-    } else if (key == "Seccomp") {
-      value >> st.seccomp;
+      st.groups.clear();
+      for (auto f : fields(value)) {
+        uint32_t g = 0;
+        if (!parseNumber(f, g, 10)) return bad("malformed Groups line");
+        st.groups.push_back(static_cast<gid_t>(g));
+      }
+    } else if (key == "NoNewPrivs" || key == "Seccomp") {
+      auto f = fields(value);
+      int v = -1;
+      if (f.size() != 1 || !parseNumber(f[0], v, 10)) return bad("malformed " + std::string(key));
+      (key == "Seccomp" ? st.seccomp : st.noNewPrivs) = v;
+    } else {
+      for (auto& c : caps)
+        if (key == c.name) {
+          bit = c.bit;
+          ok = parseCap(value, *c.cap);
+        }
     }
+    if (!ok) return bad("malformed " + std::string(key) + " line");
+    // The kernel writes each line once; a repeated one is not its output.
+    if (bit && (seen & bit)) return bad(std::string(key) + " appears twice");
+    seen |= bit;
   }
   // Uid, Gid and the five capability sets must all be there (CapAmb since Linux 4.3).
-  if (seen != 7) return Error::refuse("/proc status", "missing Uid, Gid or Cap* lines");
+  if (seen != kAll) return bad("missing Uid, Gid or Cap* lines");
   return st;
 }
 

@@ -40,3 +40,19 @@ TEST_CASE("exit codes are those of env(1)") {
   CHECK_FALSE(e.isUsage());
   CHECK(privbind::Error::usage("-x", "unknown option").isUsage());
 }
+
+TEST_CASE("proc status: repeated lines, signs and extra fields are refused") {
+  const std::string good =
+      "Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\nCapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nCapBnd:\t0\n"
+      "CapAmb:\t0\n";
+  CHECK(parseStatus(good).ok());
+  // Seven CapAmb lines are not the seven lines verification needs (found by fuzzing).
+  CHECK_FALSE(parseStatus("CapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\n")
+                  .ok());
+  CHECK_FALSE(parseStatus(good + "Uid:\t0\t0\t0\t0\n").ok());
+  CHECK_FALSE(parseStatus("Uid:\t-0\t0\t0\t0\n" + good.substr(good.find("Gid"))).ok());
+  CHECK_FALSE(parseStatus("Uid:\t1\t1\t1\t1\t1\n" + good.substr(good.find("Gid"))).ok());
+  CHECK_FALSE(parseStatus("Uid:\t1\t1\t1\n" + good.substr(good.find("Gid"))).ok());
+  CHECK_FALSE(parseStatus(good + "Groups:\t1 -2\n").ok());
+  CHECK_FALSE(parseStatus(good + "NoNewPrivs:\tyes\n").ok());
+}
