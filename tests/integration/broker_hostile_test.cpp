@@ -153,8 +153,8 @@ TEST_CASE("another user cannot use the helper") {
 }
 
 TEST_CASE("an app that starves the helper of descriptors: EACCES, no spinning, recovery") {
-  // Same uid, so the app may prlimit(2) the helper. With RLIMIT_NOFILE at its current count the
-  // helper cannot accept; the bind must fail with EACCES after the shim's timeout, the helper
+  // Same uid, so the app may prlimit(2) the helper. With RLIMIT_NOFILE at 3 no new descriptor
+  // fits (0-2 are always open), so the helper cannot accept; the bind must fail with EACCES after the shim's timeout, the helper
   // must not spin on poll meanwhile, and it must serve again once the limit is back.
   uint16_t port = freeReservedPort();
   std::string code =
@@ -166,7 +166,7 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES, no spinning, r
       "c.close()\n"
       "time.sleep(0.2)\n"
       "soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)\n"
-      "resource.prlimit(pid, resource.RLIMIT_NOFILE, (5, hard))\n"
+      "resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))\n"
       "print('helper', pid, flush=True)\n"
       "s = socket.socket()\n"
       "t0 = time.monotonic()\n"
