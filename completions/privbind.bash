@@ -11,10 +11,10 @@ _privbind() {
               -r --reuseport -l --preload --no-target-check --allow-setuid --keep-env
               -v --verbose -h --help -V --version --"
 
-  # privbind doctor [--json] [--fix [--dry-run]] TARGET
+  # privbind doctor [--json] [TARGET], privbind doctor --fix [--dry-run] [--json] TARGET
   if ((cword >= 2)) && [[ ${words[1]} == doctor ]]; then
     if [[ $cur == -* ]]; then
-      COMPREPLY=($(compgen -W '--json --fix --dry-run' -- "$cur"))
+      COMPREPLY=($(compgen -W '--json --fix --dry-run --help' -- "$cur"))
     else
       COMPREPLY=($(compgen -c -- "$cur"))
       [[ $cur == */* || -z $cur ]] && COMPREPLY+=($(compgen -f -- "$cur"))

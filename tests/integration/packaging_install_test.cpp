@@ -112,6 +112,11 @@ TEST_CASE("the man page documents every option of --help, both modes, doctor and
   REQUIRE(help.status == 0);
   auto options = helpOptions(help.out);
   REQUIRE(options.size() >= 20);  // short and long names of every option
+  auto doctorHelp = run({privbindPath(), "doctor", "--help"});
+  REQUIRE(doctorHelp.status == 0);
+  auto doctorOptions = helpOptions(doctorHelp.out);
+  REQUIRE(doctorOptions.size() >= 5);
+  options.insert(options.end(), doctorOptions.begin(), doctorOptions.end());
   std::string man = manSource(projectDir() + "/docs/privbind.8");
   for (const auto& o : options) {
     CAPTURE(o);
@@ -128,6 +133,21 @@ TEST_CASE("the man page documents every option of --help, both modes, doctor and
   // groff has nothing to complain about.
   auto lint = sh("LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z " +
                  quote(projectDir() + "/docs/privbind.8") + " 2>&1 >/dev/null");
+  CHECK(lint.out == "");
+}
+
+TEST_CASE("privbind-grant-java(8) documents every option of its --help") {
+  auto help = run({projectDir() + "/scripts/privbind-grant-java", "--help"});
+  REQUIRE(help.status == 0);
+  auto options = helpOptions(help.out);
+  REQUIRE(options.size() >= 6);
+  std::string man = manSource(projectDir() + "/docs/privbind-grant-java.8");
+  for (const auto& o : options) {
+    CAPTURE(o);
+    CHECK(contains(man, o));
+  }
+  auto lint = sh("LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z " +
+                 quote(projectDir() + "/docs/privbind-grant-java.8") + " 2>&1 >/dev/null");
   CHECK(lint.out == "");
 }
 
