@@ -241,6 +241,14 @@ TEST_CASE("targets the shim cannot reach are refused with a pointer to --mode=ca
   REQUIRE(chmod(suid.c_str(), 02755) == 0);
   CHECK(run(broker({"-u", "nobody"}, {suid, str(port)})).status == 125);
 
+  // A Go program (its .go.buildinfo section) is refused even though it is dynamically linked.
+  std::string go = buildC("go_marker.c", dir.path());
+  RunResult g = run(broker({"-u", "nobody"}, {go}));
+  CHECK(g.status == 125);
+  CHECK(g.err.starts_with("privbind: " + go + ": is a Go program"));
+  CHECK(g.err.find("use --mode=caps") != std::string::npos);
+  CHECK(run(broker({"-u", "nobody", "--no-target-check"}, {go})).status == 0);
+
   // A dynamic program found on PATH passes the check and runs.
   RunResult ok = run(broker({"-u", "nobody"}, {"true"}));
   CHECK(ok.status == 0);

@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
     return 3;
   }
   listen(s, 4);
-  snprintf(line, sizeof line, "bound %d\n", port);
+  /* Where the lifeline is now: the dup2 case moved it (the shim rewrites the variable). */
+  const char* lifeline = getenv("PRIVBIND_LIFELINE");
+  snprintf(line, sizeof line, "bound %d\nlifeline %s\n", port, lifeline ? lifeline : "-");
   report(path, line);
   int c = accept(s, NULL, NULL);
   if (c >= 0) {
