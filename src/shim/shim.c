@@ -72,7 +72,8 @@ static unsigned read_unprivileged_start(void) {
   if (n <= 0) return 1024;
   buf[n] = 0;
   unsigned v = 0;
-  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) v = v * 10 + (unsigned)(buf[i] - '0');
+  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+    v = v * 10 + (unsigned)(buf[i] - '0');
   return v > 65536 ? 65536 : v;
 }
 

@@ -25,7 +25,8 @@ inline pid_t helperPidFrom(const std::string& err) {
 
 inline pid_t waitForHelper(testsupport::Process& p) {
   pid_t pid = -1;
-  testsupport::eventually([&] { return (pid = helperPidFrom(p.err())) > 0; }, std::chrono::seconds(10));
+  testsupport::eventually([&] { return (pid = helperPidFrom(p.err())) > 0; },
+                          std::chrono::seconds(10));
   return pid;
 }
 

@@ -1,19 +1,19 @@
 // The helper's request decoder, fed hostile bytes: every refusal must carry the right errno, and
 // nothing but a well-formed request for an allowed reserved port may pass.
-#include <doctest/doctest.h>
+#include "shim/protocol.h"
 
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "modes/broker/request.h"
-#include "shim/protocol.h"
 
 using namespace privbind::broker;
 

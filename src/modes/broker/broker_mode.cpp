@@ -34,8 +34,8 @@ Status ensureStandardFds() {
     if (fcntl(fd, F_GETFD) >= 0) continue;
     int null = ::open("/dev/null", O_RDWR);  // the lowest free number: fd itself
     if (null < 0) return Error::fromErrno("open(/dev/null)", errno);
-    if (null != fd) return Error::refuse("standard descriptors", "could not fill in fd " +
-                                                                    std::to_string(fd));
+    if (null != fd)
+      return Error::refuse("standard descriptors", "could not fill in fd " + std::to_string(fd));
   }
   return {};
 }
@@ -70,7 +70,8 @@ Status checkTarget(const std::string& command) {
     // ld.so(8): in secure-execution mode (setuid/setgid) LD_PRELOAD is all but ignored.
     if (st.st_mode & (S_ISUID | S_ISGID))
       return Error::refuse(path, std::string("is set-user-ID or set-group-ID: the loader ignores "
-                                             "the preload library for it") + hint);
+                                             "the preload library for it") +
+                                     hint);
     // A script: what matters is its interpreter ("#!/usr/bin/env python3" -> env, which is
     // dynamic and passes LD_PRELOAD on to python3).
     if (auto interp = elf::scriptInterpreter(path); interp.ok()) {
@@ -84,11 +85,15 @@ Status checkTarget(const std::string& command) {
                                      info.error().why() + ")" + hint);
     }
     if (info->isGo)
-      return Error::refuse(path, "is a Go program: it makes the bind system call itself, so "
-                                 "the preload library never sees it" + hint);
+      return Error::refuse(path,
+                           "is a Go program: it makes the bind system call itself, so "
+                           "the preload library never sees it" +
+                               hint);
     if (!info->dynamic)
-      return Error::refuse(path, "is statically linked: no dynamic loader runs, so the preload "
-                                 "library cannot be loaded" + hint);
+      return Error::refuse(path,
+                           "is statically linked: no dynamic loader runs, so the preload "
+                           "library cannot be loaded" +
+                               hint);
     return {};
   }
   return Error::refuse(command, "too many nested #! interpreters" + hint);
@@ -170,7 +175,8 @@ struct Pipe {
 
 Result<Pipe> makePipe(const char* what) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno(std::string("pipe2(") + what + ")", errno);
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return Error::fromErrno(std::string("pipe2(") + what + ")", errno);
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -307,9 +313,8 @@ Error run(const LaunchOptions& options) {
   // with a warning and every privileged bind would fail. access(2) checks the real uid: now
   // the target's.
   if (access(shim->c_str(), R_OK) != 0)
-    return Error::fromErrno("preload library " + *shim + " (as uid " +
-                                std::to_string(target->user.uid) + ")",
-                            errno);
+    return Error::fromErrno(
+        "preload library " + *shim + " (as uid " + std::to_string(target->user.uid) + ")", errno);
 
   // 7. The lifeline is the one descriptor the command inherits: made inheritable right before
   //    exec. Exec in place: same pid, the command's status is privbind's.

@@ -154,8 +154,7 @@ class Server {
       UniqueFd conn(c);
       ucred cred{};
       socklen_t len = sizeof cred;
-      if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
-        continue;
+      if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) continue;
       // Another user's connection is closed unread: its descriptors never reach this process.
       if (cred.uid != config_.policy.uid) {
         if (config_.verbose)
@@ -184,8 +183,8 @@ class Server {
     msg.msg_control = control.data;
     msg.msg_controllen = sizeof control.data;
     // MSG_CMSG_CLOEXEC: received descriptors are never inherited by anything.
-    ssize_t n = retryEintr(
-        [&] { return ::recvmsg(p.conn.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); });
+    ssize_t n =
+        retryEintr([&] { return ::recvmsg(p.conn.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); });
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
 
     // Take ownership of every descriptor received, before anything else can go wrong: they
@@ -227,8 +226,8 @@ class Server {
       }
       // The one privileged act: CAP_NET_BIND_SERVICE lets this bind(2) take a reserved port
       // for the app's own socket (capabilities(7)). Its options, set by the app, stay.
-      if (err == 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&d.address),
-                             d.addressLength) != 0)
+      if (err == 0 &&
+          ::bind(fd, reinterpret_cast<const sockaddr*>(&d.address), d.addressLength) != 0)
         err = errno;
     }
 
@@ -273,7 +272,8 @@ void helperMain(int listener, int lifeline, int status, const privdrop::Plan& pl
   // Writing to a vanished stderr or client must not kill the helper. Terminal signals meant
   // for the foreground job (Ctrl-C, Ctrl-Z, hangup) must not end or stop it either: its
   // lifetime is the lifeline's, and a stopped helper would make every privileged bind wait.
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU}) signal(sig, SIG_IGN);
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
+    signal(sig, SIG_IGN);
 
   // 1. Nothing inherited but what the helper needs: the launcher's other descriptors (and the
   //    lifeline's write end, which would keep the helper alive forever) are closed.

@@ -39,8 +39,8 @@ Decision decodeRequest(const Received& message, const Peer& peer, const Policy& 
   if (message.fds.size() != 1)
     return refuse(EINVAL, std::to_string(message.fds.size()) + " descriptors, expected 1");
   if (message.bytes.size() != sizeof(privbind_request))
-    return refuse(EINVAL, "message of " + std::to_string(message.bytes.size()) + " bytes, expected " +
-                              std::to_string(sizeof(privbind_request)));
+    return refuse(EINVAL, "message of " + std::to_string(message.bytes.size()) +
+                              " bytes, expected " + std::to_string(sizeof(privbind_request)));
 
   privbind_request req;
   std::memcpy(&req, message.bytes.data(), sizeof req);

@@ -42,17 +42,17 @@ struct Peer {
 
 struct Policy {
   uid_t uid = static_cast<uid_t>(-1);   // the only user served: the command's
-  unsigned unprivilegedStart = 1024;     // net.ipv4.ip_unprivileged_port_start
-  std::optional<ports::PortSet> ports;   // -p: only these reserved ports
+  unsigned unprivilegedStart = 1024;    // net.ipv4.ip_unprivileged_port_start
+  std::optional<ports::PortSet> ports;  // -p: only these reserved ports
 };
 
 struct Decision {
-  int error = 0;        // 0: bind fds[0] to address; else the errno to reply with
-  std::string reason;   // why it was refused, for the helper's log
+  int error = 0;               // 0: bind fds[0] to address; else the errno to reply with
+  std::string reason;          // why it was refused, for the helper's log
   bool policyRefusal = false;  // refused by -p: always logged
   sockaddr_storage address{};
   socklen_t addressLength = 0;
-  uint16_t port = 0;    // host byte order
+  uint16_t port = 0;  // host byte order
 };
 
 // Checks, in order, and refuses at the first failure:

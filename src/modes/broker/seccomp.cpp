@@ -20,7 +20,8 @@ namespace {
 #define PRIVBIND_SANITIZED 1
 #endif
 #endif
-#if !defined(PRIVBIND_SANITIZED) && (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__))
+#if !defined(PRIVBIND_SANITIZED) && \
+    (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__))
 #define PRIVBIND_SANITIZED 1
 #endif
 #ifndef PRIVBIND_SANITIZED
@@ -46,49 +47,49 @@ constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
 const std::vector<long>& allowed() {
   static const std::vector<long> list = {
 #ifdef SYS_poll
-      SYS_poll,
+    SYS_poll,
 #endif
-      SYS_ppoll,
-      SYS_accept4,
-      SYS_getsockopt,
-      SYS_setsockopt,
+    SYS_ppoll,
+    SYS_accept4,
+    SYS_getsockopt,
+    SYS_setsockopt,
 #ifdef SYS_fstat
-      SYS_fstat,
+    SYS_fstat,
 #endif
 #ifdef SYS_newfstatat
-      SYS_newfstatat,
+    SYS_newfstatat,
 #endif
 #ifdef SYS_statx
-      SYS_statx,
+    SYS_statx,
 #endif
-      SYS_recvmsg,
-      SYS_sendto,
-      SYS_bind,
-      SYS_write,
-      SYS_close,
-      SYS_brk,
-      SYS_mmap,
-      SYS_munmap,
-      SYS_mremap,
-      SYS_madvise,
-      SYS_clock_gettime,
+    SYS_recvmsg,
+    SYS_sendto,
+    SYS_bind,
+    SYS_write,
+    SYS_close,
+    SYS_brk,
+    SYS_mmap,
+    SYS_munmap,
+    SYS_mremap,
+    SYS_madvise,
+    SYS_clock_gettime,
 #ifdef SYS_gettimeofday
-      SYS_gettimeofday,
+    SYS_gettimeofday,
 #endif
-      SYS_rt_sigreturn,
-      SYS_restart_syscall,
-      SYS_exit,
-      SYS_exit_group,
+    SYS_rt_sigreturn,
+    SYS_restart_syscall,
+    SYS_exit,
+    SYS_exit_group,
 #if PRIVBIND_SANITIZED
-      // The sanitizer runtimes (ASan+UBSan test builds only) switch signal stacks around calls
-      // and take their own locks and thread ids.
-      SYS_sigaltstack,
-      SYS_rt_sigaction,
-      SYS_rt_sigprocmask,
-      SYS_getpid,
-      SYS_gettid,
-      SYS_futex,
-      SYS_sched_yield,
+    // The sanitizer runtimes (ASan+UBSan test builds only) switch signal stacks around calls
+    // and take their own locks and thread ids.
+    SYS_sigaltstack,
+    SYS_rt_sigaction,
+    SYS_rt_sigprocmask,
+    SYS_getpid,
+    SYS_gettid,
+    SYS_futex,
+    SYS_sched_yield,
 #endif
   };
   return list;

@@ -21,7 +21,8 @@
 static void report(const char* path, const char* text) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  if (write(fd, text, strlen(text)) < 0) { /* nothing to do */ }
+  if (write(fd, text, strlen(text)) < 0) { /* nothing to do */
+  }
   close(fd);
 }
 
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
   report(path, line);
   int c = accept(s, NULL, NULL);
   if (c >= 0) {
-    if (write(c, "daemon\n", 7) < 0) { /* client gone */ }
+    if (write(c, "daemon\n", 7) < 0) { /* client gone */
+    }
     close(c);
   }
   return 0;

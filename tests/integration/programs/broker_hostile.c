@@ -104,8 +104,10 @@ static void waitControl(const char* fifo) {
 }
 
 static void say(const char* name, int err) {
-  if (err == -1) printf("%s eof\n", name);
-  else printf("%s %d\n", name, err);
+  if (err == -1)
+    printf("%s eof\n", name);
+  else
+    printf("%s %d\n", name, err);
 }
 
 int main(int argc, char** argv) {

@@ -22,7 +22,8 @@ static int port;
 
 static int work(int i, char* why, size_t whylen) {
   char c;
-  if (read(start_pipe[0], &c, 1) < 0) { /* EOF: go */ }
+  if (read(start_pipe[0], &c, 1) < 0) { /* EOF: go */
+  }
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
@@ -57,7 +58,10 @@ static void* thread_main(void* arg) {
   int i = (int)(long)arg;
   char why[128] = "";
   int ok = work(i, why, sizeof why);
-  if (ok) printf("ok %d\n", i); else printf("FAIL %d: %s\n", i, why);
+  if (ok)
+    printf("ok %d\n", i);
+  else
+    printf("FAIL %d: %s\n", i, why);
   return (void*)(long)ok;
 }
 
@@ -85,7 +89,10 @@ int main(int argc, char** argv) {
         close(start_pipe[1]);
         char why[128] = "";
         int ok = work(i, why, sizeof why);
-        if (ok) printf("ok %d\n", i); else printf("FAIL %d: %s\n", i, why);
+        if (ok)
+          printf("ok %d\n", i);
+        else
+          printf("FAIL %d: %s\n", i, why);
         _exit(ok ? 0 : 1);
       }
     }
