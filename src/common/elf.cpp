@@ -138,8 +138,8 @@ Status readDynamicSegment(Elf* e, const GElf_Phdr& dyn, size_t phnum, uint64_t f
                           Info& info) {
   if (dyn.p_offset > fileSize || dyn.p_filesz > fileSize - dyn.p_offset)
     return malformed(info.path, "PT_DYNAMIC outside the file");
-  Elf_Data* data = elf_getdata_rawchunk(e, static_cast<int64_t>(dyn.p_offset), dyn.p_filesz,
-                                        ELF_T_DYN);
+  Elf_Data* data =
+      elf_getdata_rawchunk(e, static_cast<int64_t>(dyn.p_offset), dyn.p_filesz, ELF_T_DYN);
   if (!data) return malformed(info.path, elf_errmsg(-1));
   size_t entsize = gelf_fsize(e, ELF_T_DYN, 1, EV_CURRENT);
   if (entsize == 0) return malformed(info.path, "bad dynamic entry size");
@@ -208,18 +208,30 @@ Status readDynamicSegment(Elf* e, const GElf_Phdr& dyn, size_t phnum, uint64_t f
 
 std::string machineName(unsigned machine) {
   switch (machine) {
-    case EM_X86_64: return "x86-64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "AArch64";
-    case EM_ARM: return "ARM";
-    case EM_RISCV: return "RISC-V";
-    case EM_PPC64: return "PowerPC64";
-    case EM_PPC: return "PowerPC";
-    case EM_S390: return "S/390";
-    case EM_MIPS: return "MIPS";
-    case EM_LOONGARCH: return "LoongArch";
-    case EM_SPARCV9: return "SPARC V9";
-    default: return "machine " + std::to_string(machine);
+    case EM_X86_64:
+      return "x86-64";
+    case EM_386:
+      return "i386";
+    case EM_AARCH64:
+      return "AArch64";
+    case EM_ARM:
+      return "ARM";
+    case EM_RISCV:
+      return "RISC-V";
+    case EM_PPC64:
+      return "PowerPC64";
+    case EM_PPC:
+      return "PowerPC";
+    case EM_S390:
+      return "S/390";
+    case EM_MIPS:
+      return "MIPS";
+    case EM_LOONGARCH:
+      return "LoongArch";
+    case EM_SPARCV9:
+      return "SPARC V9";
+    default:
+      return "machine " + std::to_string(machine);
   }
 }
 
@@ -292,9 +304,9 @@ Result<Info> read(const std::string& path) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) return malformed(path, elf_errmsg(-1));
     const char* name = haveNames ? elf_strptr(e.get(), shstrndx, sh.sh_name) : nullptr;
-    if (name && (std::strcmp(name, ".go.buildinfo") == 0 ||
-                 std::strcmp(name, ".note.go.buildid") == 0 ||
-                 std::strcmp(name, ".gopclntab") == 0))
+    if (name &&
+        (std::strcmp(name, ".go.buildinfo") == 0 || std::strcmp(name, ".note.go.buildid") == 0 ||
+         std::strcmp(name, ".gopclntab") == 0))
       info.isGo = true;
     if (sh.sh_type == SHT_NOTE && !info.isGo && sh.sh_size > 0) {
       if (sh.sh_offset > fileSize || sh.sh_size > fileSize - sh.sh_offset)

@@ -14,14 +14,14 @@
 namespace privbind::elf {
 
 struct Info {
-  std::string path;         // as given to read()
-  int elfClass = 0;         // 32 or 64
-  unsigned machine = 0;     // EM_*
-  std::string machineName;  // "x86-64", "AArch64", ...
-  unsigned type = 0;        // ET_EXEC, ET_DYN, ...
-  bool dynamic = false;     // has PT_INTERP: runs through ld.so, so LD_PRELOAD applies
-  std::string interpreter;  // PT_INTERP path, empty when static
-  bool isGo = false;        // built by the Go toolchain (.go.buildinfo, Go build ID note)
+  std::string path;                  // as given to read()
+  int elfClass = 0;                  // 32 or 64
+  unsigned machine = 0;              // EM_*
+  std::string machineName;           // "x86-64", "AArch64", ...
+  unsigned type = 0;                 // ET_EXEC, ET_DYN, ...
+  bool dynamic = false;              // has PT_INTERP: runs through ld.so, so LD_PRELOAD applies
+  std::string interpreter;           // PT_INTERP path, empty when static
+  bool isGo = false;                 // built by the Go toolchain (.go.buildinfo, Go build ID note)
   std::vector<std::string> needed;   // DT_NEEDED, in order
   std::vector<std::string> rpath;    // DT_RPATH split on ':' (empty entries kept)
   std::vector<std::string> runpath;  // DT_RUNPATH split on ':' (empty entries kept)
@@ -71,22 +71,22 @@ bool isTrustedPath(std::string_view path, const std::vector<std::string>& system
 
 // What ld.so makes of one entry.
 struct Expansion {
-  std::string entry;        // the entry as written
-  std::string expanded;     // the directory ld.so searches; empty when dropped
-  bool dropped = false;     // ld.so ignores the entry
-  std::string reason;       // why it is dropped or risky; empty when it is a plain path
-  bool usesOrigin = false;  // $ORIGIN / ${ORIGIN}
-  bool usesLib = false;     // $LIB / ${LIB}
+  std::string entry;          // the entry as written
+  std::string expanded;       // the directory ld.so searches; empty when dropped
+  bool dropped = false;       // ld.so ignores the entry
+  std::string reason;         // why it is dropped or risky; empty when it is a plain path
+  bool usesOrigin = false;    // $ORIGIN / ${ORIGIN}
+  bool usesLib = false;       // $LIB / ${LIB}
   bool usesPlatform = false;  // $PLATFORM / ${PLATFORM}
-  bool relative = false;    // expands to a path that does not start with '/'
+  bool relative = false;      // expands to a path that does not start with '/'
 };
 
 struct LoaderContext {
-  std::string origin;       // directory of the object that carries the entry (no trailing '/')
-  bool secure = false;      // AT_SECURE: setuid, setgid or file capabilities
+  std::string origin;        // directory of the object that carries the entry (no trailing '/')
+  bool secure = false;       // AT_SECURE: setuid, setgid or file capabilities
   bool isExecutable = true;  // the entry belongs to the main program (trust check applies)
-  std::string lib = "lib";  // value of $LIB ("lib/x86_64-linux-gnu" on Debian x86-64)
-  std::string platform;     // value of $PLATFORM ("x86_64"); empty drops $PLATFORM entries
+  std::string lib = "lib";   // value of $LIB ("lib/x86_64-linux-gnu" on Debian x86-64)
+  std::string platform;      // value of $PLATFORM ("x86_64"); empty drops $PLATFORM entries
   std::vector<std::string> systemDirs;  // trusted directories, each ending in '/'
 };
 

@@ -83,8 +83,9 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
     return r;
   }
   if (!rpathNew.empty() && !runpathNew.empty())
-    return Error::refuse(path, "both DT_RPATH and DT_RUNPATH carry $ORIGIN entries; patchelf "
-                               "cannot rewrite them separately, fix this binary by hand");
+    return Error::refuse(path,
+                         "both DT_RPATH and DT_RUNPATH carry $ORIGIN entries; patchelf "
+                         "cannot rewrite them separately, fix this binary by hand");
   bool isRpath = !rpathNew.empty();
   r.tag = isRpath ? "RPATH" : "RUNPATH";
   r.after = isRpath ? rpathNew : runpathNew;
@@ -107,8 +108,8 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   std::vector<std::string> patchArgv = {patchelfShown};
   if (isRpath) patchArgv.push_back("--force-rpath");  // keep DT_RPATH: it is searched first
   patchArgv.insert(patchArgv.end(), {"--set-rpath", r.after, path});
-  const std::string backupCmd = tools::shellJoin({"cp", "--preserve=mode,ownership", "--", path,
-                                                   r.backup});
+  const std::string backupCmd =
+      tools::shellJoin({"cp", "--preserve=mode,ownership", "--", path, r.backup});
   const std::string backupChmod = tools::shellJoin({"chmod", "u-s,g-s", "--", r.backup});
   const std::string patchCmd = tools::shellJoin(patchArgv);
   const std::string chownCmd = tools::shellJoin(
@@ -146,17 +147,20 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
     return r;
   }
   if (!who.empty())
-    return Error::refuse(path, "refusing to rewrite a privileged file that others can change: " +
-                                   who + "; make it and its directories root's, not writable by "
-                                   "group or others");
+    return Error::refuse(path,
+                         "refusing to rewrite a privileged file that others can change: " + who +
+                             "; make it and its directories root's, not writable by "
+                             "group or others");
 
   // Preconditions, before anything changes.
   if (patchelf.empty())
-    return Error::refuse("patchelf", "not found on this system; install it (apt-get install "
-                                     "patchelf) or use the /etc/ld.so.conf.d fix or caps mode");
+    return Error::refuse("patchelf",
+                         "not found on this system; install it (apt-get install "
+                         "patchelf) or use the /etc/ld.so.conf.d fix or caps mode");
   if (!caps.empty() && geteuid() != 0)
-    return Error::refuse(path, "re-applying its file capabilities needs root (CAP_SETFCAP); run "
-                               "as root");
+    return Error::refuse(path,
+                         "re-applying its file capabilities needs root (CAP_SETFCAP); run "
+                         "as root");
   if (access(path.c_str(), W_OK) != 0) return Error::fromErrno("access(" + path + ", W_OK)", errno);
 
   if (!r.backupExisted)
@@ -173,7 +177,8 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   if (!caps.empty())
     r.notes.push_back(capsAfterWrite.empty()
                           ? "the rewrite cleared security.capability, as every write does; "
-                            "re-applied " + caps
+                            "re-applied " +
+                                caps
                           : "security.capability survived the rewrite; set again anyway");
 
   struct stat now {};
@@ -214,11 +219,13 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   if (stat(path.c_str(), &now) != 0) return Error::fromErrno("stat(" + path + ")", errno);
   if (now.st_uid != st.st_uid || now.st_gid != st.st_gid ||
       (now.st_mode & 07777) != (st.st_mode & 07777))
-    return Error::refuse(path, "owner or mode differ after the fix (the original is in " +
-                                   r.backup + ")");
+    return Error::refuse(
+        path, "owner or mode differ after the fix (the original is in " + r.backup + ")");
   if (capsText(path) != caps)
-    return Error::refuse(path, "file capabilities are '" + capsText(path) + "' after the fix, "
-                               "expected '" + caps + "' (the original is in " + r.backup + ")");
+    return Error::refuse(path, "file capabilities are '" + capsText(path) +
+                                   "' after the fix, "
+                                   "expected '" +
+                                   caps + "' (the original is in " + r.backup + ")");
   r.status = "applied";
   return r;
 }

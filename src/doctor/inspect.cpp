@@ -219,8 +219,9 @@ void system(Report& report) {
   // The shim: next to the privbind binary first (a build tree), then the installed one.
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) s.shimSearched.push_back(dirOf(std::string(self, static_cast<size_t>(n))) + "/" +
-                                      PRIVBIND_SHIM_NAME);
+  if (n > 0)
+    s.shimSearched.push_back(dirOf(std::string(self, static_cast<size_t>(n))) + "/" +
+                             PRIVBIND_SHIM_NAME);
   s.shimSearched.push_back(std::string(PRIVBIND_SHIM_INSTALL_DIR) + "/" + PRIVBIND_SHIM_NAME);
   for (const auto& p : s.shimSearched) {
     if (exists(p)) {
@@ -260,11 +261,12 @@ void system(Report& report) {
   } else if (s.euid != 0) {
     add(report, Severity::kWarning, "not-root",
         "doctor runs as uid " + std::to_string(s.euid) +
-            "; privbind itself runs as root, so run 'sudo privbind doctor' to check what it can do");
+            "; privbind itself runs as root, so run 'sudo privbind doctor' to check what it can "
+            "do");
   } else if (!s.bindEffective) {
     add(report, Severity::kProblem, "no-bind-capability",
-        "privbind runs as root but without CAP_NET_BIND_SERVICE in its effective set (" +
-            s.capEff + "): neither mode can work");
+        "privbind runs as root but without CAP_NET_BIND_SERVICE in its effective set (" + s.capEff +
+            "): neither mode can work");
   }
   if (!s.ambient)
     add(report, Severity::kProblem, "no-ambient",
@@ -405,17 +407,18 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
   for (const auto& l : bin.libs) {
     if (l.normal.empty()) {
       add(report, Severity::kProblem, "library-missing",
-          l.name + " (needed by " + l.neededBy + ") will not load at all: ld.so finds it in "
-          "none of the RPATH/RUNPATH entries, ld.so.cache or the system directories");
+          l.name + " (needed by " + l.neededBy +
+              ") will not load at all: ld.so finds it in "
+              "none of the RPATH/RUNPATH entries, ld.so.cache or the system directories");
     } else if (bin.secure && l.secure.empty()) {
-      std::string why = dropped.empty()
-                            ? "it is not in any directory ld.so searches in that mode"
-                            : "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
-                                  " is not under a trusted directory (" + joinList(host.systemDirs) +
-                                  "), and it only finds " + l.name + " through $ORIGIN";
+      std::string why =
+          dropped.empty() ? "it is not in any directory ld.so searches in that mode"
+                          : "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
+                                " is not under a trusted directory (" + joinList(host.systemDirs) +
+                                "), and it only finds " + l.name + " through $ORIGIN";
       add(report, Severity::kProblem, "secure-library-missing",
-          l.name + " will not load when an ordinary user runs " + p +
-              ": the file has " + (bin.setuid || bin.setgid ? "setuid/setgid" : "file capabilities") +
+          l.name + " will not load when an ordinary user runs " + p + ": the file has " +
+              (bin.setuid || bin.setgid ? "setuid/setgid" : "file capabilities") +
               ", so it runs in secure-execution mode (AT_SECURE), and " + why +
               ". Without that mode it would load from " + l.normal);
     }
@@ -424,8 +427,9 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
     std::string list;
     for (const auto& d : dropped) list += (list.empty() ? "" : ", ") + d;
     add(report, Severity::kWarning, "origin-ignored",
-        "secure-execution mode ignores " + list + "; every library still loads from elsewhere, "
-        "but not from the directory the author intended");
+        "secure-execution mode ignores " + list +
+            "; every library still loads from elsewhere, "
+            "but not from the directory the author intended");
   }
   if (!relative.empty()) {
     std::string list;
@@ -473,8 +477,9 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
     if (bin.secure && l.secure.empty() && !l.normal.empty()) originBroke = true;
   std::string q = tools::shellQuote(p);
   if (originBroke) {
-    bin.recommended.push_back("# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
-                              "file capabilities):");
+    bin.recommended.push_back(
+        "# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
+        "file capabilities):");
     bin.recommended.push_back("privbind doctor --fix " + q);
     std::set<std::string> dirs;
     for (const auto& l : bin.libs)
@@ -489,8 +494,9 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
     std::string lines;
     for (const auto& d : dirs) lines += (lines.empty() ? "" : "\\n") + d;
     bin.recommended.push_back("printf '" + lines + "\\n' > " + conf + " && ldconfig");
-    bin.recommended.push_back("# 3. or drop the file capabilities and let privbind grant the "
-                              "capability (caps mode needs no change to the binary):");
+    bin.recommended.push_back(
+        "# 3. or drop the file capabilities and let privbind grant the "
+        "capability (caps mode needs no change to the binary):");
     bin.recommended.push_back("setcap -r " + q);
     bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
     if (!bin.package.empty())

@@ -135,8 +135,8 @@ class Resolver {
   std::string find(const std::string& name, const Object& loader, const Object& exe) {
     if (name.find('/') != std::string::npos) {
       // A NEEDED entry with a slash is a path, DSTs expanded, not searched.
-      auto x = elf::expandEntry(name, contextFor(host_, dirOf(realPathOf(loader.path)), secure_,
-                                                 loader.isExe));
+      auto x = elf::expandEntry(
+          name, contextFor(host_, dirOf(realPathOf(loader.path)), secure_, loader.isExe));
       return !x.dropped && usable(x.expanded, loader) ? x.expanded : "";
     }
     std::vector<std::string> dirs;

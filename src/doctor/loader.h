@@ -13,13 +13,13 @@ namespace privbind::doctor::loader {
 
 // What ld.so on this host uses: its trusted directories, $LIB, $PLATFORM and ld.so.cache.
 struct Host {
-  std::vector<std::string> systemDirs;  // each ending in '/'
-  std::string lib;                      // value of $LIB
-  std::string platform;                 // value of $PLATFORM
+  std::vector<std::string> systemDirs;            // each ending in '/'
+  std::string lib;                                // value of $LIB
+  std::string platform;                           // value of $PLATFORM
   std::multimap<std::string, std::string> cache;  // soname -> path, from `ldconfig -p`
-  int elfClass = 0;                     // privbind's own class and machine
+  int elfClass = 0;                               // privbind's own class and machine
   unsigned machine = 0;
-  std::vector<std::string> notes;       // how the facts were found, for --json
+  std::vector<std::string> notes;  // how the facts were found, for --json
 };
 
 // Asks privbind's own ld.so (--list-diagnostics) and ldconfig; falls back to the usual

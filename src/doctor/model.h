@@ -38,18 +38,18 @@ struct LibReport {
 struct FixReport {
   // "not-needed", "dry-run", "applied", "unchanged" (nothing left to rewrite)
   std::string status = "not-needed";
-  std::string tag;             // RPATH or RUNPATH being rewritten
-  std::string before, after;   // the ':'-joined lists
-  std::string backup;          // FILE.privbind-orig
+  std::string tag;            // RPATH or RUNPATH being rewritten
+  std::string before, after;  // the ':'-joined lists
+  std::string backup;         // FILE.privbind-orig
   bool backupExisted = false;
   std::vector<std::string> commands;  // the exact shell commands (run, or to run)
   std::vector<std::string> notes;
 };
 
 struct JdkReport {
-  std::string home;    // JAVA_HOME of the launcher
-  std::string layout;  // "9+" or "8"
-  std::string libjli;  // where libjli.so lives in this layout
+  std::string home;                            // JAVA_HOME of the launcher
+  std::string layout;                          // "9+" or "8"
+  std::string libjli;                          // where libjli.so lives in this layout
   std::vector<std::string> launchersWithCaps;  // bin/ launchers carrying file capabilities
 };
 
@@ -58,22 +58,22 @@ struct BinaryReport {
   std::vector<std::string> chain;  // how it was resolved: "$JAVA_HOME/bin/java", symlinks...
   std::string path;                // the real file (symlinks resolved)
   elf::Info info;
-  bool native = true;              // same class and machine as privbind itself
+  bool native = true;  // same class and machine as privbind itself
   uid_t owner = 0;
   gid_t group = 0;
   mode_t mode = 0;
   bool setuid = false, setgid = false;
-  std::string fileCaps;            // cap_to_text, empty when none
-  bool capsNetBind = false;        // cap_net_bind_service in the file's permitted set
-  bool capsEffective = false;      // the file's effective bit
-  bool secure = false;             // an ordinary user's exec gets AT_SECURE
+  std::string fileCaps;        // cap_to_text, empty when none
+  bool capsNetBind = false;    // cap_net_bind_service in the file's permitted set
+  bool capsEffective = false;  // the file's effective bit
+  bool secure = false;         // an ordinary user's exec gets AT_SECURE
   std::vector<EntryReport> entries;
   std::vector<LibReport> libs;
   bool loadsNormal = true, loadsSecure = true;
-  std::string package;             // Debian package owning the file, empty when none
+  std::string package;  // Debian package owning the file, empty when none
   std::optional<JdkReport> jdk;
   // Verdicts.
-  bool startsAsUser = false;       // with its file capabilities (or normally when it has none)
+  bool startsAsUser = false;  // with its file capabilities (or normally when it has none)
   bool brokerWorks = false;
   bool capsWorks = false;
   std::vector<std::string> recommended;  // commands, in order
@@ -88,7 +88,7 @@ struct SystemReport {
   std::string capEff, capPrm, capBnd;
   bool bindInBounding = false, bindEffective = false;
   int noNewPrivs = -1, seccomp = -1;
-  std::string shimPath;            // empty when not found
+  std::string shimPath;  // empty when not found
   std::vector<std::string> shimSearched;
   bool shimLoadable = false;
   std::string shimError;

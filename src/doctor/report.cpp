@@ -8,9 +8,12 @@ namespace {
 
 const char* severityName(Severity s) {
   switch (s) {
-    case Severity::kProblem: return "problem";
-    case Severity::kWarning: return "warning";
-    case Severity::kInfo: return "info";
+    case Severity::kProblem:
+      return "problem";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
   }
   return "info";
 }
@@ -24,10 +27,24 @@ std::string octal(mode_t mode) {
 // A tiny JSON writer: objects and arrays with comma handling, no external dependency.
 class Json {
  public:
-  void beginObject() { value(); out_ += '{'; first_ = true; }
-  void endObject() { out_ += '}'; first_ = false; }
-  void beginArray() { value(); out_ += '['; first_ = true; }
-  void endArray() { out_ += ']'; first_ = false; }
+  void beginObject() {
+    value();
+    out_ += '{';
+    first_ = true;
+  }
+  void endObject() {
+    out_ += '}';
+    first_ = false;
+  }
+  void beginArray() {
+    value();
+    out_ += '[';
+    first_ = true;
+  }
+  void endArray() {
+    out_ += ']';
+    first_ = false;
+  }
   Json& key(const std::string& k) {
     if (!first_) out_ += ',';
     out_ += jsonString(k) + ':';
@@ -35,7 +52,11 @@ class Json {
     afterKey_ = true;
     return *this;
   }
-  void str(const std::string& s) { value(); out_ += jsonString(s); first_ = false; }
+  void str(const std::string& s) {
+    value();
+    out_ += jsonString(s);
+    first_ = false;
+  }
   void strOrNull(const std::string& s) {
     if (s.empty()) {
       null();
@@ -43,9 +64,21 @@ class Json {
       str(s);
     }
   }
-  void boolean(bool b) { value(); out_ += b ? "true" : "false"; first_ = false; }
-  void number(long long n) { value(); out_ += std::to_string(n); first_ = false; }
-  void null() { value(); out_ += "null"; first_ = false; }
+  void boolean(bool b) {
+    value();
+    out_ += b ? "true" : "false";
+    first_ = false;
+  }
+  void number(long long n) {
+    value();
+    out_ += std::to_string(n);
+    first_ = false;
+  }
+  void null() {
+    value();
+    out_ += "null";
+    first_ = false;
+  }
   void strings(const std::vector<std::string>& v) {
     beginArray();
     for (const auto& s : v) str(s);
@@ -82,12 +115,23 @@ std::string jsonString(const std::string& s) {
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\r': out += "\\r"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      default:
+        break;
     }
     if (c < 0x20 || c == 0x7f) {
       char buf[8];
@@ -124,16 +168,16 @@ std::string text(const Report& r) {
   if (r.system) {
     const SystemReport& s = *r.system;
     o += "System\n";
-    line("kernel", s.kernel + (s.ambient ? ", ambient capabilities supported"
-                                         : ", NO ambient capabilities"));
-    line("port start", "net.ipv4.ip_unprivileged_port_start = " +
-                           std::to_string(s.unprivilegedPortStart) +
-                           (s.unprivilegedPortStart == 0
-                                ? " (every port is unprivileged: no tool needed)"
-                                : " (no tool needed for ports >= " +
-                                      std::to_string(s.unprivilegedPortStart) + ")"));
+    line("kernel",
+         s.kernel + (s.ambient ? ", ambient capabilities supported" : ", NO ambient capabilities"));
+    line("port start",
+         "net.ipv4.ip_unprivileged_port_start = " + std::to_string(s.unprivilegedPortStart) +
+             (s.unprivilegedPortStart == 0 ? " (every port is unprivileged: no tool needed)"
+                                           : " (no tool needed for ports >= " +
+                                                 std::to_string(s.unprivilegedPortStart) + ")"));
     line("privbind", "uid " + std::to_string(s.euid) + ", effective " + s.capEff);
-    line("bounding set", s.bindInBounding ? "has cap_net_bind_service" : "LACKS cap_net_bind_service");
+    line("bounding set",
+         s.bindInBounding ? "has cap_net_bind_service" : "LACKS cap_net_bind_service");
     line("no_new_privs", s.noNewPrivs == 1 ? "set" : s.noNewPrivs == 0 ? "not set" : "unknown");
     line("seccomp", s.seccomp == 0   ? "none"
                     : s.seccomp == 1 ? "strict"
@@ -152,12 +196,11 @@ std::string text(const Report& r) {
                     (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
                     (i.isGo ? ", Go program" : ", not Go"));
     line("file", octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
-                     std::to_string(b.group) +
-                     (b.setuid ? ", SETUID" : "") + (b.setgid ? ", SETGID" : "") +
+                     std::to_string(b.group) + (b.setuid ? ", SETUID" : "") +
+                     (b.setgid ? ", SETGID" : "") +
                      (b.package.empty() ? "" : ", from package " + b.package));
     line("capabilities", b.fileCaps.empty() ? "none" : b.fileCaps);
-    line("secure mode", b.secure ? "yes: an ordinary user's exec gets AT_SECURE (ld.so(8))"
-                                 : "no");
+    line("secure mode", b.secure ? "yes: an ordinary user's exec gets AT_SECURE (ld.so(8))" : "no");
     for (const auto& e : b.entries) {
       std::string v = "'" + e.secure.entry + "'";
       if (e.secure.usesOrigin) v += " uses $ORIGIN";
@@ -170,8 +213,8 @@ std::string text(const Report& r) {
       line(e.tag, v);
     }
     for (const auto& l : b.libs) {
-      std::string v = l.name + "\n                  normal: " +
-                      (l.normal.empty() ? "NOT FOUND" : l.normal) +
+      std::string v = l.name +
+                      "\n                  normal: " + (l.normal.empty() ? "NOT FOUND" : l.normal) +
                       "\n                  secure: " + (l.secure.empty() ? "NOT FOUND" : l.secure);
       line("NEEDED", v);
     }
@@ -179,7 +222,8 @@ std::string text(const Report& r) {
       std::string v = b.jdk->home + ", JDK " + b.jdk->layout + " layout (" + b.jdk->libjli + ")";
       line("JDK", v);
       std::string launchers;
-      for (const auto& l : b.jdk->launchersWithCaps) launchers += (launchers.empty() ? "" : ", ") + l;
+      for (const auto& l : b.jdk->launchersWithCaps)
+        launchers += (launchers.empty() ? "" : ", ") + l;
       line("launchers", launchers.empty() ? "none in bin/ carries file capabilities"
                                           : "with file capabilities: " + launchers);
     }
@@ -187,8 +231,8 @@ std::string text(const Report& r) {
     if (!b.native) {
       o += "  not checked: not built for this host's architecture\n";
     } else {
-      o += std::string("  ") + (b.startsAsUser ? "[ok]  " : "[FAIL]") + " starts as an ordinary user" +
-           (b.secure ? " with its file capabilities" : "") + "\n";
+      o += std::string("  ") + (b.startsAsUser ? "[ok]  " : "[FAIL]") +
+           " starts as an ordinary user" + (b.secure ? " with its file capabilities" : "") + "\n";
       o += std::string("  ") + (b.brokerWorks ? "[ok]  " : "[no]  ") +
            " broker mode reaches its binds (privbind -u USER ...)\n";
       o += std::string("  ") + (b.capsWorks ? "[ok]  " : "[no]  ") +

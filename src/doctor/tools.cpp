@@ -20,8 +20,8 @@ bool executable(const std::string& path) { return access(path.c_str(), X_OK) == 
 }  // namespace
 
 std::string find(const std::string& name) {
-  std::vector<std::string> dirs = {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin",
-                                   "/usr/local/bin"};
+  std::vector<std::string> dirs = {"/usr/sbin", "/usr/bin",        "/sbin",
+                                   "/bin",      "/usr/local/sbin", "/usr/local/bin"};
   if (const char* path = std::getenv("PATH")) {
     std::string p = path;
     size_t start = 0;
@@ -94,8 +94,8 @@ Result<Output> run(const std::vector<std::string>& argv) {
 std::string shellQuote(const std::string& word) {
   bool plain = !word.empty();
   for (char c : word)
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
-          c == '-' || c == '+' || c == '=' || c == ',' || c == ':'))
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-' ||
+          c == '+' || c == '=' || c == ',' || c == ':'))
       plain = false;
   if (plain) return word;
   std::string out = "'";

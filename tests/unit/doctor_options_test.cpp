@@ -75,8 +75,9 @@ TEST_CASE("JSON strings are escaped and stay valid UTF-8") {
 TEST_CASE("an empty report is a clean, well-formed document") {
   Report r;
   std::string j = report::json(r);
-  CHECK(j == "{\"format\":1,\"system\":null,\"target\":null,\"findings\":[],"
-             "\"problems\":false,\"exit_code\":0}\n");
+  CHECK(j ==
+        "{\"format\":1,\"system\":null,\"target\":null,\"findings\":[],"
+        "\"problems\":false,\"exit_code\":0}\n");
   r.findings.push_back({Severity::kProblem, "x", "y"});
   CHECK(report::json(r).find("\"findings\":[{\"severity\":\"problem\",\"code\":\"x\","
                              "\"message\":\"y\"}],\"problems\":true,\"exit_code\":1}") !=

@@ -93,7 +93,11 @@ TEST_CASE("bad inputs give one clear sentence") {
     }
   }
   // ELF magic and nothing sane after it.
-  std::string junk = std::string("\x7f" "ELF", 4) + std::string(60, '\xff');
+  std::string junk = std::string(
+                         "\x7f"
+                         "ELF",
+                         4) +
+                     std::string(60, '\xff');
   auto r = elf::read(s.file("junk", junk));
   CHECK_FALSE(r.ok());
 

@@ -39,7 +39,7 @@ TEST_CASE("dstLength follows the gABI token rules") {
   CHECK(dstLength("ORIGIN", "ORIGIN") == 6);
   CHECK(dstLength("ORIGIN/../lib", "ORIGIN") == 6);
   CHECK(dstLength("{ORIGIN}/x", "ORIGIN") == 8);
-  CHECK(dstLength("ORIGINAL", "ORIGIN") == 0);   // identifier continues
+  CHECK(dstLength("ORIGINAL", "ORIGIN") == 0);  // identifier continues
   CHECK(dstLength("ORIGIN_X", "ORIGIN") == 0);
   CHECK(dstLength("ORIGIN9", "ORIGIN") == 0);
   CHECK(dstLength("{ORIGIN", "ORIGIN") == 0);    // unclosed brace
@@ -117,7 +117,7 @@ TEST_CASE("secure mode: $ORIGIN anywhere but the start drops the entry, trusted 
   auto ctx = secureExe("/usr/lib/app");
   CHECK(expandEntry("/usr/lib/$ORIGIN", ctx).dropped);
   CHECK(expandEntry("$ORIGINx", ctx).expanded == "$ORIGINx");  // not a token at all
-  CHECK(expandEntry("${ORIGIN}x", ctx).dropped);  // token, but not followed by '/'
+  CHECK(expandEntry("${ORIGIN}x", ctx).dropped);               // token, but not followed by '/'
   CHECK(expandEntry("$ORIGIN$LIB", ctx).dropped);
 }
 
@@ -160,8 +160,8 @@ TEST_CASE("an unknown origin drops $ORIGIN entries") {
 
 TEST_CASE("hostile entries do not crash") {
   auto ctx = secureExe("/opt/x");
-  for (const char* entry : {"$", "$$", "${", "${}", "$}", "${ORIGIN", "/$", "$ORIGIN$", "::",
-                            "$ORIGIN/../../../../../../../../../../..", "/..", "/../.."}) {
+  for (const char* entry : {"$", "$$", "${", "${}", "$}", "${ORIGIN", "/$", "$ORIGIN$",
+                            "::", "$ORIGIN/../../../../../../../../../../..", "/..", "/../.."}) {
     auto x = expandEntry(entry, ctx);
     CHECK((x.dropped || !x.expanded.empty() || x.relative));
   }
