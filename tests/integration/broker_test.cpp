@@ -297,4 +297,30 @@ TEST_CASE("refused when CAP_NET_BIND_SERVICE is not in privbind's bounding set")
   CHECK(r.err.starts_with("privbind: cap_net_bind_service is not in privbind's bounding set"));
 }
 
+TEST_CASE("the shim alone: the lifeline survives close, closefrom, close_range and dup2") {
+  TempDir dir;
+  std::string prog = buildC("shim_lifeline.c", dir.path());
+  RunResult with = run({"env", "LD_PRELOAD=" + shimPath(), prog});
+  CHECK_MESSAGE(with.status == 0, with.err);
+  CHECK(with.out == "ok\neof\n");  // protected while it ran, gone once it exited
+  RunResult without = run({prog});  // the same program without the shim: the test can fail
+  CHECK(without.status == 1);
+  CHECK(without.out == "FAIL: close() closed the lifeline\neof\n");
+}
+
+TEST_CASE("the shim alone: no helper listening means EACCES at once, other binds untouched") {
+  uint16_t port = freeReservedPort();
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--", "env",
+                     "LD_PRELOAD=" + shimPath(),
+                     "PRIVBIND_SOCKET=privbind-00000000000000000000000000000000", python(), "-c",
+                     pyBinds({})[2], str(port), "0", "2000", str(port)});
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK_MESSAGE(r.out.starts_with(str(port) + " EACCES\n0 ok reuseport=0 reuseaddr=0 got="),
+                r.out, r.err);
+  CHECK(r.out.find("\n2000 ok reuseport=0 reuseaddr=0 got=2000\n" + str(port) + " EACCES\n") !=
+        std::string::npos);
+}
+
 }  // TEST_SUITE
