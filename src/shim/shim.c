@@ -34,6 +34,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* close_range(2) has the same number on every architecture (Linux 5.9); older headers lack it. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
 /* How long a privileged bind waits for the helper before it gives up with EACCES. The helper
  * answers in microseconds; this is only the last resort against a stopped helper. */
 #define HELPER_TIMEOUT_SECONDS 5

@@ -22,6 +22,11 @@
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
 
+// close_range(2) has the same number on every architecture (Linux 5.9); older headers lack it.
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
 namespace privbind::broker {
 
 namespace {
