@@ -231,7 +231,12 @@ TEST_CASE("refusals: unsafe ownership, missing JDK, not root, bad usage; failure
                       jdk});
   CHECK(notRoot.status == 1);
   CHECK(contains(notRoot.err, "must run as root"));
+  CHECK(grant({"--undo", "--missing-ok", dir / "no-such-jdk"}, state).status == 0);
   CHECK(grant({}, state).status == 2);
+  // The state directory is chmod'ed and written to: never / or a path with "..".
+  CHECK(run({script(), "--state-dir", "/", jdk}).status == 2);
+  CHECK(run({script(), "--state-dir", state + "/../x", jdk}).status == 2);
+  CHECK(run({script(), "--state-dir", "relative", jdk}).status == 2);
   CHECK(grant({"--bogus", jdk}, state).status == 2);
 
   // java that will not start as nobody after the grant (its modules unreadable): fail closed,
