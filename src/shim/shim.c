@@ -77,8 +77,10 @@ static unsigned read_unprivileged_start(void) {
   if (n <= 0) return 1024;
   buf[n] = 0;
   unsigned v = 0;
-  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+  ssize_t i = 0;
+  for (; i < n && buf[i] >= '0' && buf[i] <= '9' && v <= 65536; ++i)
     v = v * 10 + (unsigned)(buf[i] - '0');
+  if (i == 0) return 1024; /* not a number: the kernel default */
   return v > 65536 ? 65536 : v;
 }
 
@@ -101,7 +103,7 @@ static void setup_lifeline(void) {
   long v = 0;
   size_t i = 0;
   for (; text[i] >= '0' && text[i] <= '9' && i < 12; ++i) v = v * 10 + (text[i] - '0');
-  if (i != PRIVBIND_LIFELINE_DIGITS || text[i] != 0) return;
+  if (i != PRIVBIND_LIFELINE_DIGITS || text[i] != 0 || v > 0x7fffffffL) return;
   /* Protect the number only if it still holds the write end of a pipe: a program that got the
    * variable but not the descriptor must not have an unrelated file made unclosable. */
   struct stat st;
