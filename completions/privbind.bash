@@ -14,10 +14,10 @@ _privbind() {
   # privbind doctor [--json] [TARGET], privbind doctor --fix [--dry-run] [--json] TARGET
   if ((cword >= 2)) && [[ ${words[1]} == doctor ]]; then
     if [[ $cur == -* ]]; then
-      COMPREPLY=($(compgen -W '--json --fix --dry-run --help' -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -W '--json --fix --dry-run --help' -- "$cur")
     else
-      COMPREPLY=($(compgen -c -- "$cur"))
-      [[ $cur == */* || -z $cur ]] && COMPREPLY+=($(compgen -f -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+      [[ $cur == */* || -z $cur ]] && mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
     fi
     return
   fi
@@ -43,15 +43,15 @@ _privbind() {
 
   case $prev in
     -u | --user)
-      COMPREPLY=($(compgen -u -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -u -- "$cur")
       return
       ;;
     -g | --group)
-      COMPREPLY=($(compgen -g -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -g -- "$cur")
       return
       ;;
     -m | --mode)
-      COMPREPLY=($(compgen -W 'broker caps' -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -W 'broker caps' -- "$cur")
       return
       ;;
     -l | --preload)
@@ -64,10 +64,10 @@ _privbind() {
   esac
 
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
   elif ((cword == 1)); then
-    COMPREPLY=($(compgen -W 'doctor' -- "$cur") $(compgen -c -- "$cur"))
+    mapfile -t COMPREPLY < <(compgen -W 'doctor' -- "$cur"; compgen -c -- "$cur")
   else
-    COMPREPLY=($(compgen -c -- "$cur"))
+    mapfile -t COMPREPLY < <(compgen -c -- "$cur")
   fi
 } && complete -F _privbind privbind

@@ -173,6 +173,19 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
   CHECK_FALSE(contains(complete("privbind -u nobody -- ls --no-t"), "--no-target-check"));
 }
 
+TEST_CASE("shellcheck finds nothing in the packaging scripts and the completion") {
+  if (run({"sh", "-c", "command -v shellcheck"}).status != 0) {
+    MESSAGE("SKIPPED: shellcheck is not installed (scripts/bootstrap installs it)");
+    return;
+  }
+  std::string d = projectDir();
+  auto r = run({"shellcheck", d + "/scripts/privbind-grant-java", d + "/scripts/build-deb",
+                d + "/scripts/bootstrap"});
+  CHECK_MESSAGE(r.status == 0, r.out);
+  auto completion = run({"shellcheck", "-s", "bash", d + "/completions/privbind.bash"});
+  CHECK_MESSAGE(completion.status == 0, completion.out);
+}
+
 TEST_CASE("the Debian changelog describes the project version") {
   std::string top = slurp(projectDir() + "/packaging/deb/changelog");
   CHECK(top.rfind(std::string("privbind (") + PRIVBIND_TEST_VERSION + ") ", 0) == 0);
