@@ -155,6 +155,14 @@ TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing 
   auto broker = serveThrough("/usr/sbin/privbind", "broker", server);
   CHECK(broker.reply.rfind("uid=65534 euid=65534", 0) == 0);
   CHECK(contains(broker.maps, "/usr/lib/" + multiarch + "/privbind/libprivbind-shim.so"));
+  // The installed doctor finds the installed shim and can load it.
+  auto doctor = run({"/usr/sbin/privbind", "doctor", "--json"}, std::chrono::minutes(1));
+  auto shim = run({python(), "-c",
+                   "import json,sys; s=json.load(sys.stdin)['system']; "
+                   "print(s['shim'], s['shim_loadable'])"},
+                  std::chrono::seconds(30), doctor.out);
+  CHECK_MESSAGE(shim.out == "/usr/lib/" + multiarch + "/privbind/libprivbind-shim.so True\n",
+                doctor.out << doctor.err);
   auto caps = serveThrough("/usr/sbin/privbind", "caps", server);
   CHECK(caps.reply.rfind("uid=65534 euid=65534", 0) == 0);
   CHECK_FALSE(contains(caps.maps, "libprivbind-shim"));

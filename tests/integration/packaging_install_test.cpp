@@ -82,6 +82,13 @@ TEST_CASE("the installed binary finds the installed shim: broker mode serves a r
   CHECK(contains(served.maps, shim));
   // ... and not the build tree's copy.
   CHECK_FALSE(contains(served.maps, in.build + "/"));
+  // doctor, run from the installed binary, agrees.
+  auto doctor = run({in.prefix + "/sbin/privbind", "doctor", "--json"}, std::chrono::minutes(1));
+  auto seen = run({python(), "-c",
+                   "import json,sys; s=json.load(sys.stdin)['system']; "
+                   "print(s['shim'], s['shim_loadable'])"},
+                  std::chrono::seconds(30), doctor.out);
+  CHECK_MESSAGE(seen.out == shim + " True\n", doctor.out << doctor.err);
 }
 
 TEST_CASE("the installed binary runs caps mode") {
