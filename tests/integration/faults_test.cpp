@@ -25,6 +25,20 @@ using namespace brokertest;
 
 namespace {
 
+// Under AddressSanitizer freed memory sits in a quarantine, so a helper built with it grows by
+// design; the memory check is for the real build (descriptors are checked in both).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+#else
+constexpr bool kAsan = false;
+#endif
+
 // Makes this process the reaper of orphaned descendants for the scope, and reaps (only) the
 // helpers it was told about on the way out, waiting for them to exit on their own.
 class Subreaper {
@@ -111,8 +125,10 @@ void loadRun(const std::vector<std::string>& appArgs, long total) {
                         << memBefore["Rss"] << " -> " << memAfter["Rss"] << " KiB, private "
                         << memBefore["Private"] << " -> " << memAfter["Private"] << " KiB");
   // Flat: a leak of even 16 bytes per request would add 100 KiB over 6,400 of them.
-  CHECK(memAfter["Private"] <= memBefore["Private"] + 64);
-  CHECK(memAfter["Rss"] <= memBefore["Rss"] + 64);
+  if (!kAsan) {
+    CHECK(memAfter["Private"] <= memBefore["Private"] + 64);
+    CHECK(memAfter["Rss"] <= memBefore["Rss"] + 64);
+  }
   touch(dir / "go2");
   auto st = p.wait(30s);
   REQUIRE(st);
