@@ -114,6 +114,14 @@ TEST_CASE("installing under another prefix than the configured one is refused") 
   CHECK(exists(other / "stage" + in.prefix + "/sbin/privbind"));
 }
 
+TEST_CASE("cpack refuses a Debian package from a build configured for another prefix") {
+  auto& in = installed();
+  auto r = sh("cd " + quote(in.build) + " && cpack -G DEB 2>&1");
+  CHECK(r.status != 0);
+  CHECK(contains(r.out, "privbind: Debian package: prefix '" + in.prefix + "'"));
+  CHECK(run({"sh", "-c", "ls " + quote(in.build) + "/*.deb"}).status != 0);
+}
+
 TEST_CASE("the man page documents every option of --help, both modes, doctor and exit codes") {
   auto help = run({privbindPath(), "--help"});
   REQUIRE(help.status == 0);
