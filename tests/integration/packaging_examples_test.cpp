@@ -5,6 +5,7 @@
 // no_new_privs, set up with setpriv(1), with a real client fetching a page from a reserved port.
 #include <doctest/doctest.h>
 #include <fnmatch.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -211,7 +212,9 @@ TEST_CASE("each systemd unit's ExecStart serves a real client in the unit's secu
       argv[0] = privbindPath();
     }
     auto st = serveInContext(ctx, argv, port, page.text);
-    uid_t wwwData = 33;
+    struct passwd* pw = getpwnam("www-data");
+    REQUIRE_MESSAGE(pw != nullptr, "the units run as www-data (base-passwd has it)");
+    uid_t wwwData = pw->pw_uid;
     CHECK(st.uid[0] == wwwData);
     CHECK(st.uid[1] == wwwData);
     CHECK(st.noNewPrivs == 1);
