@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
+
+#include "privbind/version.h"
 
 extern char** environ;
 
@@ -35,6 +38,34 @@ void describeUser(Env& env, const ids::User& user) {
   setVar(env, "LOGNAME", name);
 }
 
+std::vector<std::string> pathCandidates(const std::string& name) {
+  if (name.find('/') != std::string::npos) return {name};
+  const char* path = getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= dirs.size()) {
+    size_t colon = dirs.find(':', pos);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string dir = dirs.substr(pos, colon - pos);
+    pos = colon + 1;
+    out.push_back((dir.empty() ? "." : dir) + "/" + name);
+  }
+  return out;
+}
+
+std::vector<std::string> shimCandidates() {
+  std::vector<std::string> out;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string self(exe, static_cast<size_t>(n));
+    out.push_back(self.substr(0, self.rfind('/') + 1) + PRIVBIND_SHIM_NAME);
+  }
+  out.push_back(std::string(PRIVBIND_SHIM_INSTALL_DIR) + "/" + PRIVBIND_SHIM_NAME);
+  return out;
+}
+
 Error execCommand(const std::vector<std::string>& command, const Env& env) {
   std::vector<char*> argv, envp;
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
@@ -51,16 +82,8 @@ Error execCommand(const std::vector<std::string>& command, const Env& env) {
   // Our own PATH search rather than execvpe(3): a PATH directory that the target user may not
   // search (root's own, say) must read as "not there" (127), not as EACCES (126). 126 is kept
   // for a file that exists but cannot be run.
-  const char* path = getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
   int found = 0;  // errno of the first candidate that exists but would not run
-  size_t pos = 0;
-  while (pos <= dirs.size()) {
-    size_t colon = dirs.find(':', pos);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string dir = dirs.substr(pos, colon - pos);
-    pos = colon + 1;
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+  for (const auto& candidate : pathCandidates(name)) {
     execve(candidate.c_str(), argv.data(), envp.data());
     int err = errno;
     struct stat st {};

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "common/caps.h"
+#include "common/launch.h"
 #include "common/proc_status.h"
 #include "common/unique_fd.h"
 #include "doctor/tools.h"
@@ -24,12 +25,7 @@ namespace privbind::doctor::inspect {
 
 namespace {
 
-std::string dirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
+using tools::dirOf;
 
 std::string baseOf(const std::string& path) {
   auto slash = path.rfind('/');
@@ -217,12 +213,7 @@ void system(Report& report) {
   }
 
   // The shim: next to the privbind binary first (a build tree), then the installed one.
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
-    s.shimSearched.push_back(dirOf(std::string(self, static_cast<size_t>(n))) + "/" +
-                             PRIVBIND_SHIM_NAME);
-  s.shimSearched.push_back(std::string(PRIVBIND_SHIM_INSTALL_DIR) + "/" + PRIVBIND_SHIM_NAME);
+  s.shimSearched = launch::shimCandidates();
   for (const auto& p : s.shimSearched) {
     if (exists(p)) {
       s.shimPath = p;
@@ -315,11 +306,8 @@ Result<BinaryReport> resolveTarget(const std::string& target) {
       }
     }
     if (path.empty()) {
-      const char* envPath = std::getenv("PATH");
-      std::string list = envPath && *envPath ? envPath : "/usr/local/bin:/usr/bin:/bin";
-      for (const auto& dir : elf::splitPathList(list)) {
-        if (dir.empty() || dir[0] != '/') continue;
-        std::string candidate = dir + "/" + target;
+      for (const auto& candidate : launch::pathCandidates(target)) {
+        if (candidate[0] != '/') continue;  // a relative PATH entry: not what root runs
         if (isExecutableFile(candidate)) {
           path = candidate;
           bin.chain.push_back("PATH: " + candidate);

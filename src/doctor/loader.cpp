@@ -14,12 +14,7 @@ namespace privbind::doctor::loader {
 
 namespace {
 
-std::string dirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
+using tools::dirOf;
 
 std::string realPathOf(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);

@@ -19,6 +19,13 @@ bool executable(const std::string& path) { return access(path.c_str(), X_OK) == 
 
 }  // namespace
 
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
 std::string find(const std::string& name) {
   std::vector<std::string> dirs = {"/usr/sbin", "/usr/bin",        "/sbin",
                                    "/bin",      "/usr/local/sbin", "/usr/local/bin"};

@@ -22,6 +22,9 @@ std::string find(const std::string& name);
 // from /dev/null. An Error only when it could not be started.
 Result<Output> run(const std::vector<std::string>& argv);
 
+// The directory part of a path, as dirname(1) says it: "." without a slash, "/" for "/x".
+std::string dirOf(const std::string& path);
+
 // Quotes a word for a POSIX shell when it needs it: dry-run output must be pasteable.
 std::string shellQuote(const std::string& word);
 std::string shellJoin(const std::vector<std::string>& argv);

@@ -41,16 +41,7 @@ Status ensureStandardFds() {
 }
 
 std::string pathOnPath(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t pos = 0;
-  while (pos <= dirs.size()) {
-    size_t colon = dirs.find(':', pos);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string dir = dirs.substr(pos, colon - pos);
-    pos = colon + 1;
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+  for (const auto& candidate : launch::pathCandidates(name)) {
     struct stat st {};
     if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
       return candidate;
@@ -106,18 +97,8 @@ bool isRegularFile(const std::string& path, struct stat& st) {
 // -l PATH, else next to the running binary (the build tree), else the installed place.
 // No environment variable: whoever sets root's environment must not pick the library.
 Result<std::string> findShim(const std::string& preload) {
-  std::vector<std::string> candidates;
-  if (!preload.empty()) {
-    candidates.push_back(preload);
-  } else {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-      std::string self(exe, static_cast<size_t>(n));
-      candidates.push_back(self.substr(0, self.rfind('/') + 1) + PRIVBIND_SHIM_NAME);
-    }
-    candidates.push_back(std::string(PRIVBIND_SHIM_INSTALL_DIR) + "/" + PRIVBIND_SHIM_NAME);
-  }
+  std::vector<std::string> candidates =
+      preload.empty() ? launch::shimCandidates() : std::vector<std::string>{preload};
   std::string tried;
   for (const auto& c : candidates) {
     struct stat st {};
