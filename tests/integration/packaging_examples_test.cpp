@@ -358,7 +358,11 @@ TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real c
   std::vector<std::string> entrypoint, cmd;
   std::string debName = std::string("privbind_") + PRIVBIND_TEST_VERSION + "_amd64.deb";
   bool copiesDeb = false;
-  for (const auto& [ins, rest] : instructions) {
+  for (const auto& instruction : instructions) {
+    // Named references, not a structured binding: CAPTURE's lambda cannot capture a binding
+    // before clang 16.
+    const auto& ins = instruction.first;
+    const auto& rest = instruction.second;
     CAPTURE(ins);
     CHECK(std::find(kInstructions.begin(), kInstructions.end(), ins) != kInstructions.end());
     if (ins == "RUN") CHECK(run({"sh", "-n", "-c", rest}).status == 0);
