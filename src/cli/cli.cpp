@@ -167,7 +167,7 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
     return parsed;
   }
 
-  if (sp->seen.count("mode")) {
+  if (sp->seen.contains("mode")) {
     if (mode == "broker") {
       o.mode = Mode::kBroker;
     } else if (mode == "caps") {
@@ -178,27 +178,26 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
   }
   if (o.mode == Mode::kCaps) {
     for (const auto& spec : kOptions)
-      if (spec.brokerOnly && sp->seen.count(spec.longName))
+      if (spec.brokerOnly && sp->seen.contains(spec.longName))
         return usage(display(spec), "is a broker-mode option; caps mode has no helper and no "
                                     "preload library, so it has nothing to limit or load");
   }
-  if (sp->seen.count("binds")) {
+  if (sp->seen.contains("binds")) {
     auto n = parseCount(binds);
     if (!n) return n.error();
     o.binds = *n;
   }
   for (auto [name, text, target] : {std::tuple{"ports", &ports, &o.ports},
                                     std::tuple{"reuseport", &reuseport, &o.reuseport}}) {
-    if (!sp->seen.count(name)) continue;
+    if (!sp->seen.contains(name)) continue;
     auto set = ports::parse(*text);
     if (!set) return usage(set.error().what(), set.error().why());
     *target = *set;
   }
-  if (sp->seen.count("preload") && o.preload.empty())
-    return usage("-l/--preload", "empty path");
+  if (sp->seen.contains("preload") && o.preload.empty()) return usage("-l/--preload", "empty path");
   if (o.user.empty())
-    return usage("-u/--user", sp->seen.count("user") ? "empty user name"
-                                                     : "required: the user the command runs as");
+    return usage("-u/--user", sp->seen.contains("user") ? "empty user name"
+                                                        : "required: the user the command runs as");
   if (sp->command.empty()) return usage("command", "missing: what should privbind run?");
   o.command = std::move(sp->command);
   return parsed;

@@ -8,8 +8,6 @@
 
 #include "privbind/version.h"
 
-extern char** environ;
-
 namespace privbind::launch {
 
 Env currentEnvironment() {

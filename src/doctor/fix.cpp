@@ -76,10 +76,11 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   std::string runpathNew = inspect::fixedList(bin, "RUNPATH");
   if (rpathNew.empty() && runpathNew.empty()) {
     r.status = "unchanged";
-    r.notes.push_back(bin.secure ? "no $ORIGIN entry is ignored in secure-execution mode: "
-                                   "nothing to rewrite"
-                                 : "the file has no file capabilities and no setuid/setgid bit: "
-                                   "it does not run in secure-execution mode, nothing to rewrite");
+    r.notes.emplace_back(bin.secure
+                             ? "no $ORIGIN entry is ignored in secure-execution mode: "
+                               "nothing to rewrite"
+                             : "the file has no file capabilities and no setuid/setgid bit: "
+                               "it does not run in secure-execution mode, nothing to rewrite");
     return r;
   }
   if (!rpathNew.empty() && !runpathNew.empty())
@@ -106,7 +107,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   std::string patchelfShown = patchelf.empty() ? "patchelf" : patchelf;
 
   std::vector<std::string> patchArgv = {patchelfShown};
-  if (isRpath) patchArgv.push_back("--force-rpath");  // keep DT_RPATH: it is searched first
+  if (isRpath) patchArgv.emplace_back("--force-rpath");  // keep DT_RPATH: it is searched first
   patchArgv.insert(patchArgv.end(), {"--set-rpath", r.after, path});
   const std::string backupCmd =
       tools::shellJoin({"cp", "--preserve=mode,ownership", "--", path, r.backup});

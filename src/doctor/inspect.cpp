@@ -465,7 +465,7 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
     if (bin.secure && l.secure.empty() && !l.normal.empty()) originBroke = true;
   std::string q = tools::shellQuote(p);
   if (originBroke) {
-    bin.recommended.push_back(
+    bin.recommended.emplace_back(
         "# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
         "file capabilities):");
     bin.recommended.push_back("privbind doctor --fix " + q);
@@ -477,12 +477,12 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
         if (norm.size() > 1) norm.pop_back();
         dirs.insert(norm);
       }
-    bin.recommended.push_back("# 2. or change no binary: let ld.so.cache find the libraries:");
+    bin.recommended.emplace_back("# 2. or change no binary: let ld.so.cache find the libraries:");
     std::string conf = "/etc/ld.so.conf.d/privbind-" + baseOf(p) + ".conf";
     std::string lines;
     for (const auto& d : dirs) lines += (lines.empty() ? "" : "\\n") + d;
     bin.recommended.push_back("printf '" + lines + "\\n' > " + conf + " && ldconfig");
-    bin.recommended.push_back(
+    bin.recommended.emplace_back(
         "# 3. or drop the file capabilities and let privbind grant the "
         "capability (caps mode needs no change to the binary):");
     bin.recommended.push_back("setcap -r " + q);

@@ -80,12 +80,12 @@ class Resolver {
       queue.pop_front();
       ++objects;
       for (const auto& name : obj.info.needed) {
-        if (loaded.count(name)) continue;
+        if (loaded.contains(name)) continue;
         loaded.insert(name);
         std::string found = find(name, obj, exe);
         out.push_back({name, {obj.path, found}});
         if (found.empty()) continue;
-        auto info = readCached(found);
+        const auto* info = readCached(found);
         if (!info) continue;
         if (!info->soname.empty()) loaded.insert(info->soname);
         queue.push_back(makeObject(*info, found, false));
@@ -199,7 +199,7 @@ Host probeHost() {
   uname(&u);
   if (host.systemDirs.empty()) {
     host.systemDirs = elf::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
-    host.notes.push_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
+    host.notes.emplace_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
   }
   if (host.platform.empty()) host.platform = u.machine;
   for (auto& d : host.systemDirs)
@@ -230,7 +230,7 @@ Host probeHost() {
     }
     host.notes.push_back("ld.so.cache from " + ldconfig + " -p");
   } else {
-    host.notes.push_back("ld.so.cache not read (ldconfig -p failed)");
+    host.notes.emplace_back("ld.so.cache not read (ldconfig -p failed)");
   }
   return host;
 }

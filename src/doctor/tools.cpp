@@ -9,8 +9,6 @@
 
 #include "common/unique_fd.h"
 
-extern char** environ;
-
 namespace privbind::doctor::tools {
 
 namespace {
@@ -56,6 +54,7 @@ Result<Output> run(const std::vector<std::string>& argv) {
   UniqueFd errRead(errPipe[0]), errWrite(errPipe[1]);
 
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const char* env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};

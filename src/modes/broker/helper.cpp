@@ -228,6 +228,7 @@ class Server {
     if (n <= 0) return true;  // EOF (the client gave up) or an error: nothing to answer
 
     std::vector<FdFacts> facts;
+    facts.reserve(received.size());
     for (const auto& fd : received) facts.push_back(factsOf(fd.get()));
     Received message;
     message.bytes = std::span<const unsigned char>(buf, static_cast<size_t>(n));
