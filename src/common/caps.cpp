@@ -21,8 +21,8 @@ using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
 
 int lastCap() {
   auto text = proc::readFile("/proc/sys/kernel/cap_last_cap");
-  int value = -1;
   if (text) {
+    int value = -1;
     auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
     if (ec == std::errc() && value > 0 && value < 64) return value;
   }

@@ -122,7 +122,7 @@ Status verify(const Plan& plan) {
   if (have != want)
     return mismatch("the group list", std::to_string(have.size()) + " groups",
                     std::to_string(want.size()));
-  struct {
+  const struct {
     const char* name;
     uint64_t got, want;
   } sets[] = {{"CapPrm", st->capPrm, plan.keep},   {"CapEff", st->capEff, plan.keep},

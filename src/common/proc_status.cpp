@@ -84,7 +84,7 @@ Result<Status> parseStatus(const std::string& text) {
     if (colon == std::string_view::npos) continue;
     std::string_view key = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    struct {
+    const struct {
       const char* name;
       unsigned bit;
       uint64_t* cap;
