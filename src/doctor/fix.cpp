@@ -201,8 +201,8 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
       return Error::fromErrno("chmod(" + path + ", " + octal(st.st_mode) + ")", errno);
     r.commands.push_back(chmodCmd);
   }
-  if (!caps.empty()) r.commands.push_back(setcapCmd);
   if (!caps.empty()) {
+    r.commands.push_back(setcapCmd);
     CapPtr c(cap_from_text(caps.c_str()));
     if (!c || cap_set_file(path.c_str(), c.get()) != 0)
       return Error::fromErrno("cap_set_file(" + path + ", " + caps + ")", errno);

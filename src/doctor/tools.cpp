@@ -57,11 +57,12 @@ Result<Output> run(const std::vector<std::string>& argv) {
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const char* env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
 
   pid_t pid = fork();
   if (pid < 0) return Error::fromErrno("fork()", errno);
   if (pid == 0) {
+    // A constant table: nothing is allocated between fork and exec.
+    const char* env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outWrite.get(), 1) < 0 ||
         dup2(errWrite.get(), 2) < 0)
