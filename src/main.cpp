@@ -1,5 +1,6 @@
 // privbind: parse -> dispatch -> error to exit code. The only place that prints the final error.
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,7 @@ int fail(const privbind::Error& error) {
   return error.exitCode();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace privbind;
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = cli::parse(args);
@@ -43,4 +42,19 @@ int main(int argc, char** argv) {
   // Each mode returns only when it could not run the command.
   Error error = options.mode == Mode::kCaps ? capsmode::run(options) : broker::run(options);
   return fail(error);
+}
+
+}  // namespace
+
+// An exception (std::bad_alloc, say) must not end privbind with abort(): it is a failure of
+// privbind like any other, reported on one line with exit code 125, before any exec.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "privbind: %s\n", e.what());
+  } catch (...) {
+    std::fputs("privbind: unexpected exception\n", stderr);
+  }
+  return privbind::kExitFailure;
 }

@@ -54,8 +54,10 @@ Result<int> run(const std::vector<std::string>& args) {
   }
 
   std::string out = opts->json ? report::json(report) : report::text(report);
-  std::fputs(out.c_str(), stdout);
-  std::fflush(stdout);
+  // A report that did not reach its reader (a full disk, a closed pipe) is "could not inspect",
+  // not "clean": exit 125 rather than 0.
+  if (std::fputs(out.c_str(), stdout) == EOF || std::fflush(stdout) != 0)
+    return Error::fromErrno("writing the report", errno);
   return report.problems() ? 1 : 0;
 }
 
