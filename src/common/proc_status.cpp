@@ -112,7 +112,7 @@ Result<Status> parseStatus(const std::string& text) {
       if (f.size() != 1 || !parseNumber(f[0], v, 10)) return bad("malformed " + std::string(key));
       (key == "Seccomp" ? st.seccomp : st.noNewPrivs) = v;
     } else {
-      for (auto& c : caps)
+      for (const auto& c : caps)
         if (key == c.name) {
           bit = c.bit;
           ok = parseCap(value, *c.cap);
