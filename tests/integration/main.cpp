@@ -5,7 +5,34 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+
+namespace {
+
+// Counts the test cases that really ran, so that a suite filter matching nothing (a renamed
+// suite, a file left out of the build) fails instead of passing with zero tests.
+std::atomic<int> casesRun{0};
+
+struct CountingListener : doctest::IReporter {
+  explicit CountingListener(const doctest::ContextOptions&) {}
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {}
+  void test_case_start(const doctest::TestCaseData&) override { ++casesRun; }
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+
+}  // namespace
+
+REGISTER_LISTENER("privbind-count", 1, CountingListener);
 
 int main(int argc, char** argv) {
   if (geteuid() != 0) {
@@ -15,5 +42,12 @@ int main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   doctest::Context context(argc, argv);
-  return context.run();
+  int rc = context.run();
+  if (context.shouldExit()) return rc;  // --help, --list-test-cases and the like
+  if (rc == 0 && casesRun == 0) {
+    std::printf("FAILED: no test case matched the filter; a suite that runs nothing proves "
+                "nothing\n");
+    return 1;
+  }
+  return rc;
 }

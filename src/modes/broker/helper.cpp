@@ -252,14 +252,7 @@ class Server {
         err = errno;
     }
 
-    privbind_reply reply{};
-    reply.magic = PRIVBIND_PROTO_MAGIC;
-    reply.version = PRIVBIND_PROTO_VERSION;
-    reply.error = err;
-    // MSG_NOSIGNAL: a client that hung up must not kill the helper with SIGPIPE.
-    (void)retryEintr(
-        [&] { return ::send(p.conn.get(), &reply, sizeof reply, MSG_NOSIGNAL | MSG_DONTWAIT); });
-
+    // Log first, then answer: once the app has its reply, the line is already on stderr.
     const std::string who = "pid " + std::to_string(p.peer.pid);
     if (d.error == 0 || d.policyRefusal) {
       if (config_.verbose || d.policyRefusal)
@@ -269,6 +262,14 @@ class Server {
     } else if (config_.verbose) {
       log(who + ": refused: " + d.reason);
     }
+
+    privbind_reply reply{};
+    reply.magic = PRIVBIND_PROTO_MAGIC;
+    reply.version = PRIVBIND_PROTO_VERSION;
+    reply.error = err;
+    // MSG_NOSIGNAL: a client that hung up must not kill the helper with SIGPIPE.
+    (void)retryEintr(
+        [&] { return ::send(p.conn.get(), &reply, sizeof reply, MSG_NOSIGNAL | MSG_DONTWAIT); });
 
     if (d.error == 0 && err == 0 && config_.binds && ++bound_ >= *config_.binds) {
       // -n reached: exiting closes the listener, and later connects fail at once
