@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "doctor/tools.h"
 
@@ -19,6 +20,19 @@ using tools::dirOf;
 std::string realPathOf(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
   return real ? std::string(real.get()) : path;
+}
+
+// The lines of a tool's output, without their newlines.
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
 }
 
 // Value between the first pair of double quotes: `key="value"` -> value.
@@ -176,13 +190,7 @@ Host probeHost() {
   if (self && !self->interpreter.empty()) {
     auto out = tools::run({self->interpreter, "--list-diagnostics"});
     if (out && out->status == 0) {
-      size_t pos = 0;
-      const std::string& text = out->out;
-      while (pos < text.size()) {
-        size_t nl = text.find('\n', pos);
-        if (nl == std::string::npos) nl = text.size();
-        std::string line = text.substr(pos, nl - pos);
-        pos = nl + 1;
+      for (const std::string& line : lines(out->out)) {
         if (line.rfind("path.system_dirs[", 0) == 0) {
           std::string dir = quoted(line);
           if (!dir.empty() && dir[0] == '/') host.systemDirs.push_back(dir);
@@ -213,13 +221,7 @@ Host probeHost() {
   auto out = ldconfig.empty() ? Result<tools::Output>(Error::refuse("ldconfig", "not found"))
                               : tools::run({ldconfig, "-p"});
   if (out && out->status == 0) {
-    size_t pos = 0;
-    const std::string& text = out->out;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      std::string line = text.substr(pos, nl - pos);
-      pos = nl + 1;
+    for (const std::string& line : lines(out->out)) {
       // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1"
       auto arrow = line.find(" => ");
       if (arrow == std::string::npos) continue;

@@ -17,14 +17,6 @@ using namespace brokertest;
 
 namespace {
 
-std::vector<std::string> broker(std::vector<std::string> options, std::vector<std::string> rest) {
-  std::vector<std::string> argv = {privbindPath()};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back("--");
-  argv.insert(argv.end(), rest.begin(), rest.end());
-  return argv;
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

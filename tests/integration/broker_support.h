@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "support.h"
 
@@ -57,5 +58,15 @@ inline bool notDumpable(pid_t pid) {
 }
 
 inline std::string str(int v) { return std::to_string(v); }
+
+// privbind OPTIONS -- REST (broker mode unless the options say otherwise).
+inline std::vector<std::string> broker(const std::vector<std::string>& options,
+                                       const std::vector<std::string>& rest) {
+  std::vector<std::string> argv = {testsupport::privbindPath()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
 
 }  // namespace brokertest

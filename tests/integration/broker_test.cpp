@@ -16,14 +16,6 @@ using namespace brokertest;
 
 namespace {
 
-std::vector<std::string> broker(std::vector<std::string> options, std::vector<std::string> rest) {
-  std::vector<std::string> argv = {privbindPath()};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back("--");
-  argv.insert(argv.end(), rest.begin(), rest.end());
-  return argv;
-}
-
 // A python3 program that binds TCP sockets on 127.0.0.1 and prints one line per bind:
 // "PORT ok" or "PORT <errno name>". Options per port: "r" sets SO_REUSEPORT first.
 std::vector<std::string> pyBinds(const std::vector<std::string>& specs) {
