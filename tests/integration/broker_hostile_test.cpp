@@ -35,6 +35,21 @@ std::map<std::string, std::string> results(const std::string& out) {
   return m;
 }
 
+// The helper's pid, as the test program running under privbind reports it ("helper N").
+pid_t helperReported(Process& p) {
+  pid_t helper = -1;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto m = results(p.out());
+                        if (!m.count("helper")) return false;
+                        helper = static_cast<pid_t>(std::stol(m["helper"]));
+                        return true;
+                      },
+                      10s),
+                  p.err());
+  return helper;
+}
+
 }  // namespace
 
 TEST_SUITE("broker_hostile") {
@@ -49,16 +64,7 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   uint16_t denied = allowed == 999 ? 998 : allowed + 1;
   Process p({privbindPath(), "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
              str(denied), fifo});
-  pid_t helper = -1;
-  REQUIRE_MESSAGE(eventually(
-                      [&] {
-                        auto m = results(p.out());
-                        if (!m.count("helper")) return false;
-                        helper = static_cast<pid_t>(std::stol(m["helper"]));
-                        return true;
-                      },
-                      10s),
-                  p.err());
+  pid_t helper = helperReported(p);
   REQUIRE(helper > 0);
   REQUIRE(helper != p.pid());
   // At rest: 0-2, the listening socket and the lifeline.
@@ -182,16 +188,7 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES, no spinning, r
       "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
       "print('recovered', s.getsockname()[1], flush=True)\n";
   Process p({privbindPath(), "-u", "nobody", "--", python(), "-c", code, str(port)});
-  pid_t helper = -1;
-  REQUIRE_MESSAGE(eventually(
-                      [&] {
-                        auto m = results(p.out());
-                        if (!m.count("helper")) return false;
-                        helper = static_cast<pid_t>(std::stol(m["helper"]));
-                        return true;
-                      },
-                      10s),
-                  p.err());
+  pid_t helper = helperReported(p);
   auto cpuTicks = [&] {
     std::ifstream in("/proc/" + str(helper) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

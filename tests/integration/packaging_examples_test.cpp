@@ -17,6 +17,14 @@ using namespace packaging;
 
 namespace {
 
+// The records the python helpers print: fields joined by sep (an empty text has none).
+std::vector<std::string> fieldsOf(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string x; std::getline(in, x, sep);) out.push_back(x);
+  return out;
+}
+
 std::string examples() { return projectDir() + "/examples"; }
 
 std::vector<std::string> words(const std::string& text) {
@@ -254,20 +262,12 @@ for d in docs:
   int pods = 0;
   while (std::getline(lines, line)) {
     ++pods;
-    std::vector<std::string> f;
-    std::istringstream fs(line);
-    for (std::string x; std::getline(fs, x, '\x1f');) f.push_back(x);
+    std::vector<std::string> f = fieldsOf(line, '\x1f');
     REQUIRE(f.size() == 7);
     CAPTURE(f[0]);
-    auto split = [](const std::string& s) {
-      std::vector<std::string> out;
-      std::istringstream in(s);
-      for (std::string x; std::getline(in, x, '\x1e');) out.push_back(x);
-      return out;
-    };
-    auto add = split(f[3]);
-    auto argv = split(f[6]);
-    CHECK(split(f[4]) == std::vector<std::string>{"ALL"});
+    auto add = fieldsOf(f[3], '\x1e');
+    auto argv = fieldsOf(f[6], '\x1e');
+    CHECK(fieldsOf(f[4], '\x1e') == std::vector<std::string>{"ALL"});
     CHECK(std::find(add.begin(), add.end(), "NET_BIND_SERVICE") != add.end());
     CHECK(f[2] == "False");
     REQUIRE_FALSE(argv.empty());
@@ -300,9 +300,7 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
   int pods = 0;
   while (std::getline(lines, line)) {
     ++pods;
-    std::vector<std::string> argv;
-    std::istringstream in(line);
-    for (std::string x; std::getline(in, x, '\x1e');) argv.push_back(x);
+    std::vector<std::string> argv = fieldsOf(line, '\x1e');
     bool caps = std::find(argv.begin(), argv.end(), "caps") != argv.end();
     CAPTURE(caps);
     Page page;
