@@ -124,8 +124,7 @@ TEST_SUITE("doctor") {
   TEST_CASE("java: a setcap'd JDK copy fails, doctor explains, --fix makes it bind as nobody") {
     std::string home = systemJdk();
     if (home.empty()) {
-      MESSAGE("SKIPPED: no JDK behind /usr/bin/java");
-      return;
+      SKIP_TEST("no JDK behind /usr/bin/java");
     }
     TempDir dir;
     std::string java = copyJdk(home, dir);
@@ -238,8 +237,7 @@ TEST_SUITE("doctor") {
   TEST_CASE("the system JDK under /usr/lib: $ORIGIN is trusted there") {
     std::string home = systemJdk();
     if (home.empty() || home.rfind("/usr/lib/", 0) != 0) {
-      MESSAGE("SKIPPED: no JDK under /usr/lib behind /usr/bin/java");
-      return;
+      SKIP_TEST("no JDK under /usr/lib behind /usr/bin/java");
     }
     RunResult js = doctor({"--json", "java"});
     CHECK(js.status == 0);
@@ -501,8 +499,7 @@ TEST_SUITE("doctor") {
     RunResult cc =
         run({"cc", "-m32", "-nostdlib", "-static", "-o", dir / "x32", dir / "s.c"}, 120s);
     if (cc.status != 0) {
-      MESSAGE("SKIPPED: cc cannot build 32-bit code here: " << cc.err);
-      return;
+      SKIP_TEST(std::string("cc cannot build 32-bit code here: ") + cc.err);
     }
     RunResult r = doctor({"--json", dir / "x32"});
     CHECK((r.status == 0 || r.status == 1));

@@ -108,8 +108,7 @@ TEST_CASE("the package holds stripped binaries, gzipped man pages, copyright and
 
 TEST_CASE("lintian finds no error") {
   if (run({"sh", "-c", "command -v lintian"}).status != 0) {
-    MESSAGE("SKIPPED: lintian is not installed (scripts/bootstrap installs it)");
-    return;
+    SKIP_TEST("lintian is not installed (scripts/bootstrap installs it)");
   }
   auto r = run({"lintian", "--fail-on", "error", "--no-tag-display-limit", "-I", built().deb},
                std::chrono::minutes(5));
@@ -121,9 +120,8 @@ TEST_CASE("lintian finds no error") {
 
 TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing under /usr") {
   if (packageInstalled()) {
-    MESSAGE("SKIPPED: a privbind package is already installed on this machine; this test "
-            "installs and purges its own and will not replace someone else's");
-    return;
+    SKIP_TEST("a privbind package is already installed on this machine; this test "
+              "installs and purges its own and will not replace someone else's");
   }
   auto& b = built();
   std::vector<std::string> paths;  // every path the package ships, as installed

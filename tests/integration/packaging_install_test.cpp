@@ -168,8 +168,7 @@ TEST_CASE("privbind-grant-java(8) documents every option of its --help") {
 
 TEST_CASE("bash completion completes options, modes, users and the command's own words") {
   if (!exists("/usr/share/bash-completion/bash_completion")) {
-    MESSAGE("SKIPPED: bash-completion is not installed (scripts/bootstrap installs it)");
-    return;
+    SKIP_TEST("bash-completion is not installed (scripts/bootstrap installs it)");
   }
   auto complete = [&](const std::string& words) {
     std::string script =
@@ -190,8 +189,7 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
 
 TEST_CASE("shellcheck finds nothing in the packaging scripts and the completion") {
   if (run({"sh", "-c", "command -v shellcheck"}).status != 0) {
-    MESSAGE("SKIPPED: shellcheck is not installed (scripts/bootstrap installs it)");
-    return;
+    SKIP_TEST("shellcheck is not installed (scripts/bootstrap installs it)");
   }
   std::string d = projectDir();
   auto r = run({"shellcheck", d + "/scripts/privbind-grant-java", d + "/scripts/build-deb",

@@ -113,8 +113,7 @@ TEST_SUITE("packaging_java") {
 TEST_CASE("grant: java binds a reserved port as nobody; again is a no-op; undo restores") {
   std::string home = systemJdk();
   if (home.empty()) {
-    MESSAGE("SKIPPED: no JDK behind /usr/bin/java (scripts/bootstrap installs one)");
-    return;
+    SKIP_TEST("no JDK behind /usr/bin/java (scripts/bootstrap installs one)");
   }
   TempDir dir;
   std::string jdk = dir / "jdk", java = jdk + "/bin/java", state = dir / "state";
@@ -154,8 +153,7 @@ TEST_CASE("grant: java binds a reserved port as nobody; again is a no-op; undo r
 TEST_CASE("after a JDK upgrade: grant re-applies, undo never brings back the old java") {
   std::string home = systemJdk();
   if (home.empty()) {
-    MESSAGE("SKIPPED: no JDK behind /usr/bin/java");
-    return;
+    SKIP_TEST("no JDK behind /usr/bin/java");
   }
   TempDir dir;
   std::string jdk = dir / "jdk", java = jdk + "/bin/java", state = dir / "state";
@@ -197,8 +195,7 @@ TEST_CASE("after a JDK upgrade: grant re-applies, undo never brings back the old
 TEST_CASE("refusals: unsafe ownership, missing JDK, not root, bad usage; failures roll back") {
   std::string home = systemJdk();
   if (home.empty()) {
-    MESSAGE("SKIPPED: no JDK behind /usr/bin/java");
-    return;
+    SKIP_TEST("no JDK behind /usr/bin/java");
   }
   TempDir dir;
   std::string jdk = dir / "jdk", java = jdk + "/bin/java", state = dir / "state";
@@ -255,14 +252,12 @@ TEST_CASE("docs/packaging.md recipe with dpkg: install grants, JDK upgrade re-gr
           "restores, purge leaves nothing") {
   std::string home = systemJdk();
   if (home.empty()) {
-    MESSAGE("SKIPPED: no JDK behind /usr/bin/java");
-    return;
+    SKIP_TEST("no JDK behind /usr/bin/java");
   }
   const std::string jdkPkg = "privbind-test-jdk", appPkg = "privbind-test-app";
   const std::string optJdk = "/opt/privbind-test-jdk", java = optJdk + "/bin/java";
   if (installed(jdkPkg) || installed(appPkg) || exists(optJdk)) {
-    MESSAGE("SKIPPED: " << jdkPkg << " or " << optJdk << " already present on this machine");
-    return;
+    SKIP_TEST(jdkPkg + " or " + optJdk + " already present on this machine");
   }
   bool stateRootExisted = exists("/var/lib/privbind");
   struct Cleanup {

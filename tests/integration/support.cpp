@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -341,6 +344,26 @@ std::vector<pid_t> pidsOf(const std::string& comm) {
   }
   closedir(d);
   return out;
+}
+
+void expectCredentials(pid_t pid, const Credentials& want) {
+  auto st = status(pid);
+  CAPTURE(pid);
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK(st.uid[i] == want.uid);
+    CHECK(st.gid[i] == want.gid);
+  }
+  std::vector<gid_t> have = st.groups, expected = want.groups;
+  std::sort(have.begin(), have.end());
+  std::sort(expected.begin(), expected.end());
+  CHECK(have == expected);
+  CHECK(st.capInh == want.inh);
+  CHECK(st.capPrm == want.prm);
+  CHECK(st.capEff == want.eff);
+  CHECK(st.capAmb == want.amb);
+  CHECK(st.capBnd == want.bnd);
+  CHECK(st.noNewPrivs == want.noNewPrivs);
 }
 
 }  // namespace testsupport

@@ -105,6 +105,27 @@ bool eventually(F&& predicate, std::chrono::milliseconds timeout = 5s) {
   return predicate();
 }
 
+// The full credential state a test expects of a process: all four uids and gids, the group list
+// (order does not matter), the five capability sets and NoNewPrivs.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  uint64_t inh = 0, prm = 0, eff = 0, amb = 0, bnd = 0;
+  int noNewPrivs = 1;
+};
+// Reads /proc/PID/status and CHECKs every field of want against it.
+void expectCredentials(pid_t pid, const Credentials& want);
+
+// A real skip: the test case is counted and listed as skipped at the end of the run (not as a
+// pass), with the reason. Use SKIP_TEST, which also leaves the test case.
+void recordSkip(const std::string& reason);
+#define SKIP_TEST(reason)                 \
+  do {                                    \
+    ::testsupport::recordSkip(reason);    \
+    return;                               \
+  } while (0)
+
 inline constexpr uint64_t kNetBind = uint64_t{1} << 10;  // CAP_NET_BIND_SERVICE
 inline constexpr uid_t kNobody = 65534;
 
