@@ -138,22 +138,6 @@ void loadRun(const std::vector<std::string>& appArgs, long total) {
   CHECK(eventually([&] { return Subreaper::reaped(helper); }, 2s));
 }
 
-// privbind-test, in pbt-1 .. pbt-70 (created once, left for the next run).
-void ensureManyGroupsUser() {
-  RunResult r = sh(
-      "set -e\n"
-      "id -u privbind-test >/dev/null 2>&1 || useradd --system --no-create-home "
-      "--shell /usr/sbin/nologin privbind-test\n"
-      "list=\n"
-      "for i in $(seq 1 70); do\n"
-      "  getent group pbt-$i >/dev/null || groupadd --system pbt-$i\n"
-      "  list=$list${list:+,}pbt-$i\n"
-      "done\n"
-      "usermod -a -G \"$list\" privbind-test\n",
-      120s);
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-}
-
 }  // namespace
 
 TEST_SUITE("faults") {
@@ -252,20 +236,20 @@ TEST_CASE("ulimit -n 64: broker and caps mode both work") {
 }
 
 TEST_CASE("a user in more than 64 supplementary groups: broker and caps mode both work") {
-  ensureManyGroupsUser();
+  TestUser user(70);
   TempDir dir;
   std::string app = faultsApp(dir);
   uint16_t port = freeReservedPort();
   for (const char* mode : {"broker", "caps"}) {
     CAPTURE(mode);
-    RunResult r = run({privbindPath(), "-m", mode, "-u", "privbind-test", "--", app, "groups",
+    RunResult r = run({privbindPath(), "-m", mode, "-u", user.name(), "--", app, "groups",
                        str(port)});
     CHECK_MESSAGE(r.status == 0, (r.out + r.err));
     std::istringstream g(line(r.out, "groups"));
     std::string word;
     int n = 0;
     g >> word >> n;
-    CHECK_MESSAGE(n >= 71, r.out);  // pbt-1 .. pbt-70 and the primary group
+    CHECK_MESSAGE(n >= 71, r.out);  // 70 extra groups and the primary group
     CHECK(line(r.out, "bind") == "bind ok");
   }
 }

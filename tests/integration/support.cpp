@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -167,6 +168,40 @@ void Process::kill(int sig) {
 
 std::string Process::out() const { return slurp(outPath_); }
 std::string Process::err() const { return slurp(errPath_); }
+
+TestUser::TestUser(int extraGroups) {
+  unsigned char r[4];
+  if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+    throw std::runtime_error("getrandom failed");
+  char suffix[16];
+  snprintf(suffix, sizeof suffix, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+  name_ = std::string("pbt-") + suffix;
+  RunResult u = run({"useradd", "--system", "--no-create-home", "--user-group", "--shell",
+                     "/usr/sbin/nologin", name_});
+  if (u.status != 0) throw std::runtime_error("useradd " + name_ + ": " + u.err);
+  for (int i = 1; i <= extraGroups; ++i) {
+    std::string g = name_ + "-" + std::to_string(i);
+    RunResult rg = run({"groupadd", "--system", g});
+    if (rg.status != 0) throw std::runtime_error("groupadd " + g + ": " + rg.err);
+    groups_.push_back(g);
+  }
+  if (!groups_.empty()) {
+    std::string list;
+    for (const auto& g : groups_) list += (list.empty() ? "" : ",") + g;
+    RunResult um = run({"usermod", "-a", "-G", list, name_});
+    if (um.status != 0) throw std::runtime_error("usermod " + name_ + ": " + um.err);
+  }
+  struct passwd* pw = getpwnam(name_.c_str());
+  if (!pw) throw std::runtime_error("getpwnam " + name_);
+  uid_ = pw->pw_uid;
+  gid_ = pw->pw_gid;
+}
+
+TestUser::~TestUser() {
+  // userdel removes the user's own group (useradd --user-group made it).
+  run({"userdel", name_});
+  for (const auto& g : groups_) run({"groupdel", g});
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/privbind-test-XXXXXX";

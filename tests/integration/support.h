@@ -70,6 +70,25 @@ class TempDir {
   std::string path_;
 };
 
+// A system user created for one test, with its own primary group and extraGroups more
+// supplementary groups; the destructor removes the user and every group it created.
+class TestUser {
+ public:
+  explicit TestUser(int extraGroups = 0);
+  ~TestUser();
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
+  const std::string& name() const { return name_; }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+
+ private:
+  std::string name_;
+  std::vector<std::string> groups_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+};
+
 // A reserved port that is free right now on 127.0.0.1 and ::1, TCP and UDP, chosen at random in
 // 600..999 so that parallel tests do not collide.
 uint16_t freeReservedPort();
