@@ -97,8 +97,8 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(procState(helper, &parent) != 0);
   CHECK(parent != server.pid());
   CHECK(firstChild(server.pid()) != helper);
-  // 0-2 (/dev/null, /dev/null, stderr), the listening socket, the lifeline: nothing else.
-  CHECK(fdCount(helper) == 5);
+  // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
+  CHECK(fdCount(helper) == 4);
   CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) + " bind 127.0.0.1:" +
                           str(port) + ": ok") != std::string::npos);
 
@@ -300,19 +300,48 @@ TEST_CASE("the shim alone: the lifeline survives close, closefrom, close_range a
   CHECK(without.out == "FAIL: close() closed the lifeline\neof\n");
 }
 
-TEST_CASE("the shim alone: no helper listening means EACCES at once, other binds untouched") {
+TEST_CASE("the shim alone: no channel means EACCES at once, other binds untouched") {
   uint16_t port = freeReservedPort();
   auto start = std::chrono::steady_clock::now();
   RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--", "env",
                      "LD_PRELOAD=" + shimPath(),
-                     "PRIVBIND_SOCKET=privbind-00000000000000000000000000000000", python(), "-c",
+                     "PRIVBIND_LIFELINE=0000000009", python(), "-c",
                      pyBinds({})[2], str(port), "0", "2000", str(port)});
   CHECK(std::chrono::steady_clock::now() - start < 3s);
   CHECK_MESSAGE(r.out.starts_with(str(port) + " EACCES\n0 ok reuseport=0 reuseaddr=0 got="),
                 r.out, r.err);
   CHECK(r.out.find("\n2000 ok reuseport=0 reuseaddr=0 got=2000\n" + str(port) + " EACCES\n") !=
         std::string::npos);
+}
+
+TEST_CASE("bind() as libc's: EFAULT, errno untouched on success, EMFILE without descriptors") {
+  TempDir dir;
+  std::string prog = buildC("shim_errno.c", dir.path());
+  uint16_t p1 = freeReservedPort();
+  uint16_t p2 = p1 == 999 ? 998 : p1 + 1;
+  const std::string efault = "efault -1 " + str(EFAULT) + "\n";
+  const std::string success = "success 0 4242\n";
+
+  // Brokered: the unreadable address is EFAULT (no crash inside the shim), a brokered success
+  // leaves the preset errno alone, and no descriptor for the private pair is EMFILE.
+  RunResult brokered = run(broker({"-u", "nobody"}, {prog, str(p1), str(p2)}));
+  CHECK_MESSAGE(brokered.status == 0, brokered.err);
+  CHECK(brokered.out ==
+        efault + success + "emfile -1 " + str(EMFILE) + "\n" + "after 0 4242\n");
+
+  // Negative control: root binding directly gives the same EFAULT and the same untouched errno
+  // (its bind needs no descriptor, so the third call simply succeeds there).
+  RunResult direct = run({prog, str(p1), str(p2)});
+  CHECK_MESSAGE(direct.status == 0, direct.err);
+  CHECK(direct.out == efault + success + "emfile 0 4242\n" + "after -1 " + str(EINVAL) + "\n");
+
+  // And the shim with no helper behind it: the kernel's EACCES, not EMFILE, for the same calls.
+  RunResult alone = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         "--inh-caps=-all", "--bounding-set=-all", "--", "env",
+                         "LD_PRELOAD=" + shimPath(), prog, str(p1), str(p2)});
+  CHECK(alone.out == efault + "success -1 " + str(EACCES) + "\nemfile -1 " + str(EACCES) +
+                         "\nafter -1 " + str(EACCES) + "\n");
 }
 
 }  // TEST_SUITE
