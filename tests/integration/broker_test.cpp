@@ -252,7 +252,8 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   CHECK(missing.status == 125);
   CHECK(missing.err.starts_with("privbind: preload library: not found"));
 
-  TempDir dir;
+  RootOnlyDir dir;
+  REQUIRE(!dir.path().empty());
   std::string copy = dir / "libshim.so";
   REQUIRE(run({"cp", shimPath(), copy}).status == 0);
   chmod(copy.c_str(), 0664);
@@ -260,7 +261,7 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   CHECK(writable.status == 125);
   CHECK(writable.err.find("is writable by group or others") != std::string::npos);
 
-  // A readable copy given with -l is used.
+  // A readable copy given with -l, in a directory chain only root can write: used.
   chmod(copy.c_str(), 0644);
   uint16_t port = freeReservedPort();
   RunResult used = run(broker({"-v", "-u", "nobody", "-l", copy}, pyBinds({str(port)})));
@@ -273,6 +274,58 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   RunResult unreadable = run(broker({"-u", "nobody", "-l", copy}, {"true"}));
   CHECK(unreadable.status == 125);
   CHECK(unreadable.err.starts_with("privbind: preload library " + copy));
+}
+
+TEST_CASE("-l: the library and every directory above it must be root's and not writable") {
+  TestUser user;
+  REQUIRE(user.uid() != static_cast<uid_t>(-1));
+  const std::string uid = str(static_cast<int>(user.uid()));
+  RootOnlyDir dir;
+  REQUIRE(!dir.path().empty());
+
+  // The file owned by the other user, mode 0644 in a root-only directory: that user could
+  // rewrite it at any time.
+  std::string file = dir / "libshim.so";
+  REQUIRE(run({"cp", shimPath(), file}).status == 0);
+  chmod(file.c_str(), 0644);
+  REQUIRE(chown(file.c_str(), user.uid(), 0) == 0);
+  RunResult owned = run(broker({"-u", "nobody", "-l", file}, {"true"}));
+  CHECK(owned.status == 125);
+  CHECK_MESSAGE(owned.err == "privbind: preload library " + file + ": is owned by uid " + uid +
+                                 ", not root\n",
+                owned.err);
+
+  // A root-owned file in a directory owned by the other user, mode 0755: that user can rename
+  // another file over it.
+  std::string sub = dir / "user";
+  REQUIRE(mkdir(sub.c_str(), 0755) == 0);
+  std::string inUserDir = sub + "/libshim.so";
+  REQUIRE(run({"cp", shimPath(), inUserDir}).status == 0);
+  chmod(inUserDir.c_str(), 0644);
+  REQUIRE(chown(sub.c_str(), user.uid(), 0) == 0);
+  RunResult dirOwned = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(dirOwned.status == 125);
+  CHECK_MESSAGE(dirOwned.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                                    " is owned by uid " + uid + ", not root\n",
+                dirOwned.err);
+
+  // Root's directory, writable by group: refused too; so is a sticky world-writable one.
+  REQUIRE(chown(sub.c_str(), 0, 0) == 0);
+  chmod(sub.c_str(), 0775);
+  RunResult groupWritable = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(groupWritable.status == 125);
+  CHECK(groupWritable.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                                 " is writable by group or others\n");
+  chmod(sub.c_str(), 01777);
+  RunResult sticky = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(sticky.status == 125);
+  CHECK(sticky.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                          " is writable by group or others (sticky)\n");
+
+  // Negative control: the same file, the same directory back to root's 0755: accepted.
+  chmod(sub.c_str(), 0755);
+  RunResult fine = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK_MESSAGE(fine.status == 0, fine.err);
 }
 
 TEST_CASE("LD_PRELOAD already set is kept after the shim; environment variables for the shim") {

@@ -92,6 +92,33 @@ bool isRegularFile(const std::string& path, struct stat& st) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// A library given with -l runs inside the command. Whoever owns it, or owns or can write any
+// directory above it, can swap it (rename(2) needs write permission on the directory only; a
+// sticky bit still lets the directory's owner and each entry's owner replace it: inode(7)), so
+// the file and every directory up to / must be owned by root and not writable by group or
+// others. `path` is already resolved (realpath), so no symbolic link is left to follow.
+Status checkRootOwned(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Error::fromErrno("stat(" + path + ")", errno);
+  if (st.st_uid != 0)
+    return Error::refuse("preload library " + path,
+                         "is owned by uid " + std::to_string(st.st_uid) + ", not root");
+  std::string dir = path;
+  while (dir.size() > 1) {
+    auto slash = dir.find_last_of('/');
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+    if (stat(dir.c_str(), &st) != 0) return Error::fromErrno("stat(" + dir + ")", errno);
+    if (st.st_uid != 0)
+      return Error::refuse("preload library " + path, "directory " + dir + " is owned by uid " +
+                                                          std::to_string(st.st_uid) + ", not root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+      return Error::refuse("preload library " + path,
+                           "directory " + dir + " is writable by group or others" +
+                               ((st.st_mode & S_ISVTX) ? " (sticky)" : ""));
+  }
+  return {};
+}
+
 // -l PATH, else next to the running binary (the build tree), else the installed place.
 // No environment variable: whoever sets root's environment must not pick the library.
 Result<std::string> findShim(const std::string& preload) {
@@ -113,6 +140,8 @@ Result<std::string> findShim(const std::string& preload) {
     // Whoever can write the library runs code as the command's user.
     if (st.st_mode & (S_IWGRP | S_IWOTH))
       return Error::refuse("preload library " + path, "is writable by group or others");
+    if (!preload.empty())
+      if (auto s = checkRootOwned(path); !s) return s.error();
     return path;
   }
   return Error::refuse("preload library", "not found (tried " + tried + "); give it with -l PATH");
