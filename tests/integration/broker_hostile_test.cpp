@@ -184,6 +184,7 @@ TEST_CASE("another user cannot reach the helper; a flood by 16 of its processes 
     CHECK(getfdErr == EPERM);  // pidfd_getfd(2) needs ptrace access too
   }
   REQUIRE_MESSAGE(app.wait(60s) == 0, app.out(), app.err());
+  MESSAGE("app during the flood: " << app.out().substr(app.out().find("binds")));
   CHECK(app.out().find("fail ") == std::string::npos);
   auto m = results(app.out());
   CAPTURE(app.out());
