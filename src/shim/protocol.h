@@ -1,9 +1,16 @@
 /* The wire format between the preload shim (C, inside the app) and the broker helper (C++).
  *
- * One AF_UNIX SOCK_SEQPACKET connection per privileged bind: the shim connects to the helper's
- * abstract socket, sends exactly one request record with exactly one descriptor attached
- * (SCM_RIGHTS, the socket to bind), and reads exactly one reply record. Record boundaries are
- * kept by SOCK_SEQPACKET, so a record of any other size is malformed by definition.
+ * There is no socket name anywhere. The launcher makes one AF_UNIX SOCK_SEQPACKET socketpair:
+ * the helper keeps one end, the command inherits the other (the "channel"), whose number is in
+ * PRIVBIND_LIFELINE. For each privileged bind the shim makes a fresh private socketpair and sends,
+ * over the channel, exactly one request record with exactly two descriptors attached
+ * (SCM_RIGHTS): the socket to bind, then one end of the private pair. The helper answers with
+ * exactly one reply record on that private end. A SOCK_SEQPACKET record is delivered whole or not
+ * at all, descriptors included (unix(7)), so processes of the command's tree sending at the same
+ * time never interleave, and each reply reaches only the caller that made the private pair.
+ *
+ * The channel is also the lifeline: the helper reads end-of-file on its end once every copy of the
+ * command's end is closed, and exits.
  *
  * Both records are fixed-size, in host byte order (both ends run on the same machine), with no
  * padding (checked below). The address is the sockaddr_in or sockaddr_in6 exactly as bind(2)
@@ -16,14 +23,15 @@
 #include <stdint.h>
 
 #define PRIVBIND_PROTO_MAGIC 0x31524250u /* "PBR1" read as little-endian bytes */
-#define PRIVBIND_PROTO_VERSION 1u
-#define PRIVBIND_PROTO_ADDR_MAX 28u /* sizeof(struct sockaddr_in6) */
+#define PRIVBIND_PROTO_VERSION 2u        /* 2: inherited channel, private reply pair */
+#define PRIVBIND_PROTO_ADDR_MAX 28u      /* sizeof(struct sockaddr_in6) */
+#define PRIVBIND_PROTO_FDS 2u            /* the socket to bind, the reply end */
 
-/* Environment variables that the launcher sets for the command and the shim reads once. */
-#define PRIVBIND_ENV_SOCKET "PRIVBIND_SOCKET"     /* abstract socket name, without the NUL */
-#define PRIVBIND_ENV_LIFELINE "PRIVBIND_LIFELINE" /* fd number, fixed width, decimal */
-#define PRIVBIND_LIFELINE_DIGITS 10               /* so that the shim can rewrite it in place */
-#define PRIVBIND_SOCKET_PREFIX "privbind-"        /* followed by 32 lowercase hex digits */
+/* The one environment variable the launcher sets for the shim, read once: the channel's
+ * descriptor number, fixed width, decimal, so that the shim can rewrite it in place when the
+ * channel moves out of the way of a dup2(). */
+#define PRIVBIND_ENV_LIFELINE "PRIVBIND_LIFELINE"
+#define PRIVBIND_LIFELINE_DIGITS 10
 
 struct privbind_request {
   uint32_t magic;   /* PRIVBIND_PROTO_MAGIC */

@@ -1,7 +1,8 @@
 // broker::decodeRequest, the helper's whole defence against the app side. The input is
 //   byte 0       flags: bit 0 MSG_TRUNC, bit 1 MSG_CTRUNC, bit 2 foreign control message,
 //                bit 3 peer uid differs from the served uid, bit 4 a --ports policy is given
-//   byte 1       number of descriptors (0..3), then 3 bytes of facts for each
+//   byte 1       number of descriptors (0..3), then 3 bytes of facts for each (a request carries
+//                two: the socket to bind and the shim's AF_UNIX SOCK_SEQPACKET reply end)
 //   bytes 2..3   net.ipv4.ip_unprivileged_port_start (little endian)
 //   [policy]     when bit 4: 2 bytes length N, then N bytes of port-list text for ports::parse
 //   the rest     the record as recvmsg(2) delivered it
@@ -45,9 +46,14 @@ struct Reader {
 };
 
 // The rules of request.h, written out again independently.
+bool referenceReplyable(const broker::Received& m) {
+  return !m.controlTruncated && m.fds.size() == 2 && m.fds[1].isSocket &&
+         m.fds[1].domain == AF_UNIX && m.fds[1].type == SOCK_SEQPACKET;
+}
+
 bool referenceGrants(const broker::Received& m, bool peerMatches, const broker::Policy& policy) {
   if (!peerMatches || m.truncated || m.controlTruncated || m.otherControl) return false;
-  if (m.fds.size() != 1 || m.bytes.size() != sizeof(privbind_request)) return false;
+  if (!referenceReplyable(m) || m.bytes.size() != sizeof(privbind_request)) return false;
   privbind_request req;
   std::memcpy(&req, m.bytes.data(), sizeof req);
   if (req.magic != PRIVBIND_PROTO_MAGIC || req.version != PRIVBIND_PROTO_VERSION || req.flags)
@@ -123,6 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   broker::Decision d = broker::decodeRequest(m, peer, policy);
   const bool grant = referenceGrants(m, !(flags & 8), policy);
   FUZZ_CHECK((d.error == 0) == grant);
+  // Answered exactly when the record brought a usable reply end, granted or not.
+  FUZZ_CHECK(d.replyable == referenceReplyable(m));
   if (d.error != 0) {
     FUZZ_CHECK(d.error == EACCES || d.error == EINVAL || d.error == ENOTSOCK ||
                d.error == EAFNOSUPPORT);

@@ -2,8 +2,11 @@
 // reading what the kernel says about it.
 #pragma once
 
+#include <pwd.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -16,10 +19,10 @@
 
 namespace brokertest {
 
-// "privbind: broker mode: helper pid 123 on @privbind-..." -> 123, or -1.
+// "privbind: broker mode: helper pid 123, channel on fd 3; ..." -> 123, or -1.
 inline pid_t helperPidFrom(const std::string& err) {
   std::smatch m;
-  static const std::regex re("broker mode: helper pid ([0-9]+) on @privbind-[0-9a-f]{32}");
+  static const std::regex re("broker mode: helper pid ([0-9]+), channel on fd [0-9]+;");
   if (!std::regex_search(err, m, re)) return -1;
   return static_cast<pid_t>(std::stol(m[1]));
 }
@@ -58,6 +61,48 @@ inline bool notDumpable(pid_t pid) {
 }
 
 inline std::string str(int v) { return std::to_string(v); }
+
+// A real second user, created for one test and removed with it (no home, no login shell).
+class TestUser {
+ public:
+  TestUser() : name_("pbt-" + std::to_string(getpid())) {
+    testsupport::run(
+        {"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name_});
+    if (const passwd* pw = getpwnam(name_.c_str())) uid_ = pw->pw_uid;
+  }
+  ~TestUser() { testsupport::run({"userdel", name_}); }
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
+  const std::string& name() const { return name_; }
+  uid_t uid() const { return uid_; }  // (uid_t)-1 when it could not be created
+
+ private:
+  std::string name_;
+  uid_t uid_ = static_cast<uid_t>(-1);
+};
+
+// A directory whose every ancestor is owned by root and writable by nobody else (under /run),
+// mode 0755, removed with everything in it.
+class RootOnlyDir {
+ public:
+  RootOnlyDir() {
+    char tmpl[] = "/run/privbind-test.XXXXXX";
+    if (mkdtemp(tmpl)) {
+      path_ = tmpl;
+      chmod(tmpl, 0755);
+    }
+  }
+  ~RootOnlyDir() {
+    if (!path_.empty()) testsupport::run({"rm", "-rf", "--", path_});
+  }
+  RootOnlyDir(const RootOnlyDir&) = delete;
+  RootOnlyDir& operator=(const RootOnlyDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 // privbind OPTIONS -- REST (broker mode unless the options say otherwise).
 inline std::vector<std::string> broker(const std::vector<std::string>& options,

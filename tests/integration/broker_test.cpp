@@ -97,8 +97,8 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(procState(helper, &parent) != 0);
   CHECK(parent != server.pid());
   CHECK(firstChild(server.pid()) != helper);
-  // 0-2 (/dev/null, /dev/null, stderr), the listening socket, the lifeline: nothing else.
-  CHECK(fdCount(helper) == 5);
+  // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
+  CHECK(fdCount(helper) == 4);
   CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) + " bind 127.0.0.1:" +
                           str(port) + ": ok") != std::string::npos);
 
@@ -252,7 +252,8 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   CHECK(missing.status == 125);
   CHECK(missing.err.starts_with("privbind: preload library: not found"));
 
-  TempDir dir;
+  RootOnlyDir dir;
+  REQUIRE(!dir.path().empty());
   std::string copy = dir / "libshim.so";
   REQUIRE(run({"cp", shimPath(), copy}).status == 0);
   chmod(copy.c_str(), 0664);
@@ -260,7 +261,7 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   CHECK(writable.status == 125);
   CHECK(writable.err.find("is writable by group or others") != std::string::npos);
 
-  // A readable copy given with -l is used.
+  // A readable copy given with -l, in a directory chain only root can write: used.
   chmod(copy.c_str(), 0644);
   uint16_t port = freeReservedPort();
   RunResult used = run(broker({"-v", "-u", "nobody", "-l", copy}, pyBinds({str(port)})));
@@ -273,6 +274,58 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
   RunResult unreadable = run(broker({"-u", "nobody", "-l", copy}, {"true"}));
   CHECK(unreadable.status == 125);
   CHECK(unreadable.err.starts_with("privbind: preload library " + copy));
+}
+
+TEST_CASE("-l: the library and every directory above it must be root's and not writable") {
+  TestUser user;
+  REQUIRE(user.uid() != static_cast<uid_t>(-1));
+  const std::string uid = str(static_cast<int>(user.uid()));
+  RootOnlyDir dir;
+  REQUIRE(!dir.path().empty());
+
+  // The file owned by the other user, mode 0644 in a root-only directory: that user could
+  // rewrite it at any time.
+  std::string file = dir / "libshim.so";
+  REQUIRE(run({"cp", shimPath(), file}).status == 0);
+  chmod(file.c_str(), 0644);
+  REQUIRE(chown(file.c_str(), user.uid(), 0) == 0);
+  RunResult owned = run(broker({"-u", "nobody", "-l", file}, {"true"}));
+  CHECK(owned.status == 125);
+  CHECK_MESSAGE(owned.err == "privbind: preload library " + file + ": is owned by uid " + uid +
+                                 ", not root\n",
+                owned.err);
+
+  // A root-owned file in a directory owned by the other user, mode 0755: that user can rename
+  // another file over it.
+  std::string sub = dir / "user";
+  REQUIRE(mkdir(sub.c_str(), 0755) == 0);
+  std::string inUserDir = sub + "/libshim.so";
+  REQUIRE(run({"cp", shimPath(), inUserDir}).status == 0);
+  chmod(inUserDir.c_str(), 0644);
+  REQUIRE(chown(sub.c_str(), user.uid(), 0) == 0);
+  RunResult dirOwned = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(dirOwned.status == 125);
+  CHECK_MESSAGE(dirOwned.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                                    " is owned by uid " + uid + ", not root\n",
+                dirOwned.err);
+
+  // Root's directory, writable by group: refused too; so is a sticky world-writable one.
+  REQUIRE(chown(sub.c_str(), 0, 0) == 0);
+  chmod(sub.c_str(), 0775);
+  RunResult groupWritable = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(groupWritable.status == 125);
+  CHECK(groupWritable.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                                 " is writable by group or others\n");
+  chmod(sub.c_str(), 01777);
+  RunResult sticky = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK(sticky.status == 125);
+  CHECK(sticky.err == "privbind: preload library " + inUserDir + ": directory " + sub +
+                          " is writable by group or others (sticky)\n");
+
+  // Negative control: the same file, the same directory back to root's 0755: accepted.
+  chmod(sub.c_str(), 0755);
+  RunResult fine = run(broker({"-u", "nobody", "-l", inUserDir}, {"true"}));
+  CHECK_MESSAGE(fine.status == 0, fine.err);
 }
 
 TEST_CASE("LD_PRELOAD already set is kept after the shim; environment variables for the shim") {
@@ -300,19 +353,48 @@ TEST_CASE("the shim alone: the lifeline survives close, closefrom, close_range a
   CHECK(without.out == "FAIL: close() closed the lifeline\neof\n");
 }
 
-TEST_CASE("the shim alone: no helper listening means EACCES at once, other binds untouched") {
+TEST_CASE("the shim alone: no channel means EACCES at once, other binds untouched") {
   uint16_t port = freeReservedPort();
   auto start = std::chrono::steady_clock::now();
   RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--", "env",
                      "LD_PRELOAD=" + shimPath(),
-                     "PRIVBIND_SOCKET=privbind-00000000000000000000000000000000", python(), "-c",
+                     "PRIVBIND_LIFELINE=0000000009", python(), "-c",
                      pyBinds({})[2], str(port), "0", "2000", str(port)});
   CHECK(std::chrono::steady_clock::now() - start < 3s);
   CHECK_MESSAGE(r.out.starts_with(str(port) + " EACCES\n0 ok reuseport=0 reuseaddr=0 got="),
                 r.out, r.err);
   CHECK(r.out.find("\n2000 ok reuseport=0 reuseaddr=0 got=2000\n" + str(port) + " EACCES\n") !=
         std::string::npos);
+}
+
+TEST_CASE("bind() as libc's: EFAULT, errno untouched on success, EMFILE without descriptors") {
+  TempDir dir;
+  std::string prog = buildC("shim_errno.c", dir.path());
+  uint16_t p1 = freeReservedPort();
+  uint16_t p2 = p1 == 999 ? 998 : p1 + 1;
+  const std::string efault = "efault -1 " + str(EFAULT) + "\n";
+  const std::string success = "success 0 4242\n";
+
+  // Brokered: the unreadable address is EFAULT (no crash inside the shim), a brokered success
+  // leaves the preset errno alone, and no descriptor for the private pair is EMFILE.
+  RunResult brokered = run(broker({"-u", "nobody"}, {prog, str(p1), str(p2)}));
+  CHECK_MESSAGE(brokered.status == 0, brokered.err);
+  CHECK(brokered.out ==
+        efault + success + "emfile -1 " + str(EMFILE) + "\n" + "after 0 4242\n");
+
+  // Negative control: root binding directly gives the same EFAULT and the same untouched errno
+  // (its bind needs no descriptor, so the third call simply succeeds there).
+  RunResult direct = run({prog, str(p1), str(p2)});
+  CHECK_MESSAGE(direct.status == 0, direct.err);
+  CHECK(direct.out == efault + success + "emfile 0 4242\n" + "after -1 " + str(EINVAL) + "\n");
+
+  // And the shim with no helper behind it: the kernel's EACCES, not EMFILE, for the same calls.
+  RunResult alone = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         "--inh-caps=-all", "--bounding-set=-all", "--", "env",
+                         "LD_PRELOAD=" + shimPath(), prog, str(p1), str(p2)});
+  CHECK(alone.out == efault + "success -1 " + str(EACCES) + "\nemfile -1 " + str(EACCES) +
+                         "\nafter -1 " + str(EACCES) + "\n");
 }
 
 }  // TEST_SUITE

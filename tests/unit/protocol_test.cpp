@@ -20,6 +20,8 @@ using namespace privbind::broker;
 namespace {
 
 constexpr uid_t kApp = 65534;
+// The shim's private reply end: the second descriptor of every request.
+constexpr FdFacts kReply{true, AF_UNIX, SOCK_SEQPACKET};
 
 privbind_request request4(uint16_t port, const char* ip = "127.0.0.1") {
   privbind_request r{};
@@ -56,7 +58,7 @@ std::vector<unsigned char> bytesOf(const privbind_request& r) {
 
 struct Case {
   std::vector<unsigned char> bytes;
-  std::vector<FdFacts> fds{FdFacts{true, AF_INET, SOCK_STREAM}};
+  std::vector<FdFacts> fds{FdFacts{true, AF_INET, SOCK_STREAM}, kReply};
   bool truncated = false, controlTruncated = false, otherControl = false;
   Peer peer{1234, kApp, kApp};
   Policy policy{kApp, 1024, std::nullopt};
@@ -84,14 +86,14 @@ TEST_CASE("decoder: a well-formed IPv4 and IPv6 request passes with its address"
   CHECK(formatAddress(d.address) == "127.0.0.1:80");
 
   c.bytes = bytesOf(request6(443, "::"));
-  c.fds = {FdFacts{true, AF_INET6, SOCK_DGRAM}};
+  c.fds = {FdFacts{true, AF_INET6, SOCK_DGRAM}, kReply};
   d = c.decide();
   CHECK(d.error == 0);
   CHECK(d.port == 443);
   CHECK(d.addressLength == sizeof(sockaddr_in6));
   CHECK(formatAddress(d.address) == "[::]:443");
 
-  c.fds = {FdFacts{true, AF_INET6, SOCK_SEQPACKET}};
+  c.fds = {FdFacts{true, AF_INET6, SOCK_SEQPACKET}, kReply};
   CHECK(c.decide().error == 0);
 }
 
@@ -107,19 +109,56 @@ TEST_CASE("decoder: another user is refused with EACCES") {
 TEST_CASE("decoder: descriptor count, truncation and foreign control messages") {
   Case c;
   c.bytes = bytesOf(request4(80));
+  CHECK(c.decide().replyable);
   c.fds = {};
   CHECK(c.decide().error == EINVAL);
-  c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}, FdFacts{true, AF_INET, SOCK_STREAM}};
-  CHECK(c.decide().error == EINVAL);
+  CHECK_FALSE(c.decide().replyable);  // nowhere to answer
   c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}};
+  CHECK(c.decide().error == EINVAL);
+  CHECK_FALSE(c.decide().replyable);
+  c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}, kReply, kReply};
+  CHECK(c.decide().error == EINVAL);
+  CHECK_FALSE(c.decide().replyable);  // which one? none
+  c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}, kReply};
   c.controlTruncated = true;
   CHECK(c.decide().error == EINVAL);
+  CHECK_FALSE(c.decide().replyable);
   c.controlTruncated = false;
   c.truncated = true;
   CHECK(c.decide().error == EINVAL);
+  CHECK(c.decide().replyable);  // a malformed record on a good reply end gets EINVAL back
   c.truncated = false;
   c.otherControl = true;
   CHECK(c.decide().error == EINVAL);
+  c.otherControl = false;
+  CHECK(c.decide().error == 0);
+}
+
+TEST_CASE("decoder: the second descriptor must be a unix seqpacket reply end") {
+  Case c;
+  c.bytes = bytesOf(request4(80));
+  for (FdFacts reply : {FdFacts{false, -1, -1}, FdFacts{true, AF_UNIX, SOCK_STREAM},
+                        FdFacts{true, AF_UNIX, SOCK_DGRAM}, FdFacts{true, AF_INET, SOCK_SEQPACKET},
+                        FdFacts{true, AF_INET, SOCK_STREAM}}) {
+    c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}, reply};
+    CAPTURE(reply.domain);
+    CAPTURE(reply.type);
+    Decision d = c.decide();
+    CHECK(d.error == EINVAL);
+    CHECK_FALSE(d.replyable);
+  }
+  // Two sockets to bind, as the old one-descriptor format might be misread: never bound.
+  c.fds = {FdFacts{true, AF_INET, SOCK_STREAM}, FdFacts{true, AF_INET, SOCK_STREAM}};
+  CHECK(c.decide().error == EINVAL);
+}
+
+TEST_CASE("decoder: a record without the sender's credentials matches no user") {
+  Case c;
+  c.bytes = bytesOf(request4(80));
+  c.peer = Peer{};
+  Decision d = c.decide();
+  CHECK(d.error == EACCES);
+  CHECK(d.replyable);
 }
 
 TEST_CASE("decoder: every length but the exact one is refused") {
@@ -140,10 +179,13 @@ TEST_CASE("decoder: magic, version, flags") {
   r.magic ^= 1;
   c.bytes = bytesOf(r);
   CHECK(c.decide().error == EINVAL);
-  r = request4(80);
-  r.version = 2;
-  c.bytes = bytesOf(r);
-  CHECK(c.decide().error == EINVAL);
+  for (uint16_t v : {0, 1, 3, 0xffff}) {  // 1: the old one-descriptor format
+    r = request4(80);
+    r.version = v;
+    c.bytes = bytesOf(r);
+    CAPTURE(v);
+    CHECK(c.decide().error == EINVAL);
+  }
   r = request4(80);
   r.flags = 1;
   c.bytes = bytesOf(r);
@@ -153,20 +195,20 @@ TEST_CASE("decoder: magic, version, flags") {
 TEST_CASE("decoder: the descriptor must be an INET socket of the request's family") {
   Case c;
   c.bytes = bytesOf(request4(80));
-  c.fds = {FdFacts{false, -1, -1}};  // a regular file, a pipe
+  c.fds = {FdFacts{false, -1, -1}, kReply};  // a regular file, a pipe
   CHECK(c.decide().error == ENOTSOCK);
-  c.fds = {FdFacts{true, AF_UNIX, SOCK_STREAM}};
+  c.fds = {FdFacts{true, AF_UNIX, SOCK_STREAM}, kReply};
   CHECK(c.decide().error == EAFNOSUPPORT);
-  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}};  // IPv6 socket, IPv4 address
+  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}, kReply};  // IPv6 socket, IPv4 address
   CHECK(c.decide().error == EAFNOSUPPORT);
-  c.fds = {FdFacts{true, AF_INET, SOCK_RAW}};
+  c.fds = {FdFacts{true, AF_INET, SOCK_RAW}, kReply};
   CHECK(c.decide().error == EINVAL);
 
   // The request's family field and the sockaddr's own family must agree.
   auto r = request4(80);
   r.family = AF_INET6;
   c.bytes = bytesOf(r);
-  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}};
+  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}, kReply};
   CHECK(c.decide().error == EAFNOSUPPORT);
 
   // Families that are never brokered, even if the socket claims them.
@@ -175,12 +217,12 @@ TEST_CASE("decoder: the descriptor must be an INET socket of the request's famil
   r.addr[0] = AF_UNIX;
   r.addr[1] = 0;
   c.bytes = bytesOf(r);
-  c.fds = {FdFacts{true, AF_UNIX, SOCK_STREAM}};
+  c.fds = {FdFacts{true, AF_UNIX, SOCK_STREAM}, kReply};
   CHECK(c.decide().error == EAFNOSUPPORT);
   r.family = AF_NETLINK;
   r.addr[0] = AF_NETLINK;
   c.bytes = bytesOf(r);
-  c.fds = {FdFacts{true, AF_NETLINK, SOCK_DGRAM}};
+  c.fds = {FdFacts{true, AF_NETLINK, SOCK_DGRAM}, kReply};
   CHECK(c.decide().error == EAFNOSUPPORT);
 }
 
@@ -199,7 +241,7 @@ TEST_CASE("decoder: address length and tail") {
   CHECK(c.decide().error == EINVAL);
 
   auto r6 = request6(80);
-  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}};
+  c.fds = {FdFacts{true, AF_INET6, SOCK_STREAM}, kReply};
   for (uint32_t len : {16u, 24u, 27u, 29u, 1000u}) {
     r6.addrlen = len;
     c.bytes = bytesOf(r6);

@@ -2,10 +2,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +92,33 @@ bool isRegularFile(const std::string& path, struct stat& st) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// A library given with -l runs inside the command. Whoever owns it, or owns or can write any
+// directory above it, can swap it (rename(2) needs write permission on the directory only; a
+// sticky bit still lets the directory's owner and each entry's owner replace it: inode(7)), so
+// the file and every directory up to / must be owned by root and not writable by group or
+// others. `path` is already resolved (realpath), so no symbolic link is left to follow.
+Status checkRootOwned(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Error::fromErrno("stat(" + path + ")", errno);
+  if (st.st_uid != 0)
+    return Error::refuse("preload library " + path,
+                         "is owned by uid " + std::to_string(st.st_uid) + ", not root");
+  std::string dir = path;
+  while (dir.size() > 1) {
+    auto slash = dir.find_last_of('/');
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+    if (stat(dir.c_str(), &st) != 0) return Error::fromErrno("stat(" + dir + ")", errno);
+    if (st.st_uid != 0)
+      return Error::refuse("preload library " + path, "directory " + dir + " is owned by uid " +
+                                                          std::to_string(st.st_uid) + ", not root");
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+      return Error::refuse("preload library " + path,
+                           "directory " + dir + " is writable by group or others" +
+                               ((st.st_mode & S_ISVTX) ? " (sticky)" : ""));
+  }
+  return {};
+}
+
 // -l PATH, else next to the running binary (the build tree), else the installed place.
 // No environment variable: whoever sets root's environment must not pick the library.
 Result<std::string> findShim(const std::string& preload) {
@@ -115,39 +140,28 @@ Result<std::string> findShim(const std::string& preload) {
     // Whoever can write the library runs code as the command's user.
     if (st.st_mode & (S_IWGRP | S_IWOTH))
       return Error::refuse("preload library " + path, "is writable by group or others");
+    if (!preload.empty())
+      if (auto s = checkRootOwned(path); !s) return s.error();
     return path;
   }
   return Error::refuse("preload library", "not found (tried " + tried + "); give it with -l PATH");
 }
 
-Result<std::string> randomSocketName() {
-  unsigned char bytes[16];
-  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))
-    return Error::fromErrno("getrandom(16)", errno);
-  std::string name = PRIVBIND_SOCKET_PREFIX;
-  static const char kHex[] = "0123456789abcdef";
-  for (unsigned char b : bytes) {
-    name += kHex[b >> 4];
-    name += kHex[b & 15];
-  }
-  return name;
-}
+// The channel: one AF_UNIX SOCK_SEQPACKET socketpair, no name anywhere. The helper keeps `helper`,
+// the command inherits `command`. Nothing outside the command's tree can reach it: there is no
+// name to connect to (unix(7)), and another user can neither open /proc/PID/fd of the command's
+// processes nor take a descriptor with pidfd_getfd(2) (both need ptrace access). The helper reads
+// end-of-file once every copy of the command's end is closed, which makes the channel the lifeline
+// too. Both ends close-on-exec; the command's is made inheritable right before exec.
+struct Channel {
+  UniqueFd helper, command;
+};
 
-// The helper's socket, its random name bound before the fork. The helper calls listen(2) after
-// dropping privileges, because the kernel records the credentials of the listen() call as what
-// SO_PEERCRED shows connecting clients (unix(7)): the shim checks it is the command's uid. The
-// launcher waits for the helper to be listening before exec, so the command can connect from
-// its first instruction.
-Result<UniqueFd> bindAbstract(const std::string& name) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return Error::fromErrno("socket(AF_UNIX, SOCK_SEQPACKET)", errno);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, name.data(), name.size());  // abstract: leading NUL (unix(7))
-  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0)
-    return Error::fromErrno("bind(@" + name + ")", errno);
-  return fd;
+Result<Channel> makeChannel() {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    return Error::fromErrno("socketpair(AF_UNIX, SOCK_SEQPACKET)", errno);
+  return Channel{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 struct Pipe {
@@ -164,7 +178,7 @@ Result<Pipe> makePipe(const char* what) {
 // Forks the helper so that it is not the command's child (double fork: the middle process
 // exits at once and is reaped here, the helper is reparented to init or a subreaper).
 // Returns the helper's pid once it has reported ready; fails closed otherwise.
-Result<pid_t> startHelper(UniqueFd listener, Pipe& lifeline, const privdrop::Plan& plan,
+Result<pid_t> startHelper(Channel& channel, const privdrop::Plan& plan,
                           const HelperConfig& config) {
   auto status = makePipe("status");
   if (!status) return status.error();
@@ -172,8 +186,7 @@ Result<pid_t> startHelper(UniqueFd listener, Pipe& lifeline, const privdrop::Pla
   if (middle < 0) return Error::fromErrno("fork()", errno);
   if (middle == 0) {
     pid_t helper = fork();
-    if (helper == 0)
-      helperMain(listener.get(), lifeline.read.get(), status->write.get(), plan, config);
+    if (helper == 0) helperMain(channel.helper.get(), status->write.get(), plan, config);
     if (helper < 0) {
       std::string msg = Error::fromErrno("fork()", errno).message();
       (void)!::write(status->write.get(), msg.data(), msg.size());
@@ -181,8 +194,7 @@ Result<pid_t> startHelper(UniqueFd listener, Pipe& lifeline, const privdrop::Pla
     _exit(helper < 0 ? kExitFailure : kExitOk);
   }
   // Only the helper keeps these.
-  listener.reset();
-  lifeline.read.reset();
+  channel.helper.reset();
   status->write.reset();
   int ws = 0;
   if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
@@ -250,13 +262,9 @@ Error run(const LaunchOptions& options) {
   auto shim = findShim(options.preload);
   if (!shim) return shim.error();
 
-  // 4. The channel, the lifeline, the helper.
-  auto name = randomSocketName();
-  if (!name) return name.error();
-  auto listener = bindAbstract(*name);
-  if (!listener) return listener.error();
-  auto lifeline = makePipe("lifeline");
-  if (!lifeline) return lifeline.error();
+  // 4. The channel (which is also the lifeline), the helper.
+  auto channel = makeChannel();
+  if (!channel) return channel.error();
 
   HelperConfig config;
   config.policy.uid = target->user.uid;
@@ -265,7 +273,7 @@ Error run(const LaunchOptions& options) {
   config.reuseport = options.reuseport;
   config.binds = options.binds;
   config.verbose = options.verbose;
-  auto helperPid = startHelper(std::move(*listener), *lifeline, helper, config);
+  auto helperPid = startHelper(*channel, helper, config);
   if (!helperPid) return helperPid.error();
 
   // 5. The command's environment: the shim first in LD_PRELOAD, anything already there kept.
@@ -277,18 +285,18 @@ Error run(const LaunchOptions& options) {
     if (!rest.empty()) preload += ":" + rest;
   }
   launch::setVar(env, "LD_PRELOAD", preload);
-  launch::setVar(env, PRIVBIND_ENV_SOCKET, *name);
-  launch::setVar(env, PRIVBIND_ENV_LIFELINE, padded(lifeline->write.get()));
+  launch::setVar(env, PRIVBIND_ENV_LIFELINE, padded(channel->command.get()));
 
   if (options.verbose)
     std::fprintf(stderr,
-                 "privbind: broker mode: helper pid %d on @%s; command as uid %u gid %u, %zu "
-                 "groups, no capability%s, preloading %s\n",
-                 static_cast<int>(*helperPid), name->c_str(), target->user.uid, target->gid,
-                 target->groups.size(), command.noNewPrivs ? ", no_new_privs" : "", shim->c_str());
+                 "privbind: broker mode: helper pid %d, channel on fd %d; command as uid %u gid "
+                 "%u, %zu groups, no capability%s, preloading %s\n",
+                 static_cast<int>(*helperPid), channel->command.get(), target->user.uid,
+                 target->gid, target->groups.size(), command.noNewPrivs ? ", no_new_privs" : "",
+                 shim->c_str());
 
   // 6. Drop. From here on a failure leaves the process half-dropped: exit, run nothing. Our
-  //    exit closes the lifeline and the helper follows.
+  //    exit closes the channel and the helper follows.
   if (auto s = privdrop::drop(command); !s) return s.error();
   // The loader reads the shim as the target user; a library it cannot read would be skipped
   // with a warning and every privileged bind would fail. access(2) checks the real uid: now
@@ -297,10 +305,10 @@ Error run(const LaunchOptions& options) {
     return Error::fromErrno(
         "preload library " + *shim + " (as uid " + std::to_string(target->user.uid) + ")", errno);
 
-  // 7. The lifeline is the one descriptor the command inherits: made inheritable right before
+  // 7. The channel is the one descriptor the command inherits: made inheritable right before
   //    exec. Exec in place: same pid, the command's status is privbind's.
-  if (fcntl(lifeline->write.get(), F_SETFD, 0) != 0)
-    return Error::fromErrno("fcntl(lifeline, F_SETFD, 0)", errno);
+  if (fcntl(channel->command.get(), F_SETFD, 0) != 0)
+    return Error::fromErrno("fcntl(channel, F_SETFD, 0)", errno);
   Error error = launch::execCommand(options.command, env);
   return error;
 }

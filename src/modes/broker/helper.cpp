@@ -34,20 +34,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Connections accepted but not yet answered. A client that connects and never sends only
-// occupies a slot until kPendingTimeout; past kMaxPending the listener is not polled, so the
-// kernel's backlog (and the shim's connect timeout) applies back-pressure.
-constexpr size_t kMaxPending = 256;
-constexpr auto kPendingTimeout = std::chrono::seconds(5);
-// Room for more than one descriptor, so that "two descriptors" is seen and refused as such;
-// anything beyond is dropped and closed by the kernel and flagged with MSG_CTRUNC.
+// Room for more than the two descriptors a request carries, so that "three descriptors" is seen
+// and refused as such; anything beyond is dropped and closed by the kernel and flagged with
+// MSG_CTRUNC.
 constexpr size_t kMaxFds = 8;
-
-struct Pending {
-  UniqueFd conn;
-  Peer peer;
-  Clock::time_point since;
-};
+// Refusal lines: at most kLogBudget per kLogWindow, then one line saying how many were left out.
+// A looping app must not fill the disk behind stderr (journald, a log file).
+constexpr unsigned kLogBudget = 10;
+constexpr auto kLogWindow = std::chrono::seconds(10);
 
 void writeAll(int fd, const std::string& text) {
   size_t done = 0;
@@ -117,83 +111,81 @@ FdFacts factsOf(int fd) {
   return f;
 }
 
+// Lines about refused records, rate-limited per window.
+class RefusalLog {
+ public:
+  void write(const std::string& line) {
+    flush();
+    if (used_ < kLogBudget) {
+      ++used_;
+      log(line);
+    } else {
+      ++suppressed_;
+    }
+  }
+
+  // Starts a new window once the current one is over, saying how many lines it left out.
+  void flush() {
+    const auto now = Clock::now();
+    if (now - windowStart_ < kLogWindow) return;
+    if (suppressed_ > 0)
+      log(std::to_string(suppressed_) + " more refusals in " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kLogWindow).count()) +
+          " s not logged");
+    windowStart_ = now;
+    used_ = 0;
+    suppressed_ = 0;
+  }
+
+  bool holdsBack() const { return suppressed_ > 0; }
+
+ private:
+  Clock::time_point windowStart_{};
+  unsigned used_ = 0;
+  unsigned long suppressed_ = 0;
+};
+
 class Server {
  public:
-  Server(int listener, int lifeline, const HelperConfig& config)
-      : listener_(listener), lifeline_(lifeline), config_(config) {}
+  Server(int channel, const HelperConfig& config) : channel_(channel), config_(config) {}
 
   [[noreturn]] void serve() {
-    std::vector<pollfd> fds;
     for (;;) {
-      fds.clear();
-      fds.push_back({lifeline_, POLLIN, 0});
-      const bool paused = Clock::now() < acceptPausedUntil_;
-      const bool accepting = pending_.size() < kMaxPending && !paused;
-      fds.push_back({listener_, static_cast<short>(accepting ? POLLIN : 0), 0});
-      for (const auto& p : pending_) fds.push_back({p.conn.get(), POLLIN, 0});
-      int timeout = paused ? 100 : pending_.empty() ? -1 : 1000;
-      int n = retryEintr([&] { return ::poll(fds.data(), fds.size(), timeout); });
-      if (n < 0) {
-        log(std::string("poll: ") + std::strerror(errno));
+      pollfd fd{channel_, POLLIN, 0};
+      // While lines are held back, wake up once a second to report them when the window ends.
+      const int timeout = refusals_.holdsBack() || policyRefusals_.holdsBack() ? 1000 : -1;
+      int n = retryEintr([&] { return ::poll(&fd, 1, timeout); });
+      if (n < 0 || (fd.revents & POLLNVAL)) {
+        log(std::string("poll: ") + std::strerror(n < 0 ? errno : EBADF));
         _exit(kExitFailure);
       }
-      // The lifeline's write end is held only by the command's processes. POLLHUP: the last
-      // one has exited or closed it; nobody is left to serve (pipe(7)).
-      if (fds[0].revents != 0) _exit(kExitOk);
-
-      // Answer ready connections; those handled are dropped from pending_.
-      const auto now = Clock::now();
-      std::vector<Pending> keep;
-      keep.reserve(pending_.size());
-      for (size_t i = 0; i < pending_.size(); ++i) {
-        const short rev = fds[i + 2].revents;
-        if (rev == 0) {
-          if (now - pending_[i].since < kPendingTimeout) keep.push_back(std::move(pending_[i]));
-          continue;  // else: a silent client; closing its connection frees the slot
+      refusals_.flush();
+      policyRefusals_.flush();
+      // Records still queued are answered before a hang-up is acted on: recvmsg(2) returns them
+      // first, and end-of-file only once the queue is empty.
+      for (;;) {
+        Outcome o = receiveOne();
+        if (o == Outcome::kDrained) break;
+        if (o == Outcome::kHangUp) _exit(kExitOk);
+        if (o == Outcome::kError) {
+          // Unexpected (ENOMEM...): wait a little rather than spin on a readable channel.
+          (void)::poll(nullptr, 0, 100);
+          break;
         }
-        if (!handle(pending_[i])) keep.push_back(std::move(pending_[i]));
       }
-      pending_ = std::move(keep);
-
-      if (fds[1].revents & POLLIN) acceptAll();
     }
   }
 
  private:
-  void acceptAll() {
-    while (pending_.size() < kMaxPending) {
-      int c = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (c < 0) {
-        // Out of descriptors or memory (the app, same uid, may even have lowered the helper's
-        // RLIMIT_NOFILE with prlimit(2)): the connection stays queued and the listener stays
-        // readable, so pause accepting briefly instead of spinning on poll.
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-          acceptPausedUntil_ = Clock::now() + std::chrono::milliseconds(100);
-        return;  // EAGAIN: drained; ECONNABORTED and the like: try again on the next poll
-      }
-      UniqueFd conn(c);
-      ucred cred{};
-      socklen_t len = sizeof cred;
-      if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) continue;
-      // Another user's connection is closed unread: its descriptors never reach this process.
-      if (cred.uid != config_.policy.uid) {
-        if (config_.verbose)
-          log("pid " + std::to_string(cred.pid) + ": uid " + std::to_string(cred.uid) +
-              " is not the command's user; connection closed");
-        continue;
-      }
-      pending_.push_back({std::move(conn), Peer{cred.pid, cred.uid, cred.gid}, Clock::now()});
-    }
-  }
+  enum class Outcome { kHandled, kDrained, kHangUp, kError };
 
-  // Reads the one request of a connection and answers it. Returns false when the connection
-  // should stay pending (nothing to read yet).
-  bool handle(Pending& p) {
+  // Reads one record from the channel and answers it on its reply end.
+  Outcome receiveOne() {
     // One byte more than a request would fill: a longer record shows as MSG_TRUNC or as a
     // size mismatch, never as a valid request.
     unsigned char buf[sizeof(privbind_request) + 1];
     union {
-      char data[CMSG_SPACE(sizeof(int) * kMaxFds)];
+      char data[CMSG_SPACE(sizeof(int) * kMaxFds) + CMSG_SPACE(sizeof(ucred))];
       cmsghdr align;
     } control;
     iovec iov{buf, sizeof buf};
@@ -204,28 +196,41 @@ class Server {
     msg.msg_controllen = sizeof control.data;
     // MSG_CMSG_CLOEXEC: received descriptors are never inherited by anything.
     ssize_t n =
-        retryEintr([&] { return ::recvmsg(p.conn.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); });
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+        retryEintr([&] { return ::recvmsg(channel_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); });
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Outcome::kDrained : Outcome::kError;
 
     // Take ownership of every descriptor received, before anything else can go wrong: they
     // are all closed when `received` goes out of scope, whatever the outcome.
     std::vector<UniqueFd> received;
     bool otherControl = false;
-    if (n >= 0) {
-      for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-          size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-          for (size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-            received.emplace_back(fd);
-          }
-        } else {
-          otherControl = true;
+    int rights = 0, creds = 0;
+    Peer peer;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        ++rights;
+        size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int fd;
+          std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+          received.emplace_back(fd);
         }
+      } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+                 cm->cmsg_len == CMSG_LEN(sizeof(ucred))) {
+        ++creds;
+        ucred c;
+        std::memcpy(&c, CMSG_DATA(cm), sizeof c);
+        peer = Peer{c.pid, c.uid, c.gid};
+      } else {
+        otherControl = true;
       }
     }
-    if (n <= 0) return true;  // EOF (the client gave up) or an error: nothing to answer
+    if (rights > 1 || creds > 1) otherControl = true;
+    // A zero-length read with nothing attached: end-of-file once every copy of the command's end
+    // is closed (POLLHUP), else an empty record, which is malformed like any other.
+    if (n == 0 && received.empty() && msg.msg_controllen == 0) {
+      pollfd fd{channel_, POLLIN, 0};
+      if (::poll(&fd, 1, 0) == 1 && (fd.revents & POLLHUP)) return Outcome::kHangUp;
+    }
 
     std::vector<FdFacts> facts;
     facts.reserve(received.size());
@@ -236,7 +241,7 @@ class Server {
     message.controlTruncated = (msg.msg_flags & MSG_CTRUNC) != 0;
     message.otherControl = otherControl;
     message.fds = facts;
-    Decision d = decodeRequest(message, p.peer, config_.policy);
+    Decision d = decodeRequest(message, peer, config_.policy);
 
     int err = d.error;
     if (err == 0) {
@@ -253,70 +258,75 @@ class Server {
     }
 
     // Log first, then answer: once the app has its reply, the line is already on stderr.
-    const std::string who = "pid " + std::to_string(p.peer.pid);
-    if (d.error == 0 || d.policyRefusal) {
-      if (config_.verbose || d.policyRefusal)
+    const std::string who = "pid " + std::to_string(peer.pid);
+    if (d.error == 0) {
+      if (config_.verbose)
         log(who + " bind " + formatAddress(d.address) + ": " +
-            (err == 0 ? std::string("ok") : std::strerror(err)) +
-            (d.policyRefusal ? " (" + d.reason + ")" : ""));
+            (err == 0 ? std::string("ok") : std::strerror(err)));
+    } else if (d.policyRefusal) {
+      policyRefusals_.write(who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) +
+                            " (" + d.reason + ")");
     } else if (config_.verbose) {
-      log(who + ": refused: " + d.reason);
+      refusals_.write(who + ": refused: " + d.reason + (d.replyable ? "" : "; no reply end"));
     }
 
-    privbind_reply reply{};
-    reply.magic = PRIVBIND_PROTO_MAGIC;
-    reply.version = PRIVBIND_PROTO_VERSION;
-    reply.error = err;
-    // MSG_NOSIGNAL: a client that hung up must not kill the helper with SIGPIPE.
-    (void)retryEintr(
-        [&] { return ::send(p.conn.get(), &reply, sizeof reply, MSG_NOSIGNAL | MSG_DONTWAIT); });
+    if (d.replyable) {
+      privbind_reply reply{};
+      reply.magic = PRIVBIND_PROTO_MAGIC;
+      reply.version = PRIVBIND_PROTO_VERSION;
+      reply.error = err;
+      // Only on the private end that came with the record. MSG_DONTWAIT: an end whose buffer
+      // the app filled must not stop the helper; MSG_NOSIGNAL: nor kill it with SIGPIPE.
+      (void)retryEintr([&] {
+        return ::send(received[1].get(), &reply, sizeof reply, MSG_NOSIGNAL | MSG_DONTWAIT);
+      });
+    }
 
     if (d.error == 0 && err == 0 && config_.binds && ++bound_ >= *config_.binds) {
-      // -n reached: exiting closes the listener, and later connects fail at once
-      // (ECONNREFUSED), which the shim turns into EACCES.
+      // -n reached: exiting closes the helper's end; later requests fail at once (EPIPE or
+      // ECONNREFUSED on send), which the shim turns into EACCES.
       _exit(kExitOk);
     }
-    return true;
+    return Outcome::kHandled;
   }
 
-  int listener_;
-  int lifeline_;
+  int channel_;
   const HelperConfig& config_;
-  std::vector<Pending> pending_;
-  Clock::time_point acceptPausedUntil_{};
+  // Two budgets: malformed records must not crowd out the --ports lines an admin watches for.
+  RefusalLog policyRefusals_;
+  RefusalLog refusals_;
   unsigned bound_ = 0;
 };
 
 }  // namespace
 
-void helperMain(int listener, int lifeline, int status, const privdrop::Plan& plan,
-                const HelperConfig& config) {
+void helperMain(int channel, int status, const privdrop::Plan& plan, const HelperConfig& config) {
   // Writing to a vanished stderr or client must not kill the helper. Terminal signals meant
   // for the foreground job (Ctrl-C, Ctrl-Z, hangup) must not end or stop it either: its
-  // lifetime is the lifeline's, and a stopped helper would make every privileged bind wait.
+  // lifetime is the channel's, and a stopped helper would make every privileged bind wait.
   for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
     signal(sig, SIG_IGN);
 
   // 1. Nothing inherited but what the helper needs: the launcher's other descriptors (and the
-  //    lifeline's write end, which would keep the helper alive forever) are closed.
-  if (auto s = closeOthers({listener, lifeline, status}); !s) fail(status, s.error().message());
+  //    command's end of the channel, which would keep the helper alive forever) are closed.
+  if (auto s = closeOthers({channel, status}); !s) fail(status, s.error().message());
 
-  // 2. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
+  // 2. Every record gets its sender's credentials from the kernel (SCM_CREDENTIALS, unix(7)).
+  int one = 1;
+  if (setsockopt(channel, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+    fail(status, Error::fromErrno("setsockopt(SO_PASSCRED)", errno).message());
+
+  // 3. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
   //    and effective only, bounding set shrunk to it, no_new_privs; verified from /proc.
   if (auto s = privdrop::drop(plan); !s) fail(status, s.error().message());
 
-  // 3. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
+  // 4. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
   //    or read its memory. Set after the uid change, which resets the flag (prctl(2)).
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     fail(status, Error::fromErrno("prctl(PR_SET_DUMPABLE, 0)", errno).message());
   if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
     fail(status, "verifying credentials: the helper is still dumpable");
   prctl(PR_SET_NAME, "privbind-helper", 0, 0, 0);
-
-  // 4. Listen only now, as the command's uid: connecting clients see these credentials through
-  //    SO_PEERCRED (unix(7)), and the shim sends its sockets to no one else.
-  if (::listen(listener, SOMAXCONN) != 0)
-    fail(status, Error::fromErrno("listen()", errno).message());
 
   const std::string ready = "ok " + std::to_string(getpid()) + "\n";
 
@@ -328,7 +338,7 @@ void helperMain(int listener, int lifeline, int status, const privdrop::Plan& pl
   writeAll(status, ready);
   { UniqueFd done(status); }  // EOF for the launcher
 
-  Server(listener, lifeline, config).serve();
+  Server(channel, config).serve();
 }
 
 }  // namespace privbind::broker

@@ -24,11 +24,14 @@ bool allZero(const unsigned char* p, size_t n) {
   return true;
 }
 
-}  // namespace
+bool isReplyEnd(const FdFacts& fd) {
+  return fd.isSocket && fd.domain == AF_UNIX && fd.type == SOCK_SEQPACKET;
+}
 
-Decision decodeRequest(const Received& message, const Peer& peer, const Policy& policy) {
-  // Only the command's own user may ask: another local user must not get reserved ports
-  // through this helper (SO_PEERCRED cannot be forged; unix(7)).
+Decision decide(const Received& message, const Peer& peer, const Policy& policy) {
+  // Only the command's own user may ask. Only the command's tree holds the channel, but a
+  // set-user-ID program it runs (without no_new_privs) would hold it too; SCM_CREDENTIALS are
+  // checked by the kernel: a sender can only claim its own ids (unix(7)).
   if (peer.uid != policy.uid) return refuse(EACCES, "peer uid " + std::to_string(peer.uid));
 
   // The record must have arrived whole and alone. MSG_CTRUNC means the kernel dropped
@@ -36,8 +39,10 @@ Decision decodeRequest(const Received& message, const Peer& peer, const Policy& 
   if (message.truncated) return refuse(EINVAL, "oversized message");
   if (message.controlTruncated) return refuse(EINVAL, "too many descriptors");
   if (message.otherControl) return refuse(EINVAL, "unexpected control message");
-  if (message.fds.size() != 1)
-    return refuse(EINVAL, std::to_string(message.fds.size()) + " descriptors, expected 1");
+  if (message.fds.size() != PRIVBIND_PROTO_FDS)
+    return refuse(EINVAL, std::to_string(message.fds.size()) + " descriptors, expected 2");
+  // Whatever the second one is, the reply goes nowhere else; a wrong one gets no reply.
+  if (!isReplyEnd(message.fds[1])) return refuse(EINVAL, "the reply end is not a unix seqpacket");
   if (message.bytes.size() != sizeof(privbind_request))
     return refuse(EINVAL, "message of " + std::to_string(message.bytes.size()) +
                               " bytes, expected " + std::to_string(sizeof(privbind_request)));
@@ -110,6 +115,16 @@ Decision decodeRequest(const Received& message, const Peer& peer, const Policy& 
   std::memcpy(&d.address, req.addr, req.addrlen);
   d.addressLength = req.addrlen;
   d.error = 0;
+  return d;
+}
+
+}  // namespace
+
+Decision decodeRequest(const Received& message, const Peer& peer, const Policy& policy) {
+  Decision d = decide(message, peer, policy);
+  // Answerable only on a reply end the shim made: exactly two descriptors, none dropped.
+  d.replyable = !message.controlTruncated && message.fds.size() == PRIVBIND_PROTO_FDS &&
+                isReplyEnd(message.fds[1]);
   return d;
 }
 

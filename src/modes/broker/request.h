@@ -29,11 +29,13 @@ struct Received {
   std::span<const unsigned char> bytes;  // the n bytes received
   bool truncated = false;                // MSG_TRUNC: the record was longer than the buffer
   bool controlTruncated = false;         // MSG_CTRUNC: descriptors were dropped by the kernel
-  bool otherControl = false;             // a control message that is not SCM_RIGHTS
-  std::span<const FdFacts> fds;          // every descriptor received, in order
+  bool otherControl = false;  // a control message other than one SCM_RIGHTS and one SCM_CREDENTIALS
+  std::span<const FdFacts> fds;  // every descriptor received, in order
 };
 
-// SO_PEERCRED of the connection (unix(7)): set by the kernel at connect time.
+// SCM_CREDENTIALS of the record (unix(7)): the helper's end has SO_PASSCRED set, so the kernel
+// attaches the sender's pid, uid and gid to every record; a sender can only claim its own. A record
+// without them keeps the defaults, which match no user.
 struct Peer {
   pid_t pid = 0;
   uid_t uid = static_cast<uid_t>(-1);
@@ -47,6 +49,8 @@ struct Policy {
 };
 
 struct Decision {
+  // The record carries a usable reply end (fds[1]); without one there is nobody to answer.
+  bool replyable = false;
   int error = 0;               // 0: bind fds[0] to address; else the errno to reply with
   std::string reason;          // why it was refused, for the helper's log
   bool policyRefusal = false;  // refused by -p: always logged
@@ -55,11 +59,13 @@ struct Decision {
   uint16_t port = 0;  // host byte order
 };
 
-// Checks, in order, and refuses at the first failure:
+// First, whether the record can be answered at all: replyable when no descriptor was dropped and
+// exactly two arrived, the second an AF_UNIX SOCK_SEQPACKET socket (the shim's private reply end).
+// Then checks, in order, and refuses at the first failure:
 //   peer uid is policy.uid                                          else EACCES
-//   no truncation, no foreign control message, exactly one fd      else EINVAL
+//   no truncation, no foreign control message, replyable           else EINVAL
 //   exactly sizeof(privbind_request) bytes, magic, version, flags 0 else EINVAL
-//   the fd is a socket                                              else ENOTSOCK
+//   fds[0] is a socket                                              else ENOTSOCK
 //   its domain is AF_INET/AF_INET6, equal to the request's family
 //     and to the sockaddr's own family                              else EAFNOSUPPORT
 //   address length 16 (AF_INET) or 28 (AF_INET6), zero tail         else EINVAL

@@ -39,18 +39,17 @@ constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
 #endif
 
 #if PRIVBIND_SECCOMP
-// What the serving loop does, and nothing more: wait (poll), take connections (accept4), learn
-// about them and the descriptors they carry (getsockopt, fstat), read and answer one record
+// What the serving loop does, and nothing more: wait (poll), learn about the descriptors a
+// record carries (getsockopt, fstat), read one record and answer it on its reply end
 // (recvmsg, sendto), bind, set SO_REUSEPORT (setsockopt), log (write), close, manage memory for
 // strings and vectors (brk, mmap, munmap, mremap, madvise), read the clock when the vDSO cannot,
-// and exit. No open, no exec, no socket, no connect, no ptrace, no setuid, no prctl.
+// and exit. No open, no exec, no socket, no connect, no accept, no ptrace, no setuid, no prctl.
 const std::vector<long>& allowed() {
   static const std::vector<long> list = {
 #ifdef SYS_poll
     SYS_poll,
 #endif
     SYS_ppoll,
-    SYS_accept4,
     SYS_getsockopt,
     SYS_setsockopt,
 #ifdef SYS_fstat

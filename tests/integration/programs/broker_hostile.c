@@ -1,12 +1,13 @@
-/* A hostile app: talks to the helper directly (the socket named in its environment) and sends
- * it everything a well-behaved shim never would. Run under privbind with -p ALLOWED.
+/* A hostile app: talks to the helper directly over the channel it inherited (PRIVBIND_LIFELINE)
+ * and sends it everything a well-behaved shim never would. Run under privbind with -p ALLOWED.
  *
  *   broker_hostile ALLOWED_PORT DENIED_PORT CONTROL_FIFO
  *
- * Prints "helper PID" (SO_PEERCRED of the helper), reads one line from CONTROL_FIFO, runs every
- * case printing "NAME ERRNO" (the errno number the helper replied, "eof" when it hung up without
- * a reply), prints "hostile done", reads another line from CONTROL_FIFO, then sends one good
- * request and prints "good ERRNO PORT" with the port getsockname() reports afterwards. */
+ * Reads one line from CONTROL_FIFO, runs every case printing "NAME ERRNO" (the errno number the
+ * helper replied on the private reply end, "eof" when it closed that end without a reply,
+ * "silence" when nothing came), prints
+ * "hostile done", reads another line from CONTROL_FIFO, then sends one good request and prints
+ * "good ERRNO PORT" with the port getsockname() reports afterwards. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,55 +18,66 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../../../src/shim/protocol.h"
 
-static struct sockaddr_un helper;
-static socklen_t helper_len;
+static int channel = -1;
 
-static int conn(void) {
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  struct timeval tv = {10, 0};
-  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (s < 0 || connect(s, (struct sockaddr*)&helper, helper_len) != 0) {
-    perror("connect");
-    exit(4);
-  }
-  return s;
-}
-
-/* Sends one message with nfds descriptors; returns the reply's errno, -1 for EOF, -2 for a
- * malformed reply. */
-static int ask(const void* buf, size_t len, const int* fds, int nfds) {
-  int s = conn();
-  char control[CMSG_SPACE(sizeof(int) * 16)];
+/* Sends one record with the descriptors given, then (when reply) the reply end of a fresh pair;
+ * returns 0. */
+static int send_record(const void* buf, size_t len, const int* fds, int nfds, int reply,
+                       int* reply_end) {
+  int all[20];
+  int n = 0;
+  for (int i = 0; i < nfds; ++i) all[n++] = fds[i];
+  if (reply) all[n++] = *reply_end;
+  char control[CMSG_SPACE(sizeof(int) * 20)];
   memset(control, 0, sizeof control);
   struct iovec iov = {(void*)buf, len};
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (nfds > 0) {
+  if (n > 0) {
     msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
     struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+    memcpy(CMSG_DATA(cm), all, sizeof(int) * (size_t)n);
   }
-  if (sendmsg(s, &msg, MSG_NOSIGNAL) < 0) {
+  if (sendmsg(channel, &msg, MSG_NOSIGNAL) < 0) {
     perror("sendmsg");
     exit(4);
   }
+  return 0;
+}
+
+static int ask_with(const void* buf, size_t len, const int* fds, int nfds, int reply_type) {
+  int pair[2];
+  if (socketpair(AF_UNIX, reply_type | SOCK_CLOEXEC, 0, pair) != 0) {
+    perror("socketpair");
+    exit(4);
+  }
+  /* A datagram pair has no end-of-file: there, silence for a second is the answer. */
+  struct timeval tv = {reply_type == SOCK_DGRAM ? 1 : 10, 0};
+  setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  send_record(buf, len, fds, nfds, 1, &pair[1]);
+  close(pair[1]);
   struct privbind_reply reply;
-  ssize_t n = recv(s, &reply, sizeof reply, 0);
-  close(s);
+  ssize_t n = recv(pair[0], &reply, sizeof reply, 0);
+  close(pair[0]);
   if (n == 0) return -1;
+  if (n < 0) return -3;
   if (n != (ssize_t)sizeof reply || reply.magic != PRIVBIND_PROTO_MAGIC) return -2;
   return reply.error;
+}
+
+static int ask(const void* buf, size_t len, const int* fds, int nfds) {
+  return ask_with(buf, len, fds, nfds, SOCK_SEQPACKET);
 }
 
 static struct privbind_request req4(int port) {
@@ -106,6 +118,8 @@ static void waitControl(const char* fifo) {
 static void say(const char* name, int err) {
   if (err == -1)
     printf("%s eof\n", name);
+  else if (err == -3)
+    printf("%s silence\n", name);
   else
     printf("%s %d\n", name, err);
 }
@@ -114,19 +128,11 @@ int main(int argc, char** argv) {
   if (argc != 4) return 2;
   int allowed = atoi(argv[1]), denied = atoi(argv[2]);
   const char* fifo = argv[3];
-  const char* name = getenv(PRIVBIND_ENV_SOCKET);
-  if (!name) return 2;
+  const char* number = getenv(PRIVBIND_ENV_LIFELINE);
+  if (!number) return 2;
+  channel = atoi(number);
   setvbuf(stdout, NULL, _IOLBF, 0);
-  helper.sun_family = AF_UNIX;
-  memcpy(helper.sun_path + 1, name, strlen(name));
-  helper_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
-
-  int s = conn();
-  struct ucred cred;
-  socklen_t clen = sizeof cred;
-  getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
-  close(s);
-  printf("helper %d\n", (int)cred.pid);
+  printf("ready\n");
   waitControl(fifo);
 
   struct privbind_request good = req4(allowed);
@@ -144,6 +150,9 @@ int main(int argc, char** argv) {
   int many[12];
   for (int i = 0; i < 12; ++i) many[i] = tcp;
   say("twelvefds", ask(&good, sizeof good, many, 12));
+  say("reply-stream", ask_with(&good, sizeof good, &tcp, 1, SOCK_STREAM));
+  say("reply-dgram", ask_with(&good, sizeof good, &tcp, 1, SOCK_DGRAM));
+  printf("reply-unbound %d\n", boundPort(tcp));
   say("file", ask(&good, sizeof good, &file, 1));
   say("pipe", ask(&good, sizeof good, &pfd[0], 1));
   say("unix", ask(&good, sizeof good, &unixs, 1));
@@ -159,7 +168,7 @@ int main(int argc, char** argv) {
   bad.magic = 0xdeadbeef;
   say("magic", ask(&bad, sizeof bad, &tcp, 1));
   bad = good;
-  bad.version = 99;
+  bad.version = 1; /* the old one-descriptor format */
   say("version", ask(&bad, sizeof bad, &tcp, 1));
   bad = good;
   bad.addrlen = 28;
@@ -175,14 +184,19 @@ int main(int argc, char** argv) {
   say("denied", ask(&bad, sizeof bad, &tcp, 1));
   printf("tcp-unbound %d\n", boundPort(tcp));
 
-  /* Connections that never send anything, then hang up. */
-  int idle[50];
-  for (int i = 0; i < 50; ++i) idle[i] = conn();
-  for (int i = 0; i < 50; ++i) close(idle[i]);
+  /* Records with no reply end at all, and one whose "reply end" is the channel itself: the
+   * helper's answer would come back to the helper, which must drop it and carry on. */
+  send_record(&good, sizeof good, &tcp, 1, 0, NULL);
+  send_record(&good, sizeof good, NULL, 0, 0, NULL);
+  bad = good;
+  bad.magic = 0xdeadbeef;
+  int loop[2] = {tcp, channel};
+  send_record(&bad, sizeof bad, loop, 2, 0, NULL);
+  printf("tcp-unbound-after-noreply %d\n", boundPort(tcp));
 
   int wrong = 0;
   for (int i = 0; i < 100000; ++i)
-    if (ask(&good, sizeof good, NULL, 0) != EINVAL) ++wrong;
+    if (ask(&bad, sizeof bad, &tcp, 1) != EINVAL) ++wrong;
   printf("flood-wrong %d\n", wrong);
   printf("hostile done\n");
   waitControl(fifo);
