@@ -117,7 +117,6 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
 
 TEST_CASE("another user cannot reach the helper; a flood by 16 of its processes changes nothing") {
   TestUser intruder;
-  REQUIRE(intruder.uid() != static_cast<uid_t>(-1));
   TempDir dir;
   std::string prog = buildC("broker_intruder.c", dir.path());
   uint16_t port = freeReservedPort();

@@ -2,7 +2,6 @@
 // reading what the kernel says about it.
 #pragma once
 
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -61,25 +60,6 @@ inline bool notDumpable(pid_t pid) {
 }
 
 inline std::string str(int v) { return std::to_string(v); }
-
-// A real second user, created for one test and removed with it (no home, no login shell).
-class TestUser {
- public:
-  TestUser() : name_("pbt-" + std::to_string(getpid())) {
-    testsupport::run(
-        {"useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name_});
-    if (const passwd* pw = getpwnam(name_.c_str())) uid_ = pw->pw_uid;
-  }
-  ~TestUser() { testsupport::run({"userdel", name_}); }
-  TestUser(const TestUser&) = delete;
-  TestUser& operator=(const TestUser&) = delete;
-  const std::string& name() const { return name_; }
-  uid_t uid() const { return uid_; }  // (uid_t)-1 when it could not be created
-
- private:
-  std::string name_;
-  uid_t uid_ = static_cast<uid_t>(-1);
-};
 
 // A directory whose every ancestor is owned by root and writable by nobody else (under /run),
 // mode 0755, removed with everything in it.

@@ -278,7 +278,6 @@ TEST_CASE("the preload library: -l, missing, unsafe") {
 
 TEST_CASE("-l: the library and every directory above it must be root's and not writable") {
   TestUser user;
-  REQUIRE(user.uid() != static_cast<uid_t>(-1));
   const std::string uid = str(static_cast<int>(user.uid()));
   RootOnlyDir dir;
   REQUIRE(!dir.path().empty());
