@@ -289,7 +289,7 @@ class Server {
 
 }  // namespace
 
-void helperMain(int listener, int lifeline, int status, const privdrop::Plan& plan,
+void helperMain(int listener, int lifeline, int status, const privdrop::CheckedPlan& plan,
                 const HelperConfig& config) {
   // Writing to a vanished stderr or client must not kill the helper. Terminal signals meant
   // for the foreground job (Ctrl-C, Ctrl-Z, hangup) must not end or stop it either: its
@@ -303,7 +303,7 @@ void helperMain(int listener, int lifeline, int status, const privdrop::Plan& pl
 
   // 2. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
   //    and effective only, bounding set shrunk to it, no_new_privs; verified from /proc.
-  if (auto s = privdrop::drop(plan); !s) fail(status, s.error().message());
+  privdrop::drop(plan, status);  // on failure: the error on the status pipe, _exit(125)
 
   // 3. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
   //    or read its memory. Set after the uid change, which resets the flag (prctl(2)).

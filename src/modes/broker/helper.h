@@ -19,12 +19,12 @@ struct HelperConfig {
 };
 
 // Runs in the freshly forked helper process and never returns.
-// Needs: root (checkPreconditions(plan) passed), a bound, not yet listening, non-blocking
+// Needs: root (plan checked by checkPreconditions()), a bound, not yet listening, non-blocking
 // SOCK_SEQPACKET socket, the read end of the lifeline pipe and the write end of the status pipe;
 // fds 0-2 open. Leaves: on success "ok <pid>\n" on the status pipe, then serves until the lifeline
 // hangs up or -n is reached and _exit(0)s. On any failure before that, the error text on the status
 // pipe and _exit(125): the launcher then refuses to run the command.
-[[noreturn]] void helperMain(int listener, int lifeline, int status, const privdrop::Plan& plan,
+[[noreturn]] void helperMain(int listener, int lifeline, int status, const privdrop::CheckedPlan& plan,
                              const HelperConfig& config);
 
 }  // namespace privbind::broker
