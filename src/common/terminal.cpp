@@ -131,7 +131,30 @@ class Relay {
   void resume() {
     enterRaw();
     followWindowSize();
+    if (stoppedPgrp_ > 0) (void)kill(-stoppedPgrp_, SIGCONT);
+    stoppedPgrp_ = 0;
     (void)kill(child_, SIGCONT);
+  }
+
+  // ^Z. The command's process group has no parent in its own session (the relay is in root's),
+  // so the kernel discards the SIGTSTP its terminal would send (an orphaned process group,
+  // credentials(7)). When the command's terminal would turn the byte into a signal (ISIG, and
+  // VSUSP is set), stop its foreground group with SIGSTOP instead, which is never discarded;
+  // reap() then sees the command stopped and stops the relay. The byte and what follows it in
+  // the same read are not passed on: after ^Z, typing belongs to root's shell.
+  size_t interceptSuspend(const char* buf, size_t n) {
+    termios t{};
+    if (tcgetattr(master_, &t) != 0 || !(t.c_lflag & ISIG) || t.c_cc[VSUSP] == _POSIX_VDISABLE)
+      return n;
+    const void* at = std::memchr(buf, t.c_cc[VSUSP], n);
+    if (!at) return n;
+    stopCommand();
+    return static_cast<size_t>(static_cast<const char*>(at) - buf);
+  }
+  void stopCommand() {
+    pid_t group = tcgetpgrp(master_);
+    if (group <= 0) group = child_;
+    if (kill(-group, SIGSTOP) == 0) stoppedPgrp_ = group;
   }
 
   // Returns true once the command has ended; status_ then holds privbind's exit status.
@@ -168,8 +191,11 @@ class Relay {
         case SIGCONT:
           resume();
           break;
+        case SIGTSTP:  // ^Z where root's terminal is not raw: stop as for ^Z in the pty
+          stopCommand();
+          break;
         default:
-          // ^Z typed where the terminal is not raw, a kill(1) of privbind's pid, a hangup of
+          // A kill(1) of privbind's pid, ^C where root's terminal is not raw, a hangup of
           // root's terminal: meant for the command.
           (void)kill(child_, sig);
       }
@@ -192,7 +218,7 @@ class Relay {
       if (p[0].revents & POLLIN) ended = onSignals(sigfd);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = retryEintr([&] { return ::read(in_, inBuf, sizeof inBuf); });
-        if (n > 0) inLen = static_cast<size_t>(n);
+        if (n > 0) inLen = interceptSuspend(inBuf, static_cast<size_t>(n));
         else if (n == 0 || errno != EAGAIN) inputOpen = false;  // root's terminal hung up
       }
       if (inLen && (p[1].revents & POLLOUT)) {
@@ -227,6 +253,7 @@ class Relay {
   termios saved_{};
   bool haveSaved_ = false, raw_ = false;
   int status_ = kExitFailure;
+  pid_t stoppedPgrp_ = 0;  // the command's group stopped by ^Z, continued on fg
 };
 
 // Needs: root, the pseudo-terminal's master, the write end of the ready pipe, the kRelayed

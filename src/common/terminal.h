@@ -25,8 +25,9 @@ namespace privbind::terminal {
 //    pseudo-terminal's master (a broker lifeline included), drops to the target uid and gid (no
 //    group, no capability in any set, empty bounding set, no_new_privs, non-dumpable: the command
 //    can neither ptrace it nor open its descriptors through /proc), puts root's terminal in raw
-//    mode while it is in the foreground, copies input and output, follows the window size, passes
-//    Ctrl-Z/fg and termination signals on, and exits with the command's status (128+N when the
+//    mode while it is in the foreground, copies input and output, follows the window size, turns
+//    ^Z into a stop of the command and of itself (fg continues both), passes termination signals
+//    on, and exits with the command's status (128+N when the
 //    command was killed by signal N, like a shell), the terminal restored;
 //  - the child returns {}: still root, in a new session whose controlling terminal is the
 //    pseudo-terminal (owned by the target uid), whose slave has replaced each of fds 0-2 that was

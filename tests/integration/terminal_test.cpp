@@ -267,4 +267,24 @@ TEST_CASE("Ctrl-C stops a running python http.server") {
   }
 }
 
+TEST_CASE("Ctrl-Z stops the command, fg resumes it") {
+  for (std::string mode : {"caps", "broker"}) {
+    CAPTURE(mode);
+    RootShell shell;
+    shell.type(privbindLine(mode, "sh -c 'echo st\"\"arted; read line; echo \"got $line\"'") +
+               "\n");
+    REQUIRE(shell.waitFor("started"));
+    shell.type("\x1a");
+    REQUIRE_MESSAGE(shell.waitFor("Stopped"), shell.screen());
+    // Root's shell has its terminal back while the command is stopped.
+    CHECK(shell.runLine("echo in-between") == 0);
+    shell.type("fg\n");
+    std::this_thread::sleep_for(1s);
+    shell.type("resumed-line\n");
+    CHECK_MESSAGE(shell.waitFor("got resumed-line"), shell.screen());
+    REQUIRE(shell.waitFor("root$ "));
+    CHECK(shell.runLine("true") == 0);
+  }
+}
+
 }  // TEST_SUITE
