@@ -35,7 +35,8 @@ void printError(const Error& error) {
   if (error.isUsage()) line += "Try 'privbind --help'.\n";
   size_t done = 0;
   while (done < line.size()) {
-    ssize_t n = retryEintr([&] { return ::write(STDERR_FILENO, line.data() + done, line.size() - done); });
+    ssize_t n =
+        retryEintr([&] { return ::write(STDERR_FILENO, line.data() + done, line.size() - done); });
     if (n <= 0) return;  // nowhere left to say it; the exit code still does
     done += static_cast<size_t>(n);
   }

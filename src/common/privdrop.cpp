@@ -108,15 +108,15 @@ Result<CheckedPlan> checkPreconditions(Plan plan) {
     auto has = caps::hasEffective(need);
     if (!has) return has.error();
     if (!*has)
-      return Error::refuse("not privileged enough", "privbind needs " +
-                                                        caps::names(caps::bit(need), lastCap) +
-                                                        " (run it as root)");
+      return Error::refuse(
+          "not privileged enough",
+          "privbind needs " + caps::names(caps::bit(need), lastCap) + " (run it as root)");
   }
   for (cap_value_t cap = 0; cap <= lastCap; ++cap) {
     if ((plan.keep & caps::bit(cap)) && !caps::inBounding(cap))
-      return Error::refuse(caps::names(caps::bit(cap), lastCap) +
-                               " is not in privbind's bounding set",
-                           "it cannot be granted from here (a container started without it?)");
+      return Error::refuse(
+          caps::names(caps::bit(cap), lastCap) + " is not in privbind's bounding set",
+          "it cannot be granted from here (a container started without it?)");
   }
   if (plan.ambient && !caps::ambientSupported())
     return Error::refuse("ambient capabilities",
@@ -152,13 +152,14 @@ Status compareCredentials(const Plan& plan, const proc::Status& st) {
   std::vector<gid_t> have = st.groups, want = t.groups;
   std::sort(have.begin(), have.end());
   std::sort(want.begin(), want.end());
-  if (have != want)
-    return mismatch("the group list", list(have), list(want));
+  if (have != want) return mismatch("the group list", list(have), list(want));
   const struct {
     const char* name;
     uint64_t got, want;
-  } sets[] = {{"CapPrm", st.capPrm, plan.keep},   {"CapEff", st.capEff, plan.keep},
-              {"CapInh", st.capInh, inheritable}, {"CapAmb", st.capAmb, inheritable},
+  } sets[] = {{"CapPrm", st.capPrm, plan.keep},
+              {"CapEff", st.capEff, plan.keep},
+              {"CapInh", st.capInh, inheritable},
+              {"CapAmb", st.capAmb, inheritable},
               {"CapBnd", st.capBnd, plan.keep}};
   for (const auto& s : sets)
     if (s.got != s.want) return mismatch(s.name, hex(s.got), hex(s.want));

@@ -15,9 +15,9 @@ namespace privbind::privdrop {
 
 struct Plan {
   ids::Target target;
-  uint64_t keep = 0;        // capabilities left in permitted, effective and bounding
-  bool ambient = false;     // also inheritable and ambient: they survive execve(2)
-  bool noNewPrivs = true;   // PR_SET_NO_NEW_PRIVS: exec can never grant more
+  uint64_t keep = 0;       // capabilities left in permitted, effective and bounding
+  bool ambient = false;    // also inheritable and ambient: they survive execve(2)
+  bool noNewPrivs = true;  // PR_SET_NO_NEW_PRIVS: exec can never grant more
 };
 
 // A plan that checkPreconditions() accepted, with what it learnt on the way (the highest

@@ -211,15 +211,19 @@ class Relay {
     bool ended = reap();
     while (!ended) {
       pollfd p[3] = {{sigfd, POLLIN, 0}, {master_, 0, 0}, {-1, POLLIN, 0}};
-      if (masterOpen) p[1].events = static_cast<short>(POLLIN | (inLen ? POLLOUT : 0));
-      else p[1].fd = -1;
+      if (masterOpen)
+        p[1].events = static_cast<short>(POLLIN | (inLen ? POLLOUT : 0));
+      else
+        p[1].fd = -1;
       if (inputOpen && inLen == 0 && raw_) p[2].fd = in_;
       if (retryEintr([&] { return poll(p, 3, -1); }) < 0) break;
       if (p[0].revents & POLLIN) ended = onSignals(sigfd);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = retryEintr([&] { return ::read(in_, inBuf, sizeof inBuf); });
-        if (n > 0) inLen = interceptSuspend(inBuf, static_cast<size_t>(n));
-        else if (n == 0 || errno != EAGAIN) inputOpen = false;  // root's terminal hung up
+        if (n > 0)
+          inLen = interceptSuspend(inBuf, static_cast<size_t>(n));
+        else if (n == 0 || errno != EAGAIN)
+          inputOpen = false;  // root's terminal hung up
       }
       if (inLen && (p[1].revents & POLLOUT)) {
         ssize_t n = retryEintr([&] { return ::write(master_, inBuf, inLen); });
@@ -230,8 +234,10 @@ class Relay {
       }
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = retryEintr([&] { return ::read(master_, outBuf, sizeof outBuf); });
-        if (n > 0) writeAll(out_, outBuf, static_cast<size_t>(n));
-        else if (n == 0 || errno != EAGAIN) masterOpen = false;  // EIO: no slave open any more
+        if (n > 0)
+          writeAll(out_, outBuf, static_cast<size_t>(n));
+        else if (n == 0 || errno != EAGAIN)
+          masterOpen = false;  // EIO: no slave open any more
       }
     }
     // What the command wrote just before it ended may still be on its way through the
