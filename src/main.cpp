@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/invoker.h"
 #include "doctor/doctor.h"
 #include "modes/broker/broker_mode.h"
 #include "modes/caps/caps_mode.h"
@@ -13,13 +14,15 @@
 namespace {
 
 int fail(const privbind::Error& error) {
-  std::fprintf(stderr, "privbind: %s\n", error.message().c_str());
-  if (error.isUsage()) std::fputs("Try 'privbind --help'.\n", stderr);
+  privbind::printError(error);
   return error.exitCode();
 }
 
 int run(int argc, char** argv) {
   using namespace privbind;
+  // First of all, before reading a single argument: a privbind made setuid, setgid or given file
+  // capabilities refuses everything, doctor and --help included (getauxval(AT_SECURE)).
+  if (auto s = invoker::refuseSecureExecution(); !s) return fail(s.error());
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = cli::parse(args);
   if (!parsed) return fail(parsed.error());
@@ -38,6 +41,8 @@ int run(int argc, char** argv) {
     case cli::Action::kRun:
       break;
   }
+  // Only root starts commands as another user; doctor, --help and --version serve anyone.
+  if (auto s = invoker::requireRealRoot(); !s) return fail(s.error());
   const LaunchOptions& options = parsed->options;
   // Each mode returns only when it could not run the command.
   Error error = options.mode == Mode::kCaps ? capsmode::run(options) : broker::run(options);

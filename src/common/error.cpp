@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <unistd.h>
+
 #include <cstring>
 
 namespace privbind {
@@ -26,6 +28,23 @@ std::string Error::message() const {
 Error& Error::prefix(const std::string& context) {
   what_ = what_.empty() ? context : context + ": " + what_;
   return *this;
+}
+
+void printError(const Error& error) {
+  std::string line = "privbind: " + error.message() + "\n";
+  if (error.isUsage()) line += "Try 'privbind --help'.\n";
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n =
+        retryEintr([&] { return ::write(STDERR_FILENO, line.data() + done, line.size() - done); });
+    if (n <= 0) return;  // nowhere left to say it; the exit code still does
+    done += static_cast<size_t>(n);
+  }
+}
+
+void exitWith(const Error& error) {
+  printError(error);
+  _exit(error.exitCode());
 }
 
 }  // namespace privbind

@@ -1,7 +1,8 @@
 // The one error type of privbind and the Result<T> that fallible functions return.
 //
 // An Error names what failed (the call and its arguments, or the object) and why (errno text or a
-// sentence). main() is the only place that prints it, as "privbind: <what>: <why>".
+// sentence). It is printed in one format, "privbind: <what>: <why>", by printError(): from main(),
+// or from exitWith() where a process must end at the point of failure (a partly dropped process).
 #pragma once
 
 #include <cerrno>
@@ -87,6 +88,14 @@ class [[nodiscard]] Result<void> {
 };
 
 using Status = Result<void>;
+
+// Writes "privbind: <what>: <why>" (and "Try 'privbind --help'." after a usage error) to stderr
+// with one write(2): the one output format of every refusal.
+void printError(const Error& error);
+
+// Prints the error and ends the process with _exit(2) at once: no destructor, no atexit handler,
+// no stdio flush runs in a process whose state is not one privbind vouches for (minijail's pdie).
+[[noreturn]] void exitWith(const Error& error);
 
 // Retries a system call while it fails with EINTR; the one place privbind does so.
 template <class F>

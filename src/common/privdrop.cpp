@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 
 #include "common/caps.h"
-#include "common/proc_status.h"
+#include "common/invoker.h"
+#include "common/keyring.h"
 
 namespace privbind::privdrop {
 
@@ -19,40 +21,21 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-}  // namespace
-
-Status checkPreconditions(Plan& plan) {
-  // A setuid-root privbind would hand any local user the right to run commands as anyone.
-  uid_t ruid, euid, suid;
-  gid_t rgid, egid, sgid;
-  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0)
-    return Error::fromErrno("getresuid()", errno);
-  if (ruid != euid || ruid != suid || rgid != egid || rgid != sgid)
-    return Error::refuse("privbind is installed setuid or setgid",
-                         "refusing to run; remove the bit (chmod u-s,g-s) and run it as root");
-
-  plan.lastCap = caps::lastCap();
-  for (cap_value_t need : {CAP_SETUID, CAP_SETGID, CAP_SETPCAP}) {
-    auto has = caps::hasEffective(need);
-    if (!has) return has.error();
-    if (!*has)
-      return Error::refuse("not privileged enough",
-                           "privbind needs " + caps::names(caps::bit(need), plan.lastCap) +
-                               " (run it as root)");
-  }
-  for (cap_value_t cap = 0; cap <= plan.lastCap; ++cap) {
-    if ((plan.keep & caps::bit(cap)) && !caps::inBounding(cap))
-      return Error::refuse(caps::names(caps::bit(cap), plan.lastCap) +
-                               " is not in privbind's bounding set",
-                           "it cannot be granted from here (a container started without it?)");
-  }
-  if (plan.ambient && !caps::ambientSupported())
-    return Error::refuse("ambient capabilities",
-                         "this kernel does not support them (Linux 4.3 or later is needed)");
-  return {};
+std::string list(const std::vector<gid_t>& ids) {
+  std::string out;
+  for (gid_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return "[" + out + "]";
 }
 
-Status drop(const Plan& plan) {
+std::string ids3(unsigned id) {
+  const std::string s = std::to_string(id);
+  return "(" + s + ", " + s + ", " + s + ")";
+}
+
+// The checklist itself. Each step returns its error; drop() turns any of them into the end of the
+// process.
+Status dropSteps(const CheckedPlan& checked) {
+  const Plan& plan = checked.plan();
   const ids::Target& t = plan.target;
   const uint64_t inheritable = plan.ambient ? plan.keep : 0;
 
@@ -66,7 +49,7 @@ Status drop(const Plan& plan) {
 
   // 3. Shrink the bounding set while CAP_SETPCAP is still effective (it is lost with uid 0).
   //    Dropping from the bounding set leaves the current permitted set alone.
-  if (auto s = caps::shrinkBounding(plan.keep, plan.lastCap); !s) return s;
+  if (auto s = caps::shrinkBounding(plan.keep, checked.lastCap()); !s) return s;
 
   // 4. Keep the permitted set across the uid change; without it setresuid(2) away from uid 0
   //    clears every capability (capabilities(7), "Effect of user ID changes").
@@ -77,62 +60,112 @@ Status drop(const Plan& plan) {
   if (setgroups(t.groups.size(), t.groups.data()) != 0)
     return Error::fromErrno("setgroups(" + std::to_string(t.groups.size()) + " groups)", errno);
   if (setresgid(t.gid, t.gid, t.gid) != 0)
-    return Error::fromErrno("setresgid(" + std::to_string(t.gid) + ", " + std::to_string(t.gid) +
-                                ", " + std::to_string(t.gid) + ")",
-                            errno);
-  const uid_t u = t.user.uid;
-  if (setresuid(u, u, u) != 0)
-    return Error::fromErrno("setresuid(" + std::to_string(u) + ", " + std::to_string(u) + ", " +
-                                std::to_string(u) + ")",
-                            errno);
+    return Error::fromErrno("setresgid" + ids3(t.gid), errno);
+  if (setresuid(t.user.uid, t.user.uid, t.user.uid) != 0)
+    return Error::fromErrno("setresuid" + ids3(t.user.uid), errno);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
     return Error::fromErrno("prctl(PR_SET_KEEPCAPS, 0)", errno);
 
   // 6. Permitted and effective shrink to what is kept; inheritable holds it only when it must
   //    survive exec as an ambient capability.
-  if (auto s = caps::setSets(plan.keep, inheritable, plan.lastCap); !s) return s;
+  if (auto s = caps::setSets(plan.keep, inheritable, checked.lastCap()); !s) return s;
 
   // 7. Raise ambient: this is what caps mode is for, so its failure is fatal.
   if (plan.ambient) {
-    for (cap_value_t cap = 0; cap <= plan.lastCap; ++cap)
+    for (cap_value_t cap = 0; cap <= checked.lastCap(); ++cap)
       if (plan.keep & caps::bit(cap))
         if (auto s = caps::raiseAmbient(cap); !s) return s;
   }
 
-  // 8. Trust nothing: read the result back from the kernel.
-  return verify(plan);
+  // 8. Root's session keyring is inherited through all of the above; whoever possesses it may
+  //    read root's keys whatever its uid (keyrings(7)). Join a new, empty one, after the uid
+  //    change so that the target user owns it.
+  if (auto s = keyring::joinPrivateSession(); !s) return s;
+
+  // 9. Trust nothing: read the result back from the kernel.
+  auto state = proc::readSelf();
+  if (!state) return state.error();
+  return compareCredentials(plan, *state);
 }
 
-Status verify(const Plan& plan) {
-  auto st = proc::readSelf();
-  if (!st) return st.error();
+}  // namespace
+
+Result<CheckedPlan> checkPreconditions(Plan plan) {
+  // Installed setuid, setgid or with file capabilities, privbind would hand any local user the
+  // right to run commands as anyone. main() refuses this first; checked again here so that no
+  // drop can ever start in that state.
+  if (auto s = invoker::refuseSecureExecution(); !s) return s.error();
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0) return Error::fromErrno("getresuid()", errno);
+  if (getresgid(&rgid, &egid, &sgid) != 0) return Error::fromErrno("getresgid()", errno);
+  if (ruid != euid || ruid != suid || rgid != egid || rgid != sgid)
+    return Error::refuse("privbind is installed setuid or setgid",
+                         "refusing to run; remove the bit (chmod u-s,g-s) and run it as root");
+
+  const int lastCap = caps::lastCap();
+  for (cap_value_t need : {CAP_SETUID, CAP_SETGID, CAP_SETPCAP}) {
+    auto has = caps::hasEffective(need);
+    if (!has) return has.error();
+    if (!*has)
+      return Error::refuse(
+          "not privileged enough",
+          "privbind needs " + caps::names(caps::bit(need), lastCap) + " (run it as root)");
+  }
+  for (cap_value_t cap = 0; cap <= lastCap; ++cap) {
+    if ((plan.keep & caps::bit(cap)) && !caps::inBounding(cap))
+      return Error::refuse(
+          caps::names(caps::bit(cap), lastCap) + " is not in privbind's bounding set",
+          "it cannot be granted from here (a container started without it?)");
+  }
+  if (plan.ambient && !caps::ambientSupported())
+    return Error::refuse("ambient capabilities",
+                         "this kernel does not support them (Linux 4.3 or later is needed)");
+  return CheckedPlan(std::move(plan), lastCap);
+}
+
+void drop(const CheckedPlan& plan, int statusFd) {
+  Status s = dropSteps(plan);
+  if (s) return;
+  // Partly dropped: nothing may run any more, not even a destructor.
+  if (statusFd < 0) exitWith(s.error());
+  const std::string text = s.error().message();
+  (void)!retryEintr([&] { return ::write(statusFd, text.data(), text.size()); });
+  _exit(kExitFailure);
+}
+
+Status compareCredentials(const Plan& plan, const proc::Status& st) {
   const ids::Target& t = plan.target;
   const uint64_t inheritable = plan.ambient ? plan.keep : 0;
   auto mismatch = [](const std::string& what, const std::string& got, const std::string& want) {
     return Error::refuse("verifying credentials", what + " is " + got + ", expected " + want);
   };
+  static const char* const kWhich[4] = {"real", "effective", "saved", "filesystem"};
   for (int i = 0; i < 4; ++i) {
-    if (st->uid[i] != t.user.uid)
-      return mismatch("uid", std::to_string(st->uid[i]), std::to_string(t.user.uid));
-    if (st->gid[i] != t.gid) return mismatch("gid", std::to_string(st->gid[i]), std::to_string(t.gid));
+    if (st.uid[i] != t.user.uid)
+      return mismatch(std::string(kWhich[i]) + " uid", std::to_string(st.uid[i]),
+                      std::to_string(t.user.uid));
+    if (st.gid[i] != t.gid)
+      return mismatch(std::string(kWhich[i]) + " gid", std::to_string(st.gid[i]),
+                      std::to_string(t.gid));
   }
-  std::vector<gid_t> have = st->groups, want = t.groups;
+  std::vector<gid_t> have = st.groups, want = t.groups;
   std::sort(have.begin(), have.end());
   std::sort(want.begin(), want.end());
-  if (have != want)
-    return mismatch("the group list", std::to_string(have.size()) + " groups",
-                    std::to_string(want.size()));
+  if (have != want) return mismatch("the group list", list(have), list(want));
   const struct {
     const char* name;
     uint64_t got, want;
-  } sets[] = {{"CapPrm", st->capPrm, plan.keep},   {"CapEff", st->capEff, plan.keep},
-              {"CapInh", st->capInh, inheritable}, {"CapAmb", st->capAmb, inheritable},
-              {"CapBnd", st->capBnd, plan.keep}};
+  } sets[] = {{"CapPrm", st.capPrm, plan.keep},
+              {"CapEff", st.capEff, plan.keep},
+              {"CapInh", st.capInh, inheritable},
+              {"CapAmb", st.capAmb, inheritable},
+              {"CapBnd", st.capBnd, plan.keep}};
   for (const auto& s : sets)
     if (s.got != s.want) return mismatch(s.name, hex(s.got), hex(s.want));
   // Without the flag asked for, an inherited no_new_privs (systemd's NoNewPrivileges=) stays.
-  if (plan.noNewPrivs && st->noNewPrivs != 1)
-    return mismatch("NoNewPrivs", std::to_string(st->noNewPrivs), "1");
+  if (plan.noNewPrivs && st.noNewPrivs != 1)
+    return mismatch("NoNewPrivs", std::to_string(st.noNewPrivs), "1");
   return {};
 }
 

@@ -1,35 +1,58 @@
 // The privileged sequence: from root to the target user, keeping exactly the capabilities asked
 // for. Used by caps mode (keep CAP_NET_BIND_SERVICE as ambient), broker mode's command (keep
-// nothing) and the broker helper (keep CAP_NET_BIND_SERVICE, not inheritable).
+// nothing), the broker helper (keep CAP_NET_BIND_SERVICE, not inheritable) and the terminal relay
+// (keep nothing).
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "common/error.h"
 #include "common/ids.h"
+#include "common/proc_status.h"
 
 namespace privbind::privdrop {
 
 struct Plan {
   ids::Target target;
-  uint64_t keep = 0;        // capabilities left in permitted, effective and bounding
-  bool ambient = false;     // also inheritable and ambient: they survive execve(2)
-  bool noNewPrivs = true;   // PR_SET_NO_NEW_PRIVS: exec can never grant more
-  int lastCap = 0;          // filled by checkPreconditions()
+  uint64_t keep = 0;       // capabilities left in permitted, effective and bounding
+  bool ambient = false;    // also inheritable and ambient: they survive execve(2)
+  bool noNewPrivs = true;  // PR_SET_NO_NEW_PRIVS: exec can never grant more
 };
 
-// Everything that can be checked before the first credential change: that privbind is not
-// installed setuid, holds CAP_SETUID, CAP_SETGID and CAP_SETPCAP, that every kept capability is
-// in its bounding set, and that the kernel has ambient capabilities when they are asked for.
-// Changes nothing.
-Status checkPreconditions(Plan& plan);
+// A plan that checkPreconditions() accepted, with what it learnt on the way (the highest
+// capability the kernel knows). Only checkPreconditions() can make one, so drop() can never be
+// handed a plan nobody checked.
+class CheckedPlan {
+ public:
+  const Plan& plan() const { return plan_; }
+  const ids::Target& target() const { return plan_.target; }
+  int lastCap() const { return lastCap_; }
 
-// Needs: checkPreconditions(plan) passed. Leaves: the calling process with exactly the plan's
-// credentials, verified by reading them back from /proc/self/status. On failure the process is
-// in an unknown, partly dropped state: the caller must exit without running anything.
-Status drop(const Plan& plan);
+ private:
+  CheckedPlan(Plan plan, int lastCap) : plan_(std::move(plan)), lastCap_(lastCap) {}
+  friend Result<CheckedPlan> checkPreconditions(Plan plan);
+  Plan plan_;
+  int lastCap_ = 0;
+};
 
-// Reads /proc/self/status and compares every id, group and capability set with the plan.
-Status verify(const Plan& plan);
+// Everything that can be checked before the first credential change: that privbind does not run
+// in secure-execution mode (setuid, setgid or file capabilities: getauxval(AT_SECURE)) and that its
+// ids are not mixed, that it holds CAP_SETUID, CAP_SETGID and CAP_SETPCAP, that every kept
+// capability is in its bounding set, and that the kernel has ambient capabilities when they are
+// asked for. Changes nothing.
+Result<CheckedPlan> checkPreconditions(Plan plan);
+
+// Needs: root's credentials, as checked by checkPreconditions(). Leaves: the calling process with
+// exactly the plan's credentials and a fresh session keyring of its own, verified by reading them
+// back from the kernel. Returns only on success. Any failure ends the process at that point: the
+// one-line error goes to stderr, or, when statusFd >= 0, as "<what>: <why>" to statusFd (the
+// broker helper's start-up report), then _exit(125). Nothing runs in a partly dropped process.
+void drop(const CheckedPlan& plan, int statusFd = -1);
+
+// The comparison behind drop()'s last step, pure so that it can be tested with made-up states:
+// every id, the group list (order does not matter), the five capability sets and, when the plan
+// asks for it, NoNewPrivs. The first field that differs is named in the error.
+Status compareCredentials(const Plan& plan, const proc::Status& state);
 
 }  // namespace privbind::privdrop

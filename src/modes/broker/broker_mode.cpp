@@ -16,6 +16,7 @@
 #include "common/launch.h"
 #include "common/privdrop.h"
 #include "common/proc_status.h"
+#include "common/terminal.h"
 #include "common/unique_fd.h"
 #include "modes/broker/helper.h"
 #include "privbind/version.h"
@@ -178,7 +179,7 @@ Result<Pipe> makePipe(const char* what) {
 // Forks the helper so that it is not the command's child (double fork: the middle process
 // exits at once and is reaped here, the helper is reparented to init or a subreaper).
 // Returns the helper's pid once it has reported ready; fails closed otherwise.
-Result<pid_t> startHelper(Channel& channel, const privdrop::Plan& plan,
+Result<pid_t> startHelper(Channel& channel, const privdrop::CheckedPlan& plan,
                           const HelperConfig& config) {
   auto status = makePipe("status");
   if (!status) return status.error();
@@ -232,27 +233,25 @@ Error run(const LaunchOptions& options) {
   if (!target) return target.error();
 
   // The command keeps no capability at all; its bounding set is emptied.
-  privdrop::Plan command;
-  command.target = *target;
-  command.keep = 0;
-  command.ambient = false;
-  command.noNewPrivs = !options.allowSetuid;
-  if (auto s = privdrop::checkPreconditions(command); !s) return s.error();
+  privdrop::Plan commandPlan;
+  commandPlan.target = *target;
+  commandPlan.keep = 0;
+  commandPlan.ambient = false;
+  commandPlan.noNewPrivs = !options.allowSetuid;
+  auto command = privdrop::checkPreconditions(std::move(commandPlan));
+  if (!command) return command.error();
 
   // The helper: same uid and gid, no supplementary groups (it opens no file), exactly
   // CAP_NET_BIND_SERVICE in permitted and effective (not inheritable, not ambient), bounding
   // set shrunk to it, always no_new_privs.
-  privdrop::Plan helper;
-  helper.target = *target;
-  helper.target.groups.clear();
-  helper.keep = caps::bit(caps::kNetBindService);
-  helper.ambient = false;
-  helper.noNewPrivs = true;
-  if (!caps::inBounding(caps::kNetBindService))
-    return Error::refuse("cap_net_bind_service is not in privbind's bounding set",
-                         "the helper could not bind reserved ports (a container started "
-                         "without it?)");
-  if (auto s = privdrop::checkPreconditions(helper); !s) return s.error();
+  privdrop::Plan helperPlan;
+  helperPlan.target = *target;
+  helperPlan.target.groups.clear();
+  helperPlan.keep = caps::bit(caps::kNetBindService);
+  helperPlan.ambient = false;
+  helperPlan.noNewPrivs = true;
+  auto helper = privdrop::checkPreconditions(std::move(helperPlan));
+  if (!helper) return helper.error();
 
   // 2. Targets the shim cannot reach, before anything is started.
   if (!options.noTargetCheck)
@@ -273,7 +272,7 @@ Error run(const LaunchOptions& options) {
   config.reuseport = options.reuseport;
   config.binds = options.binds;
   config.verbose = options.verbose;
-  auto helperPid = startHelper(*channel, helper, config);
+  auto helperPid = startHelper(*channel, *helper, config);
   if (!helperPid) return helperPid.error();
 
   // 5. The command's environment: the shim first in LD_PRELOAD, anything already there kept.
@@ -292,12 +291,14 @@ Error run(const LaunchOptions& options) {
                  "privbind: broker mode: helper pid %d, channel on fd %d; command as uid %u gid "
                  "%u, %zu groups, no capability%s, preloading %s\n",
                  static_cast<int>(*helperPid), channel->command.get(), target->user.uid,
-                 target->gid, target->groups.size(), command.noNewPrivs ? ", no_new_privs" : "",
-                 shim->c_str());
+                 target->gid, target->groups.size(),
+                 command->plan().noNewPrivs ? ", no_new_privs" : "", shim->c_str());
 
-  // 6. Drop. From here on a failure leaves the process half-dropped: exit, run nothing. Our
-  //    exit closes the channel and the helper follows.
-  if (auto s = privdrop::drop(command); !s) return s.error();
+  // 6. A terminal on 0-2 gets a pseudo-terminal of its own; the relay closes the channel and
+  //    never returns from here. Then the drop: a failure ends the process at that point, and
+  //    its exit closes the channel, so the helper follows.
+  if (auto s = terminal::isolate(*target); !s) return s.error();
+  privdrop::drop(*command);
   // The loader reads the shim as the target user; a library it cannot read would be skipped
   // with a warning and every privileged bind would fail. access(2) checks the real uid: now
   // the target's.

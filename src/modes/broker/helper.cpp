@@ -300,7 +300,8 @@ class Server {
 
 }  // namespace
 
-void helperMain(int channel, int status, const privdrop::Plan& plan, const HelperConfig& config) {
+void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
+                const HelperConfig& config) {
   // Writing to a vanished stderr or client must not kill the helper. Terminal signals meant
   // for the foreground job (Ctrl-C, Ctrl-Z, hangup) must not end or stop it either: its
   // lifetime is the channel's, and a stopped helper would make every privileged bind wait.
@@ -318,7 +319,7 @@ void helperMain(int channel, int status, const privdrop::Plan& plan, const Helpe
 
   // 3. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
   //    and effective only, bounding set shrunk to it, no_new_privs; verified from /proc.
-  if (auto s = privdrop::drop(plan); !s) fail(status, s.error().message());
+  privdrop::drop(plan, status);  // on failure: the error on the status pipe, _exit(125)
 
   // 4. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
   //    or read its memory. Set after the uid change, which resets the flag (prctl(2)).

@@ -5,32 +5,38 @@
 #include "common/caps.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
+#include "common/terminal.h"
 
 namespace privbind::capsmode {
 
 Error run(const LaunchOptions& options) {
   // Resolve everything before the first credential change: name service lookups need files
   // (nsswitch, sssd sockets) that the target user may not be allowed to read.
-  auto target = ids::resolveTarget(options.user, options.group, options.noGroups);
-  if (!target) return target.error();
+  auto resolved = ids::resolveTarget(options.user, options.group, options.noGroups);
+  if (!resolved) return resolved.error();
 
   privdrop::Plan plan;
-  plan.target = std::move(*target);
+  plan.target = std::move(*resolved);
   plan.keep = caps::bit(caps::kNetBindService);
   plan.ambient = true;
   plan.noNewPrivs = !options.allowSetuid;
-  if (auto s = privdrop::checkPreconditions(plan); !s) return s.error();
+  auto checked = privdrop::checkPreconditions(std::move(plan));
+  if (!checked) return checked.error();
+  const ids::Target& target = checked->target();
 
   launch::Env env = launch::currentEnvironment();
-  if (!options.keepEnv) launch::describeUser(env, plan.target.user);
+  if (!options.keepEnv) launch::describeUser(env, target.user);
 
   if (options.verbose)
     std::fprintf(stderr, "privbind: caps mode: uid %u gid %u, %zu groups, keeping %s (ambient)%s\n",
-                 plan.target.user.uid, plan.target.gid, plan.target.groups.size(),
-                 caps::names(plan.keep, plan.lastCap).c_str(),
-                 plan.noNewPrivs ? ", no_new_privs" : "");
+                 target.user.uid, target.gid, target.groups.size(),
+                 caps::names(checked->plan().keep, checked->lastCap()).c_str(),
+                 checked->plan().noNewPrivs ? ", no_new_privs" : "");
 
-  if (auto s = privdrop::drop(plan); !s) return s.error();
+  // A terminal on 0-2 gets a pseudo-terminal of its own in between; in the relay this never
+  // returns. Then the drop, which returns only on success (a failure ends the process there).
+  if (auto s = terminal::isolate(target); !s) return s.error();
+  privdrop::drop(*checked);
   return launch::execCommand(options.command, env);
 }
 
