@@ -153,19 +153,19 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
       std::fprintf(stderr, "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
                    "killed\n", host->parentDir.c_str(), old.c_str());
 
-  // 4. The watcher, which creates the cgroup and removes it once it is empty.
+  // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
+  //    removes the cgroup once it is empty.
   auto rnd = random64();
   if (!rnd) return rnd.error();
   const std::string name = cgroupName(getpid(), *rnd);
-  auto watcher = startWatcher(parent.get(), name);
+  auto watcher = startWatcher(parent.get(), name, *programs);
   if (!watcher) return cannot(watcher.error());
   const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
   const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
 
-  // 5. The programs on the cgroup, then privbind into it.
+  // 5. privbind into the cgroup.
   UniqueFd cgroup(openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return cannot(Error::fromErrno("open(" + dir + ")", errno));
-  if (auto s = programs->attach(cgroup.get()); !s) return cannot(s.error().prefix(dir));
   if (auto s = enter(cgroup.get(), path); !s) return cannot(s.error());
 
   // From here on privbind is in the cgroup: no other mode, only the command or an exit.
@@ -180,8 +180,8 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     if (options.binds) limits += ", " + std::to_string(*options.binds) + " binds";
     if (options.reuseport) limits += ", SO_REUSEPORT on " + options.reuseport->toString();
     std::fprintf(stderr,
-                 "privbind: cgroup mode: cgroup %s (watcher pid %d), bind4/bind6/post_bind4/"
-                 "post_bind6 attached; grants ports below %u to uid %u%s%s; command as uid %u "
+                 "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
+                 "(held by watcher pid %d); grants ports below %u to uid %u%s%s; command as uid %u "
                  "gid %u, %zu groups, no capability%s\n",
                  dir.c_str(), static_cast<int>(watcher->pid), host->portStart,
                  target->user.uid, limits.c_str(),

@@ -125,7 +125,7 @@ Result<Programs> Programs::load(const Policy& policy) {
   return Error::refuse("loading the BPF programs", why);
 }
 
-Status Programs::attach(int cgroupFd) const {
+Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
   struct Hook {
     const bpf_program* prog;
     bpf_attach_type type;
@@ -137,13 +137,13 @@ Status Programs::attach(int cgroupFd) const {
       {skel_->progs.post_bind4, BPF_CGROUP_INET4_POST_BIND, "cgroup/post_bind4"},
       {skel_->progs.post_bind6, BPF_CGROUP_INET6_POST_BIND, "cgroup/post_bind6"},
   };
+  std::vector<UniqueFd> links;
   for (const auto& h : hooks) {
-    // BPF_F_ALLOW_MULTI: programs a parent cgroup has (systemd's socket-bind filters, say) keep
-    // running too, and ours are refused rather than replacing theirs.
-    if (bpf_prog_attach(bpf_program__fd(h.prog), cgroupFd, h.type, BPF_F_ALLOW_MULTI) != 0)
-      return Error::fromErrno(std::string("bpf(BPF_PROG_ATTACH, ") + h.name + ")", errno);
+    UniqueFd fd(bpf_link_create(bpf_program__fd(h.prog), cgroupFd, h.type, nullptr));
+    if (!fd) return Error::fromErrno(std::string("bpf(BPF_LINK_CREATE, ") + h.name + ")", errno);
+    links.push_back(std::move(fd));
   }
-  return {};
+  return links;
 }
 
 }  // namespace privbind::cgroupmode

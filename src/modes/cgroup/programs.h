@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "modes/cgroup/policy.h"
 
 struct bind_bpf;
@@ -20,10 +22,11 @@ class Programs {
   static Result<Programs> load(const Policy& policy);
 
   // Needs: CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN), cgroupFd an open cgroup v2 directory.
-  // Leaves: the four programs attached with BPF_F_ALLOW_MULTI (bpf(2) BPF_PROG_ATTACH). A legacy
-  // attachment belongs to the cgroup, not to a descriptor: it lasts until the cgroup is removed,
-  // whatever happens to privbind.
-  Status attach(int cgroupFd) const;
+  // Leaves: the four programs attached to it through BPF links (bpf(2) BPF_LINK_CREATE), one
+  // descriptor each, close-on-exec. A link lives as long as its last descriptor: whoever holds
+  // them holds the grant, and the kernel detaches the programs the moment it dies, however it
+  // dies. Programs of parent cgroups keep running (links are always "multi").
+  Result<std::vector<UniqueFd>> link(int cgroupFd) const;
 
   // Whether a refused post_bind fails with EACCES (bpf_set_retval, Linux 5.18) or EPERM.
   bool exactErrno() const { return exactErrno_; }

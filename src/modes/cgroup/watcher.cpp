@@ -22,6 +22,7 @@
 #include "common/caps.h"
 #include "common/privdrop.h"
 #include "modes/cgroup/hierarchy.h"
+#include "modes/cgroup/programs.h"
 
 namespace privbind::cgroupmode {
 
@@ -55,6 +56,8 @@ constexpr int kParentFd = 3;    // the parent cgroup directory: unlinkat(kParent
 constexpr int kLockFd = 4;      // its own cgroup directory, flock(LOCK_EX) held
 constexpr int kEventsFd = 5;    // <cgroup>/cgroup.events
 constexpr int kLifelineFd = 6;  // read end; EOF when privbind has exec'd or died
+constexpr int kReportFd = 7;    // to privbind, until set-up is done
+constexpr int kFirstLinkFd = 8; // the four BPF links: the grant lives as long as the watcher
 
 // Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), remove the cgroup
 // (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No open, no write, no
@@ -141,8 +144,8 @@ bool moveTo(int fd, int to) {
 
 // Needs: root, a fresh child of the middle process. Leaves: the cgroup created, then removed once
 // it has served; exits, never returns.
-[[noreturn]] void watcherMain(int parentFd, const std::string& name, int lifelineFd,
-                              int reportFd) {
+[[noreturn]] void watcherMain(int parentFd, const std::string& name, const Programs& programs,
+                              int lifelineFd, int reportFd) {
   auto fail = [&](const Error& e, bool remove) {
     if (remove) unlinkat(parentFd, name.c_str(), AT_REMOVEDIR);
     report(reportFd, "error " + e.message() + "\n");
@@ -161,28 +164,35 @@ bool moveTo(int fd, int to) {
     fail(Error::fromErrno("flock(" + name + ")", errno), true);
   int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
   if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
+  auto links = programs.link(lockFd);
+  if (!links) fail(links.error().prefix(name), true);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
 
   // Its descriptors at fixed numbers, all others closed: it must not keep the command's pipes
-  // (a caller waiting for EOF on the command's stdout would wait for the watcher too).
-  int high[] = {fcntl(parentFd, F_DUPFD_CLOEXEC, 64), fcntl(lockFd, F_DUPFD_CLOEXEC, 64),
-                fcntl(eventsFd, F_DUPFD_CLOEXEC, 64), fcntl(lifelineFd, F_DUPFD_CLOEXEC, 64),
-                fcntl(reportFd, F_DUPFD_CLOEXEC, 64), fcntl(null, F_DUPFD_CLOEXEC, 64)};
-  for (int fd : high)
-    if (fd < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
-  parentFd = high[0];
-  reportFd = high[4];
-  if (!moveTo(high[5], 0) || !moveTo(high[5], 1) || !moveTo(high[5], 2) ||
-      !moveTo(high[0], kParentFd) || !moveTo(high[1], kLockFd) || !moveTo(high[2], kEventsFd) ||
-      !moveTo(high[3], kLifelineFd))
-    fail(Error::fromErrno("dup2()", errno), true);
+  // (a caller waiting for EOF on the command's stdout would wait for the watcher too), nor the
+  // programs' own descriptors.
+  std::vector<int> keep = {parentFd, lockFd, eventsFd, lifelineFd, reportFd};
+  for (const auto& l : *links) keep.push_back(l.get());
+  std::vector<int> high;
+  for (int fd : keep) {
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+    if (h < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
+    high.push_back(h);
+  }
+  int highNull = fcntl(null, F_DUPFD_CLOEXEC, 64);
+  if (highNull < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
+  for (int fd = 0; fd <= 2; ++fd)
+    if (!moveTo(highNull, fd)) fail(Error::fromErrno("dup2(/dev/null)", errno), true);
+  for (size_t i = 0; i < high.size(); ++i)
+    if (!moveTo(high[i], kParentFd + static_cast<int>(i)))
+      fail(Error::fromErrno("dup2()", errno), true);
   parentFd = kParentFd;
-  // 7 is the report pipe until set-up is done.
-  if (!moveTo(high[4], 7)) fail(Error::fromErrno("dup2()", errno), true);
-  reportFd = 7;
-  if (syscall(SYS_close_range, 8, ~0U, 0) != 0)
-    for (int fd = 8; fd < 1024; ++fd) UniqueFd(fd).reset();
+  reportFd = kReportFd;
+  const int firstFree = kFirstLinkFd + static_cast<int>(links->size());
+  for (auto& l : *links) l.release();  // now at kFirstLinkFd...; the originals go below
+  if (syscall(SYS_close_range, firstFree, ~0U, 0) != 0)
+    for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,
@@ -236,7 +246,8 @@ bool moveTo(int fd, int to) {
 
 }  // namespace
 
-Result<Watcher> startWatcher(int parentDirFd, const std::string& name) {
+Result<Watcher> startWatcher(int parentDirFd, const std::string& name,
+                             const Programs& programs) {
   int life[2], rep[2];
   if (pipe2(life, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(lifeline)", errno);
   UniqueFd lifeRead(life[0]), lifeWrite(life[1]);
@@ -251,7 +262,7 @@ Result<Watcher> startWatcher(int parentDirFd, const std::string& name) {
     lifeWrite.reset();
     repRead.reset();
     pid_t w = fork();
-    if (w == 0) watcherMain(parentDirFd, name, lifeRead.get(), repWrite.get());
+    if (w == 0) watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get());
     if (w < 0) report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
     _exit(w < 0 ? kExitFailure : kExitOk);
   }
