@@ -173,7 +173,7 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   if (!options.keepEnv) launch::describeUser(env, target->user);
   if (options.verbose) {
     if (unavailable)
-      std::fputs("privbind: auto: cgroup mode, because this host loaded and attached the bind "
+      std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
                  "programs\n", stderr);
     std::string limits;
     if (options.ports) limits += ", ports " + options.ports->toString();
