@@ -109,7 +109,7 @@ Result<Programs> Programs::load(const Policy& policy) {
   std::string why = std::strerror(a.err);
   std::string detail = explanation();
   if (policy.reuseport) {
-    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4, Linux 5.13)?
+    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4)?
     Attempt plain = tryLoad(policy, setRetval, false);
     if (plain.skel) {
       bind_bpf__destroy(plain.skel);
