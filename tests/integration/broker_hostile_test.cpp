@@ -62,7 +62,7 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   REQUIRE(chown(fifo.c_str(), kNobody, 65534) == 0);
   uint16_t allowed = freeReservedPort();
   uint16_t denied = allowed == 999 ? 998 : allowed + 1;
-  Process p({privbindPath(), "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
+  Process p({privbindPath(), "--mode=broker", "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
              str(denied), fifo});
   pid_t helper = helperReported(p);
   REQUIRE(helper > 0);
@@ -140,7 +140,7 @@ TEST_CASE("another user cannot use the helper") {
   chmod(client.c_str(), 0644);
   uint16_t port = freeReservedPort();
   // The app: sleeps while the other user tries; its socket name comes from its environment.
-  Process app({privbindPath(), "-v", "-u", "nobody", "--", "/bin/sh", "-c",
+  Process app({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", "/bin/sh", "-c",
                "echo \"$PRIVBIND_SOCKET\"; sleep 5"});
   std::string name;
   REQUIRE(eventually([&] {
@@ -187,7 +187,8 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES, no spinning, r
       "s = socket.socket()\n"
       "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
       "print('recovered', s.getsockname()[1], flush=True)\n";
-  Process p({privbindPath(), "-u", "nobody", "--", python(), "-c", code, str(port)});
+  Process p({privbindPath(), "--mode=broker", "-u", "nobody", "--", python(), "-c", code,
+             str(port)});
   pid_t helper = helperReported(p);
   auto cpuTicks = [&] {
     std::ifstream in("/proc/" + str(helper) + "/stat");
