@@ -1,7 +1,6 @@
 #include "modes/cgroup/cgroup_mode.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -69,13 +68,6 @@ Result<Host> checkHost() {
   host.parentDir = *dir;
   host.portStart = *start;
   return host;
-}
-
-Result<uint64_t> random64() {
-  uint64_t v = 0;
-  if (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v))
-    return Error::fromErrno("getrandom(8)", errno);
-  return v;
 }
 
 // Moves this process into the cgroup (cgroup.procs, cgroups(7)) and checks that the kernel
@@ -155,11 +147,9 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
 
   // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
   //    removes the cgroup once it is empty.
-  auto rnd = random64();
-  if (!rnd) return rnd.error();
-  const std::string name = cgroupName(getpid(), *rnd);
-  auto watcher = startWatcher(parent.get(), name, *programs);
+  auto watcher = startWatcher(parent.get(), *programs);
   if (!watcher) return cannot(watcher.error());
+  const std::string& name = watcher->name;
   const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
   const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
 

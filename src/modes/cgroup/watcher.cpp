@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -159,9 +161,25 @@ bool moveTo(int fd, int to) {
   // processes in or out (both need write access, cgroups(7) "Cgroup delegation").
   if (mkdirat(parentFd, name.c_str(), 0755) != 0)
     fail(Error::fromErrno("mkdir(" + name + ")", errno), false);
+  // The lock tells removeLeftovers() in other runs that this cgroup is alive. One of them may
+  // have taken it, or taken and removed the cgroup, between mkdir and here: then this name is
+  // lost ("lost", and startWatcher() tries another one); once the lock is held and the name
+  // still leads to the same directory, no other run removes it.
+  auto lost = [&] {
+    report(reportFd, "lost\n");
+    _exit(kExitFailure);
+  };
   int lockFd = openat(parentFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (lockFd < 0 || flock(lockFd, LOCK_EX | LOCK_NB) != 0)
+  if (lockFd < 0 && errno == ENOENT) lost();
+  if (lockFd < 0) fail(Error::fromErrno("open(" + name + ")", errno), true);
+  if (flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) lost();
     fail(Error::fromErrno("flock(" + name + ")", errno), true);
+  }
+  struct stat held {}, named {};
+  if (fstat(lockFd, &held) != 0 || fstatat(parentFd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+      held.st_ino != named.st_ino || held.st_dev != named.st_dev)
+    lost();
   int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
   if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
   auto links = programs.link(lockFd);
@@ -246,8 +264,10 @@ bool moveTo(int fd, int to) {
 
 }  // namespace
 
-Result<Watcher> startWatcher(int parentDirFd, const std::string& name,
-                             const Programs& programs) {
+namespace {
+
+// One attempt with one name; an empty pid and no error means the name was lost to another run.
+Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Programs& programs) {
   int life[2], rep[2];
   if (pipe2(life, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(lifeline)", errno);
   UniqueFd lifeRead(life[0]), lifeWrite(life[1]);
@@ -282,13 +302,27 @@ Result<Watcher> startWatcher(int parentDirFd, const std::string& name,
   }
   if (text.starts_with("ok ") && text.ends_with("\n")) {
     if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
-      return Watcher{static_cast<pid_t>(*pid), std::move(lifeWrite)};
+      return Watcher{static_cast<pid_t>(*pid), std::move(lifeWrite), name};
   }
+  if (text == "lost\n") return Watcher{};
   // "error <message>\n", possibly after "ok <pid>\n" when the last step (seccomp) failed.
   if (size_t at = text.find("error "); at != std::string::npos && text.ends_with("\n"))
     text = text.substr(at + 6, text.size() - at - 7);
   if (text.empty()) text = "exited before it was ready";
   return Error::refuse("starting the cgroup watcher", text);
+}
+
+}  // namespace
+
+Result<Watcher> startWatcher(int parentDirFd, const Programs& programs) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    uint64_t random = 0;
+    if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
+      return Error::fromErrno("getrandom(8)", errno);
+    auto w = startOnce(parentDirFd, cgroupName(getpid(), random), programs);
+    if (!w || w->pid > 0) return w;
+  }
+  return Error::refuse("creating the cgroup", "other privbind runs removed it 4 times in a row");
 }
 
 std::vector<std::string> removeLeftovers(int parentDirFd) {
@@ -305,7 +339,8 @@ std::vector<std::string> removeLeftovers(int parentDirFd) {
     if (!isCgroupName(name)) continue;
     UniqueFd fd(openat(parentDirFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) continue;
-    // A live watcher holds the lock for as long as it lives.
+    // A live watcher holds the lock for as long as it lives (a watcher that has not taken it
+    // yet gives up this name when it finds it taken or gone).
     if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
     UniqueFd events(openat(fd.get(), "cgroup.events", O_RDONLY | O_CLOEXEC));
     if (!events || populated(events.get()) != 0) continue;
