@@ -149,7 +149,8 @@ TEST_CASE("a Java ServerSocket on the dual-stack wildcard, in a loopback-only na
   }
   // [::] is every address; a fresh network namespace has only lo, so nothing leaves loopback.
   const uint16_t port = 80;
-  std::string script = "ip link set lo up && exec \"$0\" -v -u nobody -- java \"$1\" \"$2\"";
+  std::string script =
+      "ip link set lo up && exec \"$0\" --mode=broker -v -u nobody -- java \"$1\" \"$2\"";
   Process server({"unshare", "--net", "--", "/bin/sh", "-c", script, privbindPath(),
                   sourceDir() + "/programs/Server.java", str(port)});
   REQUIRE_MESSAGE(

@@ -49,7 +49,7 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   REQUIRE(chown(fifo.c_str(), kNobody, 65534) == 0);
   uint16_t allowed = freeReservedPort();
   uint16_t denied = allowed == 999 ? 998 : allowed + 1;
-  Process p({privbindPath(), "-v", "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
              str(denied), fifo});
   pid_t helper = waitForHelper(p);
   REQUIRE_MESSAGE(helper > 0, p.err());
@@ -242,7 +242,7 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES at once, no spi
       "s = socket.socket()\n"
       "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
       "print('recovered', s.getsockname()[1], flush=True)\n";
-  Process p({privbindPath(), "-v", "-u", "nobody", "--", python(), "-c", code, str(port), fifo});
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", python(), "-c", code, str(port), fifo});
   pid_t helper = waitForHelper(p);
   REQUIRE_MESSAGE(helper > 0, p.err());
   {

@@ -84,10 +84,14 @@ class RootOnlyDir {
   std::string path_;
 };
 
-// privbind OPTIONS -- REST (broker mode unless the options say otherwise).
+// privbind OPTIONS -- REST (broker mode unless the options say otherwise: -m broker is added,
+// since the default, auto, takes cgroup mode where the host can do it).
 inline std::vector<std::string> broker(const std::vector<std::string>& options,
                                        const std::vector<std::string>& rest) {
   std::vector<std::string> argv = {testsupport::privbindPath()};
+  bool hasMode = false;
+  for (const auto& o : options) hasMode = hasMode || o == "-m" || o.starts_with("--mode");
+  if (!hasMode) argv.push_back("--mode=broker");
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
   argv.insert(argv.end(), rest.begin(), rest.end());

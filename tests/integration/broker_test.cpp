@@ -328,14 +328,14 @@ TEST_CASE("-l: the library and every directory above it must be root's and not w
 }
 
 TEST_CASE("LD_PRELOAD already set is kept after the shim; environment variables for the shim") {
-  RunResult r = run({"env", "LD_PRELOAD=libm.so.6", privbindPath(), "-u", "nobody", "--",
+  RunResult r = run({"env", "LD_PRELOAD=libm.so.6", privbindPath(), "--mode=broker", "-u", "nobody", "--",
                      "/bin/sh", "-c", "echo \"$LD_PRELOAD|$PRIVBIND_LIFELINE\""});
   CHECK(r.status == 0);
   CHECK(r.out.starts_with(shimPath() + ":libm.so.6|"));
 }
 
 TEST_CASE("refused when CAP_NET_BIND_SERVICE is not in privbind's bounding set") {
-  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", "--", privbindPath(), "-u",
+  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", "--", privbindPath(), "--mode=broker", "-u",
                      "nobody", "--", "true"});
   CHECK(r.status == 125);
   CHECK(r.err.starts_with("privbind: cap_net_bind_service is not in privbind's bounding set"));

@@ -555,11 +555,21 @@ TEST_SUITE("doctor") {
     RunResult text = doctor({});
     CHECK(text.out.find("no tool needed for ports >= ") != std::string::npos);
 
-    // Like a container without the capability: neither mode can work, and doctor says so.
-    RunResult lacking =
-        run({"setpriv", "--bounding-set", "-net_bind_service", "--", privbindPath(), "doctor"});
+    // Like a container without the capability and without BPF rights: no mode can work, and
+    // doctor says so.
+    RunResult lacking = run({"setpriv", "--bounding-set", "-net_bind_service,-bpf,-sys_admin", "--",
+                             privbindPath(), "doctor"});
     CHECK(lacking.status == 1);
     CHECK(lacking.out.find("neither caps mode nor broker mode can work") != std::string::npos);
+    CHECK(lacking.out.find("cgroup mode:  DOES NOT WORK") != std::string::npos);
+    // cgroup mode does not need the capability: where it works, its absence is a warning.
+    RunResult noBind =
+        run({"setpriv", "--bounding-set", "-net_bind_service", "--", privbindPath(), "doctor"});
+    CHECK(noBind.out.find("neither caps mode nor broker mode can work") != std::string::npos);
+    if (noBind.out.find("cgroup mode:  works") != std::string::npos)
+      CHECK(noBind.status == 0);
+    else
+      CHECK(noBind.status == 1);
     // As an ordinary user doctor can still look, and says it should run as root.
     RunResult user = run(asNobody({privbindPath(), "doctor", "--json"}));
     CHECK(jsonQuery(user.out, "[f['code'] for f in d['findings'] if f['code']=='not-root']") ==

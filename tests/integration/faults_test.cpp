@@ -104,7 +104,7 @@ void loadRun(const std::vector<std::string>& appArgs, long total) {
   TempDir dir;
   std::string app = faultsApp(dir);
   Subreaper reaper;
-  std::vector<std::string> argv = {privbindPath(), "-v", "-u", "nobody", "--", app};
+  std::vector<std::string> argv = {privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app};
   argv.insert(argv.end(), appArgs.begin(), appArgs.end());
   argv.push_back(dir / "go1");
   argv.push_back(dir / "go2");
@@ -147,7 +147,7 @@ TEST_CASE("the helper SIGKILLed: the next privileged bind fails with EACCES with
   std::string app = faultsApp(dir);
   uint16_t port = freeReservedPort();
   Subreaper reaper;
-  Process p({privbindPath(), "-v", "-u", "nobody", "--", app, "helper-dies", str(port),
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app, "helper-dies", str(port),
              dir / "go"});
   pid_t helper = ownHelper(p, reaper);
   REQUIRE_MESSAGE(eventually([&] { return hasLine(p, "first"); }, 10s), p.err());
@@ -175,7 +175,7 @@ TEST_CASE("the app SIGKILLed: the helper is gone within a second") {
   std::string app = faultsApp(dir);
   uint16_t port = freeReservedPort();
   Subreaper reaper;
-  Process p({privbindPath(), "-v", "-u", "nobody", "--", app, "hold", str(port)});
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app, "hold", str(port)});
   pid_t helper = ownHelper(p, reaper);
   REQUIRE_MESSAGE(eventually([&] { return hasLine(p, "bound"); }, 10s), (p.out() + p.err()));
   p.kill(SIGKILL);
@@ -192,7 +192,7 @@ TEST_CASE("the app as PID 1 of its own pid namespace, SIGKILLed: no helper, no z
   uint16_t port = freeReservedPort();
   // unshare forks; its child is PID 1 of the new namespace and execs privbind, which execs the
   // app in place: the app is PID 1, and the helper's parent after the double fork.
-  Process p({"unshare", "--pid", "--fork", privbindPath(), "-v", "-u", "nobody", "--", app,
+  Process p({"unshare", "--pid", "--fork", privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app,
              "hold", str(port)});
   REQUIRE_MESSAGE(eventually([&] { return hasLine(p, "bound"); }, 10s), (p.out() + p.err()));
   pid_t pid1 = firstChild(p.pid());
@@ -224,7 +224,7 @@ TEST_CASE("ulimit -n 64: broker and caps mode both work") {
   touch(dir / "go1");
   touch(dir / "go2");
   uint16_t port = freeReservedPort();
-  RunResult broker = sh("ulimit -n 64 && exec " + privbindPath() + " -u nobody -- " + app +
+  RunResult broker = sh("ulimit -n 64 && exec " + privbindPath() + " -m broker -u nobody -- " + app +
                             " seq 1000 " + str(port) + " " + (dir / "go1") + " " + (dir / "go2"),
                         120s);
   CHECK_MESSAGE(broker.status == 0, (broker.out + broker.err));
