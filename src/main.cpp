@@ -9,6 +9,7 @@
 #include "doctor/doctor.h"
 #include "modes/broker/broker_mode.h"
 #include "modes/caps/caps_mode.h"
+#include "modes/cgroup/cgroup_mode.h"
 
 namespace {
 
@@ -16,6 +17,29 @@ int fail(const privbind::Error& error) {
   std::fprintf(stderr, "privbind: %s\n", error.message().c_str());
   if (error.isUsage()) std::fputs("Try 'privbind --help'.\n", stderr);
   return error.exitCode();
+}
+
+// -m auto: cgroup mode where this host can do it, otherwise broker mode. The broker-only
+// options name broker mode; everything else is decided by cgroup mode's own probe (load the
+// programs, create and enter the cgroup), which gives up cleanly before anything outlives it.
+privbind::Error runAuto(const privbind::LaunchOptions& options) {
+  using namespace privbind;
+  const char* brokerOnly = !options.preload.empty() ? "-l/--preload"
+                           : options.noTargetCheck  ? "--no-target-check"
+                                                    : nullptr;
+  if (brokerOnly) {
+    if (options.verbose)
+      std::fprintf(stderr, "privbind: auto: broker mode, because %s is a broker-mode option\n",
+                   brokerOnly);
+    return broker::run(options);
+  }
+  std::string unavailable;
+  Error error = cgroupmode::run(options, &unavailable);
+  if (unavailable.empty()) return error;
+  if (options.verbose)
+    std::fprintf(stderr, "privbind: auto: broker mode, because cgroup mode is not available: %s\n",
+                 unavailable.c_str());
+  return broker::run(options);
 }
 
 int run(int argc, char** argv) {
@@ -40,8 +64,17 @@ int run(int argc, char** argv) {
   }
   const LaunchOptions& options = parsed->options;
   // Each mode returns only when it could not run the command.
-  Error error = options.mode == Mode::kCaps ? capsmode::run(options) : broker::run(options);
-  return fail(error);
+  switch (options.mode) {
+    case Mode::kCaps:
+      return fail(capsmode::run(options));
+    case Mode::kBroker:
+      return fail(broker::run(options));
+    case Mode::kCgroup:
+      return fail(cgroupmode::run(options, nullptr));
+    case Mode::kAuto:
+      break;
+  }
+  return fail(runAuto(options));
 }
 
 }  // namespace

@@ -168,13 +168,24 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
   }
 
   if (sp->seen.contains("mode")) {
-    if (mode == "broker") {
+    if (mode == "auto") {
+      o.mode = Mode::kAuto;
+    } else if (mode == "cgroup") {
+      o.mode = Mode::kCgroup;
+    } else if (mode == "broker") {
       o.mode = Mode::kBroker;
     } else if (mode == "caps") {
       o.mode = Mode::kCaps;
     } else {
-      return usage("-m/--mode '" + mode + "'", "expected 'broker' or 'caps'");
+      return usage("-m/--mode '" + mode + "'", "expected 'auto', 'cgroup', 'broker' or 'caps'");
     }
+  }
+  if (o.mode == Mode::kCgroup) {
+    for (const char* name : {"preload", "no-target-check"})
+      if (sp->seen.contains(name))
+        return usage(display(*findLong(name)),
+                     "is a broker-mode option; cgroup mode loads no preload library, and the "
+                     "kernel grants the bind whatever the program is");
   }
   if (o.mode == Mode::kCaps) {
     for (const auto& spec : kOptions)
@@ -214,7 +225,15 @@ net.ipv4.ip_unprivileged_port_start (normally 1024). Run privbind as root.
 COMMAND replaces privbind (same pid); its exit status is privbind's.
 
 Modes:
-  broker (default)  COMMAND runs with no capability at all. A preload library
+  auto (default)    cgroup mode where this host can do it, otherwise broker
+                    mode (-v says which and why); -l and --no-target-check
+                    choose broker mode.
+  cgroup            COMMAND runs with no capability at all, in a cgroup of its
+                    own where a BPF program lets the kernel grant the reserved
+                    ports (Linux 5.11 or later, cgroup v2, CAP_BPF). Works for
+                    any program: static, Go, scripts, daemons. The cgroup and
+                    its programs go when the last process in it exits.
+  broker            COMMAND runs with no capability at all. A preload library
                     sends each privileged bind(2) to a small helper that holds
                     only CAP_NET_BIND_SERVICE and checks every request.
                     Needs a dynamically linked COMMAND (not static, not Go).
@@ -228,7 +247,7 @@ Options:
                         (default: USER's primary group; required for a uid
                         that has no passwd entry)
   -G, --no-groups       no supplementary groups (default: all of USER's)
-  -m, --mode MODE       broker or caps (default: broker)
+  -m, --mode MODE       auto, cgroup, broker or caps (default: auto)
       --allow-setuid    do not set no_new_privs, so COMMAND may run setuid
                         programs (they still get no capability beyond the
                         bounding set privbind leaves)
@@ -239,12 +258,14 @@ Options:
   -h, --help            show this help and exit
   -V, --version         show the version and exit
 
-Broker mode only:
-  -n, --binds NUM       the helper serves NUM privileged binds, then exits;
-                        later privileged binds fail with EACCES
-  -p, --ports LIST      broker only these reserved ports, e.g. 80,443,8000-8010;
+Cgroup and broker mode:
+  -n, --binds NUM       at most NUM successful privileged binds; later ones
+                        fail with EACCES
+  -p, --ports LIST      grant only these reserved ports, e.g. 80,443,8000-8010;
                         others fail with EACCES
   -r, --reuseport LIST  set SO_REUSEPORT before binding these ports
+
+Broker mode only:
   -l, --preload PATH    use this preload library instead of the installed one
       --no-target-check run COMMAND even when the preload library cannot reach
                         it (static binary, Go program, setuid binary)
@@ -255,6 +276,7 @@ Options end at the first word that is not an option, or at "--":
 Examples:
   privbind -u www-data -- python3 -m http.server 80
   privbind -u app -p 80,443 -n 2 -- java -jar server.jar
+  privbind -m cgroup -u app -p 443 -- ./server-written-in-go --listen :443
   privbind -m caps -u app -- ./server-written-in-go --listen :443
   privbind doctor java          why won't java start or bind?
   privbind doctor --fix /opt/jdk/bin/java
@@ -268,7 +290,7 @@ Exit status:
   doctor: 0 no problem found, 1 problems found, 125 could not inspect
   (privbind doctor --help explains its options)
 
-See privbind(8), and docs/ for caps mode, broker mode and the Java RPATH trap.
+See privbind(8), and docs/ for cgroup, caps and broker mode and the Java RPATH trap.
 )";
 }
 

@@ -24,7 +24,7 @@ TEST_CASE("classic invocation: -u user command") {
   REQUIRE(r.ok());
   CHECK(r->action == Action::kRun);
   CHECK(r->options.user == "app");
-  CHECK(r->options.mode == Mode::kBroker);
+  CHECK(r->options.mode == Mode::kAuto);
   CHECK(r->options.command == std::vector<std::string>{"java", "-jar", "x.jar"});
 }
 
@@ -92,6 +92,31 @@ TEST_CASE("broker-only options are refused in caps mode, saying why") {
   }
 }
 
+TEST_CASE("every mode name parses; -n, -p and -r work in cgroup mode") {
+  for (auto [name, mode] : {std::pair{"auto", Mode::kAuto}, std::pair{"cgroup", Mode::kCgroup},
+                            std::pair{"broker", Mode::kBroker}, std::pair{"caps", Mode::kCaps}}) {
+    auto r = parse({"-m", name, "-u", "app", "cmd"});
+    REQUIRE(r.ok());
+    CHECK(r->options.mode == mode);
+  }
+  auto r = parse({"--mode=cgroup", "-u", "app", "-p", "80,443", "-n", "2", "-r", "443", "cmd"});
+  REQUIRE(r.ok());
+  CHECK(r->options.ports->toString() == "80,443");
+  CHECK(*r->options.binds == 2u);
+  CHECK(r->options.reuseport->toString() == "443");
+}
+
+TEST_CASE("the preload options are refused in cgroup mode, saying why") {
+  CHECK(errorOf({"--mode=cgroup", "-u", "app", "-l", "/x.so", "cmd"}).starts_with(
+      "-l/--preload: is a broker-mode option; cgroup mode loads no preload library"));
+  CHECK(errorOf({"-m", "cgroup", "--no-target-check", "-u", "app", "cmd"})
+            .starts_with("--no-target-check: is a broker-mode option"));
+  // auto takes them: main chooses broker mode for them.
+  auto r = parse({"-u", "app", "-l", "/x.so", "--no-target-check", "cmd"});
+  REQUIRE(r.ok());
+  CHECK(r->options.mode == Mode::kAuto);
+}
+
 TEST_CASE("duplicate options are refused precisely") {
   CHECK(errorOf({"-u", "a", "-u", "b", "cmd"}) == "-u/--user: given more than once");
   CHECK(errorOf({"-u", "a", "--user=b", "cmd"}) == "-u/--user: given more than once");
@@ -107,7 +132,7 @@ TEST_CASE("bad input gets one precise message") {
   CHECK(errorOf({"cmd"}) == "-u/--user: required: the user the command runs as");
   CHECK(errorOf({"-u", "a"}) == "command: missing: what should privbind run?");
   CHECK(errorOf({"-u", "a", "-m", "root", "cmd"}) ==
-        "-m/--mode 'root': expected 'broker' or 'caps'");
+        "-m/--mode 'root': expected 'auto', 'cgroup', 'broker' or 'caps'");
   CHECK(errorOf({"-u", "a", "-n", "0", "cmd"}) ==
         "-n/--binds '0': expected a whole number from 1");
   CHECK(errorOf({"-u", "a", "-n", "-3", "cmd"}).find("-n/--binds") == 0);

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// cgroup mode's policy, run by the kernel for every bind(2) of an AF_INET/AF_INET6 socket made by
+// a process in privbind's cgroup (and only there: the programs are attached to that cgroup).
+//
+// bind4/bind6 (BPF_PROG_TYPE_CGROUP_SOCK_ADDR) run before the kernel's own checks. Returning 1
+// lets the kernel go on exactly as without privbind: a reserved port then needs
+// CAP_NET_BIND_SERVICE, which the command does not have, so it gets EACCES. Returning 3 sets
+// BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE: the kernel skips that one capability check for this one
+// bind; everything else (EADDRINUSE, EADDRNOTAVAIL, ...) still applies. Verifiers older than
+// that flag reject the value 3 at load time, which is how privbind probes for it.
+//
+// post_bind4/post_bind6 (BPF_PROG_TYPE_CGROUP_SOCK) run after a bind succeeded; returning 0
+// makes the kernel undo the bind and fail the call. They count the privileged binds for -n.
+//
+// Everything the programs decide on is read-only data set by privbind before load (the
+// verifier sees it as constants and drops the branches that cannot run), except the counter.
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <asm/socket.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#define PRIVBIND_EACCES 13
+
+// The user the command runs as: only its binds are granted (uid as the initial user namespace
+// sees it, which is what bpf_get_current_uid_gid() returns).
+const volatile __u32 target_uid = 0;
+// net.ipv4.ip_unprivileged_port_start of privbind's network namespace: ports 1 to this - 1 are
+// the reserved ones.
+const volatile __u32 unprivileged_start = 1024;
+// -p: when set, only ports whose bit is set in allowed_ports are granted.
+const volatile __u8 restrict_ports = 0;
+const volatile __u64 allowed_ports[65536 / 64] = {};
+// -r: set SO_REUSEPORT on the socket before a granted bind of these ports.
+const volatile __u8 use_reuseport = 0;
+const volatile __u64 reuseport_ports[65536 / 64] = {};
+// -n: at most bind_limit successful privileged binds (when limit_binds is set).
+const volatile __u8 limit_binds = 0;
+const volatile __u64 bind_limit = 0;
+// bpf_set_retval() (Linux 5.18) exists: a refused post_bind then fails with EACCES, not EPERM.
+const volatile __u8 have_set_retval = 0;
+
+// Successful privileged binds so far; changed only with atomic instructions.
+__u64 granted_binds = 0;
+
+static __always_inline int has_bit(const volatile __u64 *bits, __u32 port) {
+  return (bits[(port >> 6) & 1023] >> (port & 63)) & 1;
+}
+
+static __always_inline int is_ours(__u32 protocol, __u32 port) {
+  if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return 0;
+  if ((__u32)bpf_get_current_uid_gid() != target_uid) return 0;
+  if (port == 0 || port >= unprivileged_start) return 0;
+  if (restrict_ports && !has_bit(allowed_ports, port)) return 0;
+  return 1;
+}
+
+static __always_inline int grant(struct bpf_sock_addr *ctx) {
+  __u32 port = bpf_ntohs((__u16)ctx->user_port);
+  if (!is_ours(ctx->protocol, port)) return 1;
+  // Budget used up: no grant, the kernel refuses the port with EACCES as it would anyway.
+  if (limit_binds && granted_binds >= bind_limit) return 1;
+  if (use_reuseport && has_bit(reuseport_ports, port)) {
+    int one = 1;
+    // Fail closed: a bind that was asked to share the port but cannot is not granted.
+    if (bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return 1;
+  }
+  return 3;
+}
+
+static __always_inline int count(struct bpf_sock *sk) {
+  if (!limit_binds) return 1;
+  if (!is_ours(sk->protocol, sk->src_port)) return 1;
+  // Exact under racing threads: each successful bind takes a ticket; the ones past the limit
+  // give it back and are undone by the kernel.
+  __u64 before = __sync_fetch_and_add(&granted_binds, 1);
+  if (before < bind_limit) return 1;
+  __sync_fetch_and_sub(&granted_binds, 1);
+  if (have_set_retval) bpf_set_retval(-PRIVBIND_EACCES);
+  return 0;
+}
+
+SEC("cgroup/bind4")
+int bind4(struct bpf_sock_addr *ctx) { return grant(ctx); }
+
+SEC("cgroup/bind6")
+int bind6(struct bpf_sock_addr *ctx) { return grant(ctx); }
+
+SEC("cgroup/post_bind4")
+int post_bind4(struct bpf_sock *sk) { return count(sk); }
+
+SEC("cgroup/post_bind6")
+int post_bind6(struct bpf_sock *sk) { return count(sk); }
+
+char LICENSE[] SEC("license") = "Apache-2.0";

@@ -1,0 +1,199 @@
+#include "modes/cgroup/cgroup_mode.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+
+#include "common/launch.h"
+#include "common/privdrop.h"
+#include "common/proc_status.h"
+#include "common/unique_fd.h"
+#include "modes/cgroup/hierarchy.h"
+#include "modes/cgroup/programs.h"
+#include "modes/cgroup/watcher.h"
+
+namespace privbind::cgroupmode {
+
+namespace {
+
+constexpr const char* kPortStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+
+struct Host {
+  std::string parentPath;  // privbind's own cgroup v2 path ("/" or "/system.slice/x.service")
+  std::string parentDir;   // its directory, e.g. /sys/fs/cgroup/unified/system.slice/x.service
+  unsigned portStart = 0;  // of this network namespace
+};
+
+// net.ipv4.ip_unprivileged_port_start of privbind's network namespace, read, never assumed:
+// the program grants exactly the ports below it.
+Result<unsigned> readPortStart() {
+  auto text = proc::readFile(kPortStartPath);
+  if (!text) return text.error();
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || v > 65536 || (p != text->data() + text->size() && *p != '\n'))
+    return Error::refuse(kPortStartPath, "not a port number: '" + *text + "'");
+  return v;
+}
+
+Result<Host> checkHost() {
+  Host host;
+  // The program sees uids as the initial user namespace does (bpf_get_current_uid_gid()).
+  auto uidMap = proc::readFile("/proc/self/uid_map");
+  if (!uidMap) return uidMap.error();
+  if (!isIdentityUidMap(*uidMap))
+    return Error::refuse("user namespace", "privbind runs in a user namespace that maps uids; "
+                                           "the BPF program would see other uids than it checks");
+  auto cg = proc::readFile("/proc/self/cgroup");
+  if (!cg) return cg.error();
+  auto path = parseV2Path(*cg);
+  if (!path) return path.error();
+  auto mi = proc::readFile("/proc/self/mountinfo");
+  if (!mi) return mi.error();
+  auto mount = findCgroup2Mount(*mi, *path);
+  if (!mount) return mount.error();
+  if (mount->readOnly)
+    return Error::refuse("cgroup v2 at " + mount->mountPoint, "mounted read-only");
+  auto dir = cgroupDirectory(*mount, *path);
+  if (!dir) return dir.error();
+  // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
+  // container's /sys/fs/cgroup).
+  if (access(dir->c_str(), W_OK) != 0)
+    return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
+  auto start = readPortStart();
+  if (!start) return start.error();
+  host.parentPath = *path;
+  host.parentDir = *dir;
+  host.portStart = *start;
+  return host;
+}
+
+Result<uint64_t> random64() {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v))
+    return Error::fromErrno("getrandom(8)", errno);
+  return v;
+}
+
+// Moves this process into the cgroup (cgroup.procs, cgroups(7)) and checks that the kernel
+// says so.
+Status enter(int cgroupFd, const std::string& expectedPath) {
+  UniqueFd procs(openat(cgroupFd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+  if (!procs) return Error::fromErrno("open(cgroup.procs)", errno);
+  std::string pid = std::to_string(getpid()) + "\n";
+  if (retryEintr([&] { return ::write(procs.get(), pid.data(), pid.size()); }) !=
+      static_cast<ssize_t>(pid.size()))
+    return Error::fromErrno("write(cgroup.procs, " + std::to_string(getpid()) + ")", errno);
+  auto cg = proc::readFile("/proc/self/cgroup");
+  if (!cg) return cg.error();
+  auto now = parseV2Path(*cg);
+  if (!now) return now.error();
+  if (*now != expectedPath)
+    return Error::refuse("entering the cgroup", "/proc/self/cgroup says " + *now + ", expected " +
+                                                    expectedPath);
+  return {};
+}
+
+}  // namespace
+
+Status probe() {
+  auto host = checkHost();
+  if (!host) return host.error();
+  Policy policy;
+  policy.uid = 65534;
+  policy.unprivilegedStart = host->portStart;
+  auto programs = Programs::load(policy);
+  if (!programs) return programs.error();
+  return {};
+}
+
+Error run(const LaunchOptions& options, std::string* unavailable) {
+  // Before anything else, the checks every mode makes: the target and privbind's privileges.
+  auto target = ids::resolveTarget(options.user, options.group, options.noGroups);
+  if (!target) return target.error();
+  // The command keeps no capability at all; its bounding set is emptied. The privilege is in
+  // the cgroup, not in the process.
+  privdrop::Plan command;
+  command.target = *target;
+  command.keep = 0;
+  command.ambient = false;
+  command.noNewPrivs = !options.allowSetuid;
+  if (auto s = privdrop::checkPreconditions(command); !s) return s.error();
+
+  // Until privbind has entered the cgroup, a failure means "this host cannot": nothing done so
+  // far outlives privbind (the watcher removes the cgroup when the lifeline closes).
+  auto cannot = [&](const Error& e) {
+    if (unavailable) *unavailable = e.message();
+    return Error::refuse("cgroup mode", e.message());
+  };
+
+  // 1. The host: cgroup v2, privbind's cgroup directory, the reserved range.
+  auto host = checkHost();
+  if (!host) return cannot(host.error());
+
+  // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
+  //    the return value 3 here; without CAP_BPF the kernel says EPERM.
+  Policy policy;
+  policy.uid = target->user.uid;
+  policy.unprivilegedStart = host->portStart;
+  policy.ports = options.ports;
+  policy.reuseport = options.reuseport;
+  policy.binds = options.binds;
+  auto programs = Programs::load(policy);
+  if (!programs) return cannot(programs.error());
+
+  // 3. The parent directory; cgroups left by a watcher that was killed go first.
+  UniqueFd parent(open(host->parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent) return cannot(Error::fromErrno("open(" + host->parentDir + ")", errno));
+  for (const auto& old : removeLeftovers(parent.get()))
+    if (options.verbose)
+      std::fprintf(stderr, "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
+                   "killed\n", host->parentDir.c_str(), old.c_str());
+
+  // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
+  //    removes the cgroup once it is empty.
+  auto rnd = random64();
+  if (!rnd) return rnd.error();
+  const std::string name = cgroupName(getpid(), *rnd);
+  auto watcher = startWatcher(parent.get(), name, *programs);
+  if (!watcher) return cannot(watcher.error());
+  const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
+  const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
+
+  // 5. privbind into the cgroup.
+  UniqueFd cgroup(openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup) return cannot(Error::fromErrno("open(" + dir + ")", errno));
+  if (auto s = enter(cgroup.get(), path); !s) return cannot(s.error());
+
+  // From here on privbind is in the cgroup: no other mode, only the command or an exit.
+  launch::Env env = launch::currentEnvironment();
+  if (!options.keepEnv) launch::describeUser(env, target->user);
+  if (options.verbose) {
+    if (unavailable)
+      std::fputs("privbind: auto: cgroup mode, because this host loaded and attached the bind "
+                 "programs\n", stderr);
+    std::string limits;
+    if (options.ports) limits += ", ports " + options.ports->toString();
+    if (options.binds) limits += ", " + std::to_string(*options.binds) + " binds";
+    if (options.reuseport) limits += ", SO_REUSEPORT on " + options.reuseport->toString();
+    std::fprintf(stderr,
+                 "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
+                 "(held by watcher pid %d); grants ports below %u to uid %u%s%s; command as uid %u "
+                 "gid %u, %zu groups, no capability%s\n",
+                 dir.c_str(), static_cast<int>(watcher->pid), host->portStart,
+                 target->user.uid, limits.c_str(),
+                 programs->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
+                 target->user.uid, target->gid, target->groups.size(),
+                 command.noNewPrivs ? ", no_new_privs" : "");
+  }
+
+  // 6. Drop. From here on a failure leaves the process half-dropped: exit, run nothing. The
+  //    lifeline and the programs' descriptors are close-on-exec.
+  if (auto s = privdrop::drop(command); !s) return s.error();
+  return launch::execCommand(options.command, env);
+}
+
+}  // namespace privbind::cgroupmode

@@ -1,0 +1,149 @@
+#include "modes/cgroup/programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "bind_bpf.skel.h"
+
+namespace privbind::cgroupmode {
+
+namespace {
+
+// libbpf prints to stderr by default. privbind keeps what it says and puts the one line that
+// explains a refusal into its own message instead.
+std::string& libbpfLog() {
+  static std::string log;
+  return log;
+}
+
+int collect(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  int n = std::vsnprintf(line, sizeof line, format, args);
+  if (n > 0 && libbpfLog().size() < 65536) libbpfLog() += line;
+  return n;
+}
+
+// The verifier's last word, e.g. "At program exit the register R0 has value (0x3; 0x0) should
+// have been in (0x0; 0x1)", or libbpf's own last line.
+std::string explanation() {
+  std::string_view log = libbpfLog();
+  std::string_view best;
+  while (!log.empty()) {
+    size_t nl = log.find('\n');
+    std::string_view line = log.substr(0, nl);
+    log.remove_prefix(nl == std::string_view::npos ? log.size() : nl + 1);
+    if (line.find("R0 has value") != std::string_view::npos ||
+        line.find("should have been in") != std::string_view::npos ||
+        line.find("unknown func") != std::string_view::npos ||
+        line.find("helper call") != std::string_view::npos)
+      return std::string(line);
+    if (!line.empty() && line.find("-- ") == std::string_view::npos) best = line;
+  }
+  return std::string(best);
+}
+
+struct Attempt {
+  bind_bpf* skel = nullptr;
+  int err = 0;
+};
+
+Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
+  Attempt a;
+  a.skel = bind_bpf__open();
+  if (!a.skel) {
+    a.err = errno;
+    return a;
+  }
+  auto* ro = a.skel->rodata;
+  ro->target_uid = policy.uid;
+  ro->unprivileged_start = policy.unprivilegedStart;
+  if (policy.ports) {
+    ro->restrict_ports = 1;
+    auto words = portWords(*policy.ports);
+    std::memcpy(const_cast<__u64*>(ro->allowed_ports), words.data(), sizeof ro->allowed_ports);
+  }
+  if (reuseport && policy.reuseport) {
+    ro->use_reuseport = 1;
+    auto words = portWords(*policy.reuseport);
+    std::memcpy(const_cast<__u64*>(ro->reuseport_ports), words.data(), sizeof ro->reuseport_ports);
+  }
+  if (policy.binds) {
+    ro->limit_binds = 1;
+    ro->bind_limit = *policy.binds;
+  }
+  ro->have_set_retval = setRetval ? 1 : 0;
+  int rc = bind_bpf__load(a.skel);
+  if (rc != 0) {
+    a.err = rc < 0 ? -rc : EINVAL;
+    bind_bpf__destroy(a.skel);
+    a.skel = nullptr;
+  }
+  return a;
+}
+
+}  // namespace
+
+void Programs::Deleter::operator()(bind_bpf* skel) const { bind_bpf__destroy(skel); }
+
+Programs::Programs(Programs&&) noexcept = default;
+Programs& Programs::operator=(Programs&&) noexcept = default;
+Programs::~Programs() = default;
+
+Result<Programs> Programs::load(const Policy& policy) {
+  libbpf_set_print(collect);
+  libbpfLog().clear();
+  // bpf_set_retval() is probed on its own so that a kernel without it still runs cgroup mode
+  // (a refused post_bind then fails with EPERM).
+  bool setRetval = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_set_retval,
+                                           nullptr) == 1;
+  libbpfLog().clear();
+  Attempt a = tryLoad(policy, setRetval, true);
+  if (a.skel) return Programs(std::unique_ptr<bind_bpf, Deleter>(a.skel), setRetval);
+
+  std::string why = std::strerror(a.err);
+  std::string detail = explanation();
+  if (policy.reuseport) {
+    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4, Linux 5.13)?
+    Attempt plain = tryLoad(policy, setRetval, false);
+    if (plain.skel) {
+      bind_bpf__destroy(plain.skel);
+      return Error::refuse("-r/--reuseport",
+                           "this kernel does not let the bind program set SO_REUSEPORT "
+                           "(bpf_setsockopt in cgroup/bind4); use --mode=broker for -r");
+    }
+  }
+  if (a.err == EPERM)
+    why += " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)";
+  if (!detail.empty()) why += ": " + detail;
+  return Error::refuse("loading the BPF programs", why);
+}
+
+Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
+  struct Hook {
+    const bpf_program* prog;
+    bpf_attach_type type;
+    const char* name;
+  };
+  const Hook hooks[] = {
+      {skel_->progs.bind4, BPF_CGROUP_INET4_BIND, "cgroup/bind4"},
+      {skel_->progs.bind6, BPF_CGROUP_INET6_BIND, "cgroup/bind6"},
+      {skel_->progs.post_bind4, BPF_CGROUP_INET4_POST_BIND, "cgroup/post_bind4"},
+      {skel_->progs.post_bind6, BPF_CGROUP_INET6_POST_BIND, "cgroup/post_bind6"},
+  };
+  std::vector<UniqueFd> links;
+  for (const auto& h : hooks) {
+    UniqueFd fd(bpf_link_create(bpf_program__fd(h.prog), cgroupFd, h.type, nullptr));
+    if (!fd) return Error::fromErrno(std::string("bpf(BPF_LINK_CREATE, ") + h.name + ")", errno);
+    links.push_back(std::move(fd));
+  }
+  return links;
+}
+
+}  // namespace privbind::cgroupmode

@@ -1,0 +1,48 @@
+// The BPF programs of bind.bpf.c, embedded as a libbpf skeleton: load them with a policy (the
+// probe: nothing on the system changes), then attach them to a cgroup.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "modes/cgroup/policy.h"
+
+struct bind_bpf;
+
+namespace privbind::cgroupmode {
+
+class Programs {
+ public:
+  // Needs: CAP_BPF (or CAP_SYS_ADMIN) and a kernel whose verifier accepts the return value 3 of
+  // a cgroup/bind4 program (BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE). Leaves: four loaded programs
+  // held by this object's descriptors (close-on-exec), attached nowhere.
+  static Result<Programs> load(const Policy& policy);
+
+  // Needs: CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN), cgroupFd an open cgroup v2 directory.
+  // Leaves: the four programs attached to it through BPF links (bpf(2) BPF_LINK_CREATE), one
+  // descriptor each, close-on-exec. A link lives as long as its last descriptor: whoever holds
+  // them holds the grant, and the kernel detaches the programs the moment it dies, however it
+  // dies. Programs of parent cgroups keep running (links are always "multi").
+  Result<std::vector<UniqueFd>> link(int cgroupFd) const;
+
+  // Whether a refused post_bind fails with EACCES (bpf_set_retval, Linux 5.18) or EPERM.
+  bool exactErrno() const { return exactErrno_; }
+
+  Programs(Programs&&) noexcept;
+  Programs& operator=(Programs&&) noexcept;
+  ~Programs();
+
+ private:
+  struct Deleter {
+    void operator()(bind_bpf* skel) const;
+  };
+  explicit Programs(std::unique_ptr<bind_bpf, Deleter> skel, bool exactErrno)
+      : skel_(std::move(skel)), exactErrno_(exactErrno) {}
+  std::unique_ptr<bind_bpf, Deleter> skel_;
+  bool exactErrno_ = false;
+};
+
+}  // namespace privbind::cgroupmode

@@ -1,0 +1,317 @@
+#include "modes/cgroup/watcher.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
+#include "common/caps.h"
+#include "common/privdrop.h"
+#include "modes/cgroup/hierarchy.h"
+#include "modes/cgroup/programs.h"
+
+namespace privbind::cgroupmode {
+
+namespace {
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define PRIVBIND_SANITIZED 1
+#endif
+#endif
+#if !defined(PRIVBIND_SANITIZED) && \
+    (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__))
+#define PRIVBIND_SANITIZED 1
+#endif
+#ifndef PRIVBIND_SANITIZED
+#define PRIVBIND_SANITIZED 0
+#endif
+
+#if defined(__x86_64__)
+constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
+#define PRIVBIND_SECCOMP 1
+#elif defined(__aarch64__)
+constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
+#define PRIVBIND_SECCOMP 1
+#else
+#define PRIVBIND_SECCOMP 0
+#endif
+
+// The watcher's descriptors once it is set up.
+constexpr int kParentFd = 3;    // the parent cgroup directory: unlinkat(kParentFd, name)
+constexpr int kLockFd = 4;      // its own cgroup directory, flock(LOCK_EX) held
+constexpr int kEventsFd = 5;    // <cgroup>/cgroup.events
+constexpr int kLifelineFd = 6;  // read end; EOF when privbind has exec'd or died
+constexpr int kReportFd = 7;    // to privbind, until set-up is done
+constexpr int kFirstLinkFd = 8; // the four BPF links: the grant lives as long as the watcher
+
+// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), remove the cgroup
+// (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No open, no write, no
+// exec, no socket, no kill, no ptrace: a watcher that is uid 0 could otherwise still open
+// root-owned files by their permission bits.
+Status installSeccomp() {
+#if PRIVBIND_SECCOMP
+  static const long kAllowed[] = {
+#ifdef SYS_poll
+    SYS_poll,
+#endif
+    SYS_ppoll,       SYS_read,         SYS_pread64,     SYS_lseek,
+    SYS_close,       SYS_exit,         SYS_exit_group,  SYS_rt_sigreturn, SYS_restart_syscall,
+#if PRIVBIND_SANITIZED
+    SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_getpid, SYS_gettid, SYS_futex,
+    SYS_sched_yield, SYS_mmap,         SYS_munmap,      SYS_write,
+#endif
+  };
+  std::vector<sock_filter> prog;
+  auto stmt = [&](uint16_t code, uint32_t k) { prog.push_back(BPF_STMT(code, k)); };
+  auto jump = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
+    prog.push_back(BPF_JUMP(code, k, jt, jf));
+  };
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
+  jump(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0);
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+#if defined(__x86_64__)
+  jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);  // x32 ABI
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+#endif
+  for (long nr : kAllowed) {
+    jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1);
+    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  }
+  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other: the low 32 bits of args[0] and
+  // args[2] (both architectures above are little-endian). A relative name cannot leave the
+  // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
+  auto arg = [](int i) { return static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * i); };
+  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(SYS_unlinkat), 0, 5);
+  stmt(BPF_LD | BPF_W | BPF_ABS, arg(0));
+  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(kParentFd), 0, 3);
+  stmt(BPF_LD | BPF_W | BPF_ABS, arg(2));
+  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(AT_REMOVEDIR), 0, 1);
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  sock_fprog fprog{};
+  fprog.len = static_cast<unsigned short>(prog.size());
+  fprog.filter = prog.data();
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+    return Error::fromErrno("seccomp(SECCOMP_SET_MODE_FILTER)", errno);
+#endif
+  return {};
+}
+
+// "populated 1" or "populated 0" in cgroup.events (cgroup v2: the cgroup or a descendant has a
+// live process). -1 when the file cannot be read.
+int populated(int eventsFd) {
+  char buf[256];
+  ssize_t n = retryEintr([&] { return pread(eventsFd, buf, sizeof buf - 1, 0); });
+  if (n <= 0) return -1;
+  std::string_view text(buf, static_cast<size_t>(n));
+  size_t at = text.find("populated ");
+  if (at == std::string_view::npos || at + 10 >= text.size()) return -1;
+  return text[at + 10] == '0' ? 0 : 1;
+}
+
+void report(int fd, const std::string& text) {
+  (void)!retryEintr([&] { return ::write(fd, text.data(), text.size()); });
+}
+
+// Whether uid 0 without capabilities may create and remove entries in the directory.
+bool ownerMayWrite(int dirFd) {
+  struct stat st {};
+  if (fstat(dirFd, &st) != 0) return false;
+  return st.st_uid == 0 && (st.st_mode & S_IWUSR) && (st.st_mode & S_IXUSR);
+}
+
+// Places fd at number to (to below from's range: no overlap, see moveTo's callers).
+bool moveTo(int fd, int to) {
+  if (fd == to) return fcntl(fd, F_SETFD, 0) == 0;
+  return dup2(fd, to) == to;
+}
+
+// Needs: root, a fresh child of the middle process. Leaves: the cgroup created, then removed once
+// it has served; exits, never returns.
+[[noreturn]] void watcherMain(int parentFd, const std::string& name, const Programs& programs,
+                              int lifelineFd, int reportFd) {
+  auto fail = [&](const Error& e, bool remove) {
+    if (remove) unlinkat(parentFd, name.c_str(), AT_REMOVEDIR);
+    report(reportFd, "error " + e.message() + "\n");
+    _exit(kExitFailure);
+  };
+  // Terminal signals (Ctrl-C, hang-up) go to the command, not to the watcher.
+  if (setsid() < 0) fail(Error::fromErrno("setsid()", errno), false);
+  signal(SIGPIPE, SIG_IGN);
+
+  // 0755 root: the command (another uid) can neither create cgroups below it nor move
+  // processes in or out (both need write access, cgroups(7) "Cgroup delegation").
+  if (mkdirat(parentFd, name.c_str(), 0755) != 0)
+    fail(Error::fromErrno("mkdir(" + name + ")", errno), false);
+  int lockFd = openat(parentFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lockFd < 0 || flock(lockFd, LOCK_EX | LOCK_NB) != 0)
+    fail(Error::fromErrno("flock(" + name + ")", errno), true);
+  int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+  if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
+  auto links = programs.link(lockFd);
+  if (!links) fail(links.error().prefix(name), true);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
+
+  // Its descriptors at fixed numbers, all others closed: it must not keep the command's pipes
+  // (a caller waiting for EOF on the command's stdout would wait for the watcher too), nor the
+  // programs' own descriptors.
+  std::vector<int> keep = {parentFd, lockFd, eventsFd, lifelineFd, reportFd};
+  for (const auto& l : *links) keep.push_back(l.get());
+  std::vector<int> high;
+  for (int fd : keep) {
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+    if (h < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
+    high.push_back(h);
+  }
+  int highNull = fcntl(null, F_DUPFD_CLOEXEC, 64);
+  if (highNull < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
+  for (int fd = 0; fd <= 2; ++fd)
+    if (!moveTo(highNull, fd)) fail(Error::fromErrno("dup2(/dev/null)", errno), true);
+  for (size_t i = 0; i < high.size(); ++i)
+    if (!moveTo(high[i], kParentFd + static_cast<int>(i)))
+      fail(Error::fromErrno("dup2()", errno), true);
+  parentFd = kParentFd;
+  reportFd = kReportFd;
+  const int firstFree = kFirstLinkFd + static_cast<int>(links->size());
+  for (auto& l : *links) l.release();  // now at kFirstLinkFd...; the originals go below
+  if (syscall(SYS_close_range, firstFree, ~0U, 0) != 0)
+    for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
+
+  // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
+  // stays, because removing the cgroup needs write access to the root-owned parent directory,
+  // which its owner has by the permission bits alone (path_resolution(7)) when they say so.
+  // Where they do not (a cgroup2 mount whose root is 0555, as some hybrid hosts mount it), the
+  // watcher keeps CAP_DAC_OVERRIDE in its permitted and effective sets only, and the seccomp
+  // filter below leaves it one use: unlinkat of a directory in that parent. Not dumpable: no
+  // one but root with CAP_SYS_PTRACE can attach to it or read its memory.
+  privdrop::Plan plan;
+  plan.target.user.uid = 0;
+  plan.target.gid = 0;
+  plan.keep = ownerMayWrite(kParentFd) ? 0 : caps::bit(CAP_DAC_OVERRIDE);
+  plan.ambient = false;
+  plan.noNewPrivs = true;
+  if (auto s = privdrop::checkPreconditions(plan); !s) fail(s.error(), true);
+  if (auto s = privdrop::drop(plan); !s) fail(s.error(), true);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    fail(Error::fromErrno("prctl(PR_SET_DUMPABLE, 0)", errno), true);
+  // "ok" first (write is not in the allowlist), then the filter; the report pipe closes only
+  // after it is in place, and a failure after "ok" still reaches privbind, which then refuses.
+  report(reportFd, "ok " + std::to_string(getpid()) + "\n");
+  if (auto s = installSeccomp(); !s) fail(s.error(), true);
+  UniqueFd(reportFd).reset();
+
+  // 1. Wait for the lifeline to close: privbind has moved into the cgroup and exec'd, or it
+  //    died on the way (then the cgroup is empty and goes at once).
+  char buf[64];
+  for (;;) {
+    ssize_t n = read(kLifelineFd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EINTR)) break;
+  }
+  UniqueFd(kLifelineFd).reset();
+  // 2. Wait for the cgroup to be empty: the kernel signals a change of cgroup.events with
+  //    POLLPRI (cgroups(7), "Cgroups v2 cgroup.events file").
+  for (;;) {
+    int p = populated(kEventsFd);
+    if (p == 0) break;
+    pollfd pfd{kEventsFd, POLLPRI, 0};
+    // A timeout too, in case an event is missed: the cgroup is gone at most 1 s after it
+    // emptied.
+    if (poll(&pfd, 1, p < 0 ? 100 : 1000) < 0 && errno != EINTR) break;
+  }
+  // 3. Remove it; the kernel detaches the programs when the cgroup is released. EBUSY: a
+  //    process was moved in again by root; keep watching.
+  while (unlinkat(kParentFd, name.c_str(), AT_REMOVEDIR) != 0 && errno == EBUSY) {
+    pollfd pfd{kEventsFd, POLLPRI, 0};
+    poll(&pfd, 1, 1000);
+  }
+  _exit(0);
+}
+
+}  // namespace
+
+Result<Watcher> startWatcher(int parentDirFd, const std::string& name,
+                             const Programs& programs) {
+  int life[2], rep[2];
+  if (pipe2(life, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(lifeline)", errno);
+  UniqueFd lifeRead(life[0]), lifeWrite(life[1]);
+  if (pipe2(rep, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(report)", errno);
+  UniqueFd repRead(rep[0]), repWrite(rep[1]);
+
+  pid_t middle = fork();
+  if (middle < 0) return Error::fromErrno("fork()", errno);
+  if (middle == 0) {
+    // The middle process exits at once: the watcher is not the command's child, so the command
+    // never sees its exit status, and it is reparented to init or the nearest subreaper.
+    lifeWrite.reset();
+    repRead.reset();
+    pid_t w = fork();
+    if (w == 0) watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get());
+    if (w < 0) report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
+    _exit(w < 0 ? kExitFailure : kExitOk);
+  }
+  lifeRead.reset();
+  repWrite.reset();
+  int ws = 0;
+  if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
+    return Error::fromErrno("waitpid(" + std::to_string(middle) + ")", errno);
+
+  std::string text;
+  char buf[512];
+  for (;;) {
+    ssize_t n = retryEintr([&] { return ::read(repRead.get(), buf, sizeof buf); });
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > 4096) break;
+  }
+  if (text.starts_with("ok ") && text.ends_with("\n")) {
+    if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
+      return Watcher{static_cast<pid_t>(*pid), std::move(lifeWrite)};
+  }
+  if (text.starts_with("error ") && text.ends_with("\n"))
+    text = text.substr(6, text.size() - 7);
+  if (text.empty()) text = "exited before it was ready";
+  return Error::refuse("starting the cgroup watcher", text);
+}
+
+std::vector<std::string> removeLeftovers(int parentDirFd) {
+  std::vector<std::string> removed;
+  int dup = fcntl(parentDirFd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return removed;
+  DIR* dir = fdopendir(dup);
+  if (!dir) {
+    UniqueFd closer(dup);
+    return removed;
+  }
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (!isCgroupName(name)) continue;
+    UniqueFd fd(openat(parentDirFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) continue;
+    // A live watcher holds the lock for as long as it lives.
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    UniqueFd events(openat(fd.get(), "cgroup.events", O_RDONLY | O_CLOEXEC));
+    if (!events || populated(events.get()) != 0) continue;
+    if (unlinkat(parentDirFd, name.c_str(), AT_REMOVEDIR) == 0) removed.push_back(name);
+  }
+  closedir(dir);
+  return removed;
+}
+
+}  // namespace privbind::cgroupmode
