@@ -51,7 +51,7 @@ _privbind() {
       return
       ;;
     -m | --mode)
-      mapfile -t COMPREPLY < <(compgen -W 'broker caps' -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W 'auto cgroup broker caps' -- "$cur")
       return
       ;;
     -l | --preload)

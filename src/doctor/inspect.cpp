@@ -19,6 +19,7 @@
 #include "common/proc_status.h"
 #include "common/unique_fd.h"
 #include "doctor/tools.h"
+#include "modes/cgroup/cgroup_mode.h"
 #include "privbind/version.h"
 
 namespace privbind::doctor::inspect {
@@ -244,11 +245,41 @@ void system(Report& report) {
             ": no tool needed for ports >= " + std::to_string(start) +
             "; ports below it need CAP_NET_BIND_SERVICE");
   }
+  // The three modes, judged as privbind would: cgroup mode by its own probe (the programs
+  // are loaded, then closed; nothing on the host changes).
+  ModeVerdict cgroup{"cgroup", true, ""};
+  if (auto probed = cgroupmode::probe(); !probed) {
+    cgroup.works = false;
+    cgroup.why = probed.error().message();
+  }
+  ModeVerdict broker{"broker", true, ""};
+  ModeVerdict capsMode{"caps", true, ""};
+  auto refuse = [](ModeVerdict& m, const std::string& why) {
+    if (!m.works) return;
+    m.works = false;
+    m.why = why;
+  };
+  if (s.euid != 0) {
+    refuse(broker, "privbind must run as root");
+    refuse(capsMode, "privbind must run as root");
+  }
   if (!s.bindInBounding) {
-    add(report, Severity::kProblem, "no-bind-capability",
+    refuse(broker, "cap_net_bind_service is not in the bounding set");
+    refuse(capsMode, "cap_net_bind_service is not in the bounding set");
+  }
+  if (!s.ambient) refuse(capsMode, "no ambient capabilities (Linux 4.3 or later needed)");
+  if (s.shimPath.empty()) refuse(broker, "the preload library is missing");
+  else if (!s.shimLoadable) refuse(broker, "the preload library does not load");
+  s.modes = {cgroup, broker, capsMode};
+  if (!cgroup.works)
+    add(report, Severity::kInfo, "cgroup-mode-unavailable",
+        "cgroup mode cannot work here (" + cgroup.why + "): -m auto uses broker mode");
+
+  if (!s.bindInBounding) {
+    add(report, cgroup.works ? Severity::kWarning : Severity::kProblem, "no-bind-capability",
         "CAP_NET_BIND_SERVICE is not in privbind's bounding set, as in some containers: "
-        "neither caps mode nor broker mode can work; give the container or service that "
-        "capability");
+        "neither caps mode nor broker mode can work (cgroup mode does not need it); give the "
+        "container or service that capability");
   } else if (s.euid != 0) {
     add(report, Severity::kWarning, "not-root",
         "doctor runs as uid " + std::to_string(s.euid) +

@@ -80,6 +80,13 @@ struct BinaryReport {
   std::optional<FixReport> fix;
 };
 
+// Whether a launch mode can work on this host, and why not.
+struct ModeVerdict {
+  std::string name;  // "cgroup", "broker", "caps"
+  bool works = false;
+  std::string why;   // empty when it works
+};
+
 struct SystemReport {
   std::string kernel;
   bool ambient = false;
@@ -92,6 +99,7 @@ struct SystemReport {
   std::vector<std::string> shimSearched;
   bool shimLoadable = false;
   std::string shimError;
+  std::vector<ModeVerdict> modes;  // cgroup, broker, caps: what -m auto chooses from
 };
 
 struct Report {

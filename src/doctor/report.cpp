@@ -186,6 +186,8 @@ std::string text(const Report& r) {
     line("preload shim", s.shimPath.empty() ? "NOT FOUND"
                          : s.shimLoadable   ? s.shimPath + " (loads)"
                                             : s.shimPath + " (DOES NOT LOAD: " + s.shimError + ")");
+    for (const auto& m : s.modes)
+      line(m.name + " mode", m.works ? "works" : "DOES NOT WORK: " + m.why);
   }
   if (r.binary) {
     const BinaryReport& b = *r.binary;
@@ -285,6 +287,14 @@ std::string json(const Report& r) {
     j.key("shim_searched").strings(s.shimSearched);
     j.key("shim_loadable").boolean(s.shimLoadable);
     j.key("shim_error").strOrNull(s.shimError);
+    j.key("modes").beginObject();
+    for (const auto& m : s.modes) {
+      j.key(m.name).beginObject();
+      j.key("works").boolean(m.works);
+      j.key("why").strOrNull(m.why);
+      j.endObject();
+    }
+    j.endObject();
     j.endObject();
   } else {
     j.key("system").null();

@@ -173,11 +173,11 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   if (!options.keepEnv) launch::describeUser(env, target->user);
   if (options.verbose) {
     if (unavailable)
-      std::fputs("privbind: auto: cgroup mode, because this host loaded and attached the bind "
+      std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
                  "programs\n", stderr);
     std::string limits;
     if (options.ports) limits += ", ports " + options.ports->toString();
-    if (options.binds) limits += ", " + std::to_string(*options.binds) + " binds";
+    if (options.binds) limits += ", at most " + std::to_string(*options.binds) + " binds";
     if (options.reuseport) limits += ", SO_REUSEPORT on " + options.reuseport->toString();
     std::fprintf(stderr,
                  "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "

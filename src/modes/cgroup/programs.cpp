@@ -30,23 +30,22 @@ int collect(enum libbpf_print_level level, const char* format, va_list args) {
   return n;
 }
 
-// The verifier's last word, e.g. "At program exit the register R0 has value (0x3; 0x0) should
-// have been in (0x0; 0x1)", or libbpf's own last line.
+// The verifier's own reason, e.g. "At program exit the register R0 has smin=3 smax=3 should
+// have been in [0, 1]" (a kernel without BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE), or nothing:
+// libbpf's "failed to load" lines add nothing to the errno.
 std::string explanation() {
   std::string_view log = libbpfLog();
-  std::string_view best;
   while (!log.empty()) {
     size_t nl = log.find('\n');
     std::string_view line = log.substr(0, nl);
     log.remove_prefix(nl == std::string_view::npos ? log.size() : nl + 1);
-    if (line.find("R0 has value") != std::string_view::npos ||
-        line.find("should have been in") != std::string_view::npos ||
+    if (line.find("should have been in") != std::string_view::npos ||
         line.find("unknown func") != std::string_view::npos ||
-        line.find("helper call") != std::string_view::npos)
+        line.find("invalid func") != std::string_view::npos ||
+        line.find("cannot be called from") != std::string_view::npos)
       return std::string(line);
-    if (!line.empty() && line.find("-- ") == std::string_view::npos) best = line;
   }
-  return std::string(best);
+  return "";
 }
 
 struct Attempt {
@@ -110,7 +109,7 @@ Result<Programs> Programs::load(const Policy& policy) {
   std::string why = std::strerror(a.err);
   std::string detail = explanation();
   if (policy.reuseport) {
-    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4, Linux 5.13)?
+    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4)?
     Attempt plain = tryLoad(policy, setRetval, false);
     if (plain.skel) {
       bind_bpf__destroy(plain.skel);
