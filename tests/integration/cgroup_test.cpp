@@ -469,6 +469,21 @@ TEST_CASE("-n: exactly N of 8 racing threads succeed, the rest get EACCES") {
   CHECK(r.out == "tcp4:" + str(a) + " ok\ntcp6:" + str(b) + " EACCES\ntcp4:0 ok\n");
 }
 
+TEST_CASE("-r: the program sets SO_REUSEPORT, so a port can be bound twice; without -r not") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  const std::string tcp = "tcp4:" + str(port), udp = "udp6:" + str(port);
+  RunResult shared = run(cg({"-r", str(port)}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
+  if (shared.status == 125 && shared.err.starts_with("privbind: -r/--reuseport: "))
+    SKIP_TEST(shared.err.substr(0, shared.err.find('\n')));
+  CHECK_MESSAGE(shared.status == 0, shared.err);
+  CHECK(shared.out == tcp + " ok\n" + tcp + " ok\n" + udp + " ok\n" + udp + " ok\n");
+  // The control: the same binds without -r.
+  RunResult alone = run(cg({}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
+  CHECK(alone.out ==
+        tcp + " ok\n" + tcp + " EADDRINUSE\n" + udp + " ok\n" + udp + " EADDRINUSE\n");
+}
+
 TEST_CASE("EADDRINUSE stays EADDRINUSE, and does not use up -n") {
   REQUIRE_CGROUP_MODE();
   uint16_t port = freeReservedPort();
