@@ -31,7 +31,8 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE "")     # native package: the version is the up
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${PRIVBIND_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-# Depends from the ELF NEEDED entries, through dpkg-shlibdeps (dpkg-dev).
+# Depends from the ELF NEEDED entries, through dpkg-shlibdeps (dpkg-dev): libc, libcap, libelf and
+# libbpf (cgroup mode loads its embedded BPF programs with it).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # doctor --fix rewrites RPATHs with patchelf, and privbind-grant-java sets file capabilities with
 # setcap (libcap2-bin); both launch modes work without either.
@@ -43,11 +44,14 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION [=[privbind runs a service as an unprivileg
 TCP and UDP ports below net.ipv4.ip_unprivileged_port_start, such as 80
 and 443.
 .
-In broker mode (the default) the service holds no capability at all: a
-small preload library hands each privileged bind(2) to a helper that
-keeps only CAP_NET_BIND_SERVICE and checks every request. In caps mode
-the service keeps CAP_NET_BIND_SERVICE as its only, ambient, capability,
-which also works for static binaries and Go programs.
+In cgroup mode (chosen by default wherever the host can do it) the
+service holds no capability at all: a BPF program on a cgroup of its own
+lets the kernel grant exactly the allowed reserved ports to its user, for
+any program, static binaries and Go included. In broker mode (the
+fallback) the service holds no capability either: a small preload
+library hands each privileged bind(2) to a helper that keeps only
+CAP_NET_BIND_SERVICE and checks every request. In caps mode the service
+keeps CAP_NET_BIND_SERVICE as its only, ambient, capability.
 .
 privbind doctor explains why a service cannot bind or will not start,
 and repairs the $ORIGIN RPATH of binaries with file capabilities, such as

@@ -63,10 +63,12 @@ TEST_CASE("scripts/build-deb makes one .deb whose version is the project version
   CHECK(field("Priority") == "optional");
   CHECK(contains(field("Maintainer"), "<"));
   CHECK(field("Architecture") == trim(run({"dpkg", "--print-architecture"}).out));
-  // Depends computed by dpkg-shlibdeps from the NEEDED entries: libcap for the launcher, libc.
+  // Depends computed by dpkg-shlibdeps from the NEEDED entries: libcap for the launcher, libbpf
+  // for cgroup mode, libc.
   std::string depends = field("Depends");
   CHECK(contains(depends, "libc6 (>="));
   CHECK(contains(depends, "libcap2 (>="));
+  CHECK(contains(depends, "libbpf1 (>="));
   CHECK(contains(field("Recommends"), "patchelf"));
   CHECK(contains(field("Description"), "\n"));  // synopsis and an extended description
 }

@@ -175,6 +175,12 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     if (unavailable)
       std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
                  "programs\n", stderr);
+    // The kernel kills every other process of a pid namespace when its process 1 exits,
+    // the watcher included (pid_namespaces(7)).
+    if (getpid() == 1)
+      std::fputs("privbind: cgroup mode: privbind is process 1 of its pid namespace: the watcher "
+                 "ends with the command, the programs with it, and the next run removes the "
+                 "empty cgroup\n", stderr);
     std::string limits;
     if (options.ports) limits += ", ports " + options.ports->toString();
     if (options.binds) limits += ", at most " + std::to_string(*options.binds) + " binds";

@@ -235,8 +235,8 @@ bool moveTo(int fd, int to) {
     // emptied.
     if (poll(&pfd, 1, p < 0 ? 100 : 1000) < 0 && errno != EINTR) break;
   }
-  // 3. Remove it; the kernel detaches the programs when the cgroup is released. EBUSY: a
-  //    process was moved in again by root; keep watching.
+  // 3. Remove it, then exit, which closes the links and detaches the programs. EBUSY: root
+  //    moved a process in again; keep watching.
   while (unlinkat(kParentFd, name.c_str(), AT_REMOVEDIR) != 0 && errno == EBUSY) {
     pollfd pfd{kEventsFd, POLLPRI, 0};
     poll(&pfd, 1, 1000);
@@ -284,8 +284,9 @@ Result<Watcher> startWatcher(int parentDirFd, const std::string& name,
     if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
       return Watcher{static_cast<pid_t>(*pid), std::move(lifeWrite)};
   }
-  if (text.starts_with("error ") && text.ends_with("\n"))
-    text = text.substr(6, text.size() - 7);
+  // "error <message>\n", possibly after "ok <pid>\n" when the last step (seccomp) failed.
+  if (size_t at = text.find("error "); at != std::string::npos && text.ends_with("\n"))
+    text = text.substr(at + 6, text.size() - at - 7);
   if (text.empty()) text = "exited before it was ready";
   return Error::refuse("starting the cgroup watcher", text);
 }
