@@ -326,6 +326,34 @@ std::string tcpRead(const std::string& host, uint16_t port) {
   return out;
 }
 
+std::string udpAsk(const std::string& host, uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  int family = host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[128] = {};
+  ssize_t n = -1;
+  if (sendto(fd, "hi", 2, 0, reinterpret_cast<sockaddr*>(&ss), len) == 2)
+    n = recv(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
 std::string buildC(const std::string& source, const std::string& dir,
                    const std::vector<std::string>& flags) {
   std::string name = source.substr(0, source.rfind('.'));

@@ -98,6 +98,8 @@ bool waitForTcp(const std::string& host, uint16_t port, std::chrono::millisecond
 std::string httpGet(const std::string& host, uint16_t port, const std::string& path = "/");
 // Connects, reads until EOF or 5 s, returns what was read.
 std::string tcpRead(const std::string& host, uint16_t port);
+// Sends one UDP datagram to host:port and returns the answer, or "" after 5 s.
+std::string udpAsk(const std::string& host, uint16_t port);
 
 // Compiles a C file of tests/integration/programs with cc; returns the binary's path in dir.
 std::string buildC(const std::string& source, const std::string& dir,

@@ -1,0 +1,703 @@
+// Cgroup mode, end to end: the command runs with no capability at all inside a cgroup of its
+// own, and the kernel lets it bind reserved ports because of the BPF programs attached there.
+// Everything is read back from the kernel: /proc/PID/status, /proc/PID/cgroup, the cgroup tree,
+// `bpftool cgroup show`, and real clients on 127.0.0.1 and ::1.
+//
+// Every case skips, with privbind's own reason, on a host where `privbind --mode=cgroup` refuses
+// to run (no cgroup v2, no BPF rights, an old kernel).
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "support.h"
+
+using namespace testsupport;
+
+namespace {
+
+std::string str(long v) { return std::to_string(v); }
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The cgroup2 mount point, from /proc/self/mountinfo: field 5 is the mount point, the filesystem
+// type follows the " - " separator (proc(5)). On hybrid hosts it is not /sys/fs/cgroup.
+std::string cgroup2Mount() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    auto sep = line.find(" - ");
+    if (sep == std::string::npos || line.compare(sep + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream fields(line.substr(0, sep));
+    std::string f, mountPoint;
+    for (int i = 0; i < 5 && fields >> f; ++i) mountPoint = f;
+    return mountPoint;
+  }
+  return "";
+}
+
+// The cgroup v2 path in text shaped like /proc/PID/cgroup: the "0::" line, e.g. "/x/y".
+std::string v2PathIn(const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("0::")) return line.substr(3);
+  return "";
+}
+
+// The cgroup v2 path of pid, "" once it is gone.
+std::string cgroupOf(pid_t pid) { return v2PathIn(slurp("/proc/" + str(pid) + "/cgroup")); }
+
+// The directory of a cgroup v2 path in the mounted tree.
+std::string cgroupDir(const std::string& path) {
+  return cgroup2Mount() + (path == "/" ? "" : path);
+}
+
+bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+// The program pid runs (/proc/PID/exe).
+std::string exeOf(pid_t pid) {
+  char buf[4096];
+  ssize_t n = readlink(("/proc/" + str(pid) + "/exe").c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Why this host cannot run cgroup mode, asked the way a user would ask: privbind refuses with
+// 125 and "privbind: cgroup mode: <why>". nullopt when it can. Any other outcome is privbind's
+// failure, not the host's: the tests then run and fail.
+std::optional<std::string> cgroupModeUnavailable() {
+  static const std::optional<std::string> why = []() -> std::optional<std::string> {
+    RunResult r = run({privbindPath(), "--mode=cgroup", "-u", "nobody", "--", "true"});
+    if (r.status != 125) return std::nullopt;
+    std::string line = r.err.substr(0, r.err.find('\n'));
+    if (line.starts_with("privbind: cgroup mode: ")) return line;
+    return "privbind has no cgroup mode here: " + line;
+  }();
+  return why;
+}
+
+#define REQUIRE_CGROUP_MODE()                                  \
+  do {                                                         \
+    if (auto why_ = cgroupModeUnavailable()) SKIP_TEST(*why_); \
+  } while (0)
+
+// privbind --mode=cgroup -u nobody OPTIONS -- REST
+std::vector<std::string> cg(const std::vector<std::string>& options,
+                            const std::vector<std::string>& rest) {
+  std::vector<std::string> argv = {privbindPath(), "--mode=cgroup", "-u", "nobody"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
+
+// The test programs, built once per run into a directory removed at exit.
+const std::string& programDir() {
+  static TempDir dir;
+  return dir.path();
+}
+const std::string& bindsProgram() {
+  static const std::string path = buildC("cgroup_binds.c", programDir());
+  return path;
+}
+const std::string& serverProgram() {
+  static const std::string path = buildC("bind_server.c", programDir());
+  return path;
+}
+const std::string& staticServerProgram() {
+  static const std::string path = buildC("bind_server.c", programDir(), {"-static"});
+  return path;
+}
+
+// What cgroup mode promises of every process of the command: nobody's ids and group, no
+// capability in any set (bounding set included), NoNewPrivs 1.
+void expectNoPrivilege(pid_t pid) {
+  expectCredentials(pid, Credentials{.uid = kNobody, .gid = 65534, .groups = {65534}});
+}
+
+// pid is in a cgroup that privbind created directly below the test's own cgroup (privbind's
+// cgroup when the test started it), and that cgroup carries the four bind programs. Returns the
+// cgroup's directory.
+std::string expectPrivbindCgroup(pid_t pid) {
+  const std::string own = cgroupOf(getpid()), path = cgroupOf(pid);
+  CAPTURE(own);
+  CAPTURE(path);
+  const std::string parent = path.substr(0, path.rfind('/'));
+  CHECK((parent.empty() ? "/" : parent) == own);
+  CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
+  const std::string dir = cgroupDir(path);
+  CHECK(exists(dir + "/cgroup.procs"));
+  RunResult shown = run({"bpftool", "cgroup", "show", dir});
+  CHECK_MESSAGE(shown.status == 0, shown.err);
+  for (const char* type : {" bind4 ", " bind6 ", " post_bind4 ", " post_bind6 "})
+    CHECK_MESSAGE(shown.out.find(type) != std::string::npos, type, shown.out);
+  return dir;
+}
+
+// The cgroup directory disappears within a second (the promise, measured from when the test saw
+// the last process exit).
+void expectRemoved(const std::string& dir) {
+  const std::string left = dir + " is still there";
+  CHECK_MESSAGE(eventually([&] { return !exists(dir); }, 1s), left);
+  // A test leaves nothing behind, even when privbind did: an empty cgroup can be removed.
+  if (exists(dir)) rmdir(dir.c_str());
+}
+
+// "... (held by watcher pid N)" in privbind's -v line, or -1.
+pid_t watcherPidIn(const std::string& err) {
+  const std::string key = "held by watcher pid ";
+  auto at = err.find(key);
+  return at == std::string::npos ? -1 : static_cast<pid_t>(std::stol(err.substr(at + key.size())));
+}
+
+// Exited: no /proc entry, or a zombie.
+bool gone(pid_t pid) {
+  std::string stat = slurp("/proc/" + str(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close == std::string::npos || stat[close + 2] == 'Z' || stat[close + 2] == 'X';
+}
+
+// The negative control: nobody, outside privbind, is refused the same reserved port. Without it
+// a passing bind would prove nothing about privbind.
+void expectRefusedOutside(uint16_t port) {
+  RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                     bindsProgram(), "seq", "tcp4:" + str(port)});
+  CHECK_MESSAGE(r.out == "tcp4:" + str(port) + " EACCES\n", r.err);
+}
+
+// Runs the command under privbind until it printed its cgroup (the first line that is one).
+std::string cgroupPrinted(Process& p) {
+  std::string path;
+  eventually([&] { return !(path = v2PathIn(p.out())).empty(); }, 10s);
+  return path;
+}
+
+// A pid the test learned from a pid file and must kill at the end, only if it is still the
+// program the test started.
+struct KillAtEnd {
+  pid_t pid = -1;
+  std::string program;
+  ~KillAtEnd() {
+    if (pid > 0 && slurp("/proc/" + str(pid) + "/cmdline").starts_with(program))
+      ::kill(pid, SIGKILL);
+  }
+};
+
+// A listener the test itself holds on 127.0.0.1:port, to make the port taken.
+struct HeldPort {
+  int fd = -1;
+  explicit HeldPort(uint16_t port) {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 1) != 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  ~HeldPort() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+// Wrappers that start privbind without the capabilities BPF needs: loading (CAP_BPF, or
+// CAP_SYS_ADMIN) and attaching to a cgroup (CAP_NET_ADMIN). Dropped from the bounding set, so
+// root's exec of privbind does not get them back.
+std::vector<std::vector<std::string>> withoutBpfRights() {
+  return {{"capsh", "--drop=cap_sys_admin,cap_bpf,cap_net_admin", "--", "-c", "exec \"$0\" \"$@\""},
+          {"setpriv", "--bounding-set", "-sys_admin,-bpf,-net_admin", "--"}};
+}
+
+// A private mount namespace in which the cgroup2 mount is read-only. remount,bind changes only
+// this namespace's mount flags; a plain remount,ro would change the shared superblock and make
+// the cgroup tree read-only for the whole host.
+std::vector<std::string> withReadOnlyCgroupTree() {
+  return {"unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "--",
+          "/bin/sh",
+          "-c",
+          "mount -o remount,bind,ro \"$0\" && exec \"$@\"",
+          cgroup2Mount()};
+}
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_SUITE("cgroup") {
+TEST_CASE("the command: same pid, no capability, NoNewPrivs, nobody, in privbind's cgroup") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  Process p(cg({}, {serverProgram(), "-c", "1", str(port)}));
+  REQUIRE_MESSAGE(eventually([&] { return p.out() == "bound " + str(port) + "\n"; }, 10s),
+                  p.out(), p.err());
+  CHECK(exeOf(p.pid()) == serverProgram());
+  expectNoPrivilege(p.pid());
+  std::string dir = expectPrivbindCgroup(p.pid());
+  // The process started is the process that serves: exec in place.
+  CHECK(tcpRead("127.0.0.1", port) == "uid=65534 euid=65534 pid=" + str(p.pid()) + "\n");
+  CHECK(p.wait() == 0);
+  expectRemoved(dir);
+  expectRefusedOutside(port);
+}
+
+TEST_CASE("a Go server (CGO_ENABLED=0, its own bind system call) reached by a real client") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  std::string bin = dir / "server";
+  RunResult built = run({"env", "CGO_ENABLED=0", "GOCACHE=" + dir / "cache",
+                         "GOPATH=" + dir / "gopath", "HOME=" + dir.path(), "GOFLAGS=", "go",
+                         "build", "-o", bin, sourceDir() + "/programs/cgroup_server.go"},
+                        300s);
+  REQUIRE_MESSAGE(built.status == 0, built.err);
+  CHECK(run({"file", bin}).out.find("statically linked") != std::string::npos);
+  uint16_t port = freeReservedPort();
+  // The control: the same binary as nobody, without privbind, is refused.
+  RunResult refused =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", bin, str(port)});
+  CHECK(refused.status == 3);
+  CHECK(refused.out.find("permission denied") != std::string::npos);
+
+  Process server(cg({}, {bin, str(port)}));
+  REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), server.out(), server.err());
+  CHECK(tcpRead("127.0.0.1", port) == "go uid=65534 pid=" + str(server.pid()) + "\n");
+  expectNoPrivilege(server.pid());
+  std::string cgdir = expectPrivbindCgroup(server.pid());
+  server.kill(SIGTERM);
+  REQUIRE(server.wait().has_value());
+  expectRemoved(cgdir);
+}
+
+TEST_CASE("a static C binary, and a #!/bin/sh script that execs it") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  const std::string& bin = staticServerProgram();
+  CHECK(run({"file", bin}).out.find("statically linked") != std::string::npos);
+  uint16_t scriptPort = freeReservedPort();
+  {
+    std::ofstream(dir / "start.sh")
+        << "#!/bin/sh\nexec " << bin << " -c 1 " << scriptPort << "\n";
+  }
+  chmod((dir / "start.sh").c_str(), 0755);
+  for (bool script : {false, true}) {
+    CAPTURE(script);
+    uint16_t port = script ? scriptPort : freeReservedPort();
+    Process p(cg({}, script ? std::vector<std::string>{dir / "start.sh"}
+                            : std::vector<std::string>{bin, "-c", "1", str(port)}));
+    REQUIRE_MESSAGE(eventually([&] { return p.out() == "bound " + str(port) + "\n"; }, 10s),
+                    p.out(), p.err());
+    expectNoPrivilege(p.pid());
+    expectPrivbindCgroup(p.pid());
+    // The script exec'd the server: still the pid privbind started.
+    CHECK(tcpRead("127.0.0.1", port) == "uid=65534 euid=65534 pid=" + str(p.pid()) + "\n");
+    CHECK(p.wait() == 0);
+    expectRefusedOutside(port);
+  }
+}
+
+TEST_CASE("python3 -m http.server serves a page") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  { std::ofstream(dir / "index.html") << "hello from cgroup mode\n"; }
+  uint16_t port = freeReservedPort();
+  Process server(cg({}, {python(), "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                         "--directory", dir.path()}));
+  REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), server.err());
+  std::string page = httpGet("127.0.0.1", port, "/index.html");
+  CHECK(page.find("200 OK") != std::string::npos);
+  CHECK(page.find("hello from cgroup mode") != std::string::npos);
+  expectNoPrivilege(server.pid());
+  std::string cgdir = expectPrivbindCgroup(server.pid());
+  server.kill(SIGTERM);
+  REQUIRE(server.wait().has_value());
+  expectRemoved(cgdir);
+}
+
+TEST_CASE("Java on the dual-stack wildcard [::], reached over 127.0.0.1 and ::1") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  RunResult javac =
+      run({"javac", "-d", dir.path(), sourceDir() + "/programs/CgroupServer.java"}, 120s);
+  REQUIRE_MESSAGE(javac.status == 0, javac.err);
+  // [::] is every address: a fresh network namespace has only lo, so nothing leaves loopback.
+  uint16_t port = freeReservedPort();
+  Process server(std::vector<std::string>{"unshare", "--net", "--", "/bin/sh", "-c",
+                                          "ip link set lo up && exec \"$@\"", "sh"} +
+                 cg({}, {"java", "-cp", dir.path(), "CgroupServer", str(port)}));
+  REQUIRE_MESSAGE(
+      eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
+      server.err());
+  // The kernel's view: one AF_INET6 socket listening (state 0A) on [::]:port.
+  char wildcard[64];
+  snprintf(wildcard, sizeof wildcard, "00000000000000000000000000000000:%04X 0", port);
+  std::istringstream tcp6(slurp("/proc/" + str(server.pid()) + "/net/tcp6"));
+  bool listening = false;
+  for (std::string line; std::getline(tcp6, line);)
+    if (line.find(wildcard) != std::string::npos && line.find(" 0A ") != std::string::npos)
+      listening = true;
+  CHECK(listening);
+  expectNoPrivilege(server.pid());
+  expectPrivbindCgroup(server.pid());
+  std::string ns = "--net=/proc/" + str(server.pid()) + "/ns/net";
+  for (std::string host : {"127.0.0.1", "::1"}) {
+    RunResult client = run({"nsenter", ns, "--", python(), "-c",
+                            "import socket; s=socket.create_connection(('" + host + "'," +
+                                str(port) + "), 5); print(s.recv(100).decode(), end='')"});
+    CHECK_MESSAGE(client.out == "java uid=nobody\n", host, client.err);
+  }
+  server.kill(SIGTERM);
+  CHECK(server.wait(30s).has_value());
+}
+
+TEST_CASE("IPv6 and UDP: TCP on ::1, UDP on 127.0.0.1 and ::1, each reached by a client") {
+  REQUIRE_CGROUP_MODE();
+  struct Case {
+    std::string host, flag;
+    bool udp;
+  };
+  for (const Case& c :
+       {Case{"::1", "-6", false}, Case{"127.0.0.1", "-4", true}, Case{"::1", "-6", true}}) {
+    CAPTURE(c.host);
+    CAPTURE(c.udp);
+    uint16_t port = freeReservedPort();
+    std::vector<std::string> args = {serverProgram(), c.flag, "-c", "1", str(port)};
+    if (c.udp) args.insert(args.begin() + 2, "-U");
+    Process p(cg({}, args));
+    REQUIRE_MESSAGE(eventually([&] { return p.out() == "bound " + str(port) + "\n"; }, 10s),
+                    p.out(), p.err());
+    expectNoPrivilege(p.pid());
+    std::string answer = c.udp ? udpAsk(c.host, port) : tcpRead(c.host, port);
+    CHECK(answer == "uid=65534 euid=65534 pid=" + str(p.pid()) + "\n");
+    CHECK(p.wait() == 0);
+  }
+  // The control, for every family and type: nobody outside privbind is refused.
+  uint16_t port = freeReservedPort();
+  RunResult r =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", bindsProgram(),
+           "seq", "tcp6:" + str(port), "udp4:" + str(port), "udp6:" + str(port)});
+  CHECK(r.out == "tcp6:" + str(port) + " EACCES\nudp4:" + str(port) +
+                     " EACCES\nudp6:" + str(port) + " EACCES\n");
+}
+
+TEST_CASE("64 threads bind privileged ports at once") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  std::string prog = buildC("broker_many.c", dir.path());
+  uint16_t port = freeReservedPort();
+  // Each thread binds 127.0.0.(i+1):port, checks getsockname, and expects EADDRINUSE on a second
+  // bind of the same address.
+  RunResult r = run(cg({}, {prog, "-t", "64", str(port)}), 60s);
+  CHECK_MESSAGE(r.status == 0, r.out, r.err);
+  CHECK(r.out.find("done 64/64\n") != std::string::npos);
+  expectRefusedOutside(port);
+}
+
+TEST_CASE("forked children bind") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  std::string prog = buildC("broker_many.c", dir.path());
+  uint16_t port = freeReservedPort();
+  RunResult r = run(cg({}, {prog, "-f", "8", str(port)}), 60s);
+  CHECK_MESSAGE(r.status == 0, r.out, r.err);
+  CHECK(r.out.find("done 8/8\n") != std::string::npos);
+}
+
+TEST_CASE(
+    "a daemon that double-forks, closes every descriptor and binds after its parent exited") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  chmod(dir.path().c_str(), 0777);  // the daemon, as nobody, writes its pid file and report here
+  std::string prog = buildC("cgroup_daemon.c", dir.path());
+  uint16_t port = freeReservedPort();
+  Process p(cg({}, {prog, str(port), dir / "pid", dir / "report"}));
+  REQUIRE(p.wait(10s) == 0);  // the command privbind started has exited
+  KillAtEnd daemon{.program = prog};
+  REQUIRE(eventually([&] { return !slurp(dir / "pid").empty(); }, 10s));
+  daemon.pid = static_cast<pid_t>(std::stol(slurp(dir / "pid")));
+  REQUIRE_MESSAGE(eventually([&] { return !slurp(dir / "report").empty(); }, 10s), p.err());
+  CHECK(slurp(dir / "report") == "bound " + str(port) + "\n");
+  CHECK(tcpRead("127.0.0.1", port) == "daemon uid=65534\n");
+  expectNoPrivilege(daemon.pid);
+  // The tree keeps the privilege, and the cgroup, for as long as it lives.
+  std::string cgdir = expectPrivbindCgroup(daemon.pid);
+  CHECK(fdCount(daemon.pid) == 4);  // 0..2 on /dev/null and the listener: nothing of privbind's
+  ::kill(daemon.pid, SIGKILL);
+  expectRemoved(cgdir);
+}
+
+TEST_CASE("-p: a port outside the list gets EACCES, a listed port and unprivileged ports work") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t listed = freeReservedPort(), other = freeReservedPort();
+  while (other == listed) other = freeReservedPort();
+  RunResult r =
+      run(cg({"-p", str(listed)}, {bindsProgram(), "seq", "tcp4:" + str(other),
+                                   "tcp4:" + str(listed), "udp6:" + str(listed), "tcp4:0"}));
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK(r.out == "tcp4:" + str(other) + " EACCES\ntcp4:" + str(listed) +
+                     " ok\nudp6:" + str(listed) + " ok\ntcp4:0 ok\n");
+}
+
+TEST_CASE("-n: exactly N of 8 racing threads succeed, the rest get EACCES") {
+  REQUIRE_CGROUP_MODE();
+  for (int n : {1, 3, 3, 3, 5}) {
+    CAPTURE(n);
+    uint16_t port = freeReservedPort();
+    RunResult r = run(cg({"-n", str(n)}, {bindsProgram(), "race", "8", str(port)}));
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out == "ok " + str(n) + " eacces " + str(8 - n) + " other 0\n");
+  }
+  // Used up: privileged binds are refused, unprivileged ones are not.
+  uint16_t a = freeReservedPort(), b = freeReservedPort();
+  RunResult r =
+      run(cg({"-n", "1"}, {bindsProgram(), "seq", "tcp4:" + str(a), "tcp6:" + str(b), "tcp4:0"}));
+  CHECK(r.out == "tcp4:" + str(a) + " ok\ntcp6:" + str(b) + " EACCES\ntcp4:0 ok\n");
+}
+
+TEST_CASE("-r: the program sets SO_REUSEPORT, so a port can be bound twice; without -r not") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  const std::string tcp = "tcp4:" + str(port), udp = "udp6:" + str(port);
+  RunResult shared = run(cg({"-r", str(port)}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
+  if (shared.status == 125 && shared.err.starts_with("privbind: -r/--reuseport: "))
+    SKIP_TEST(shared.err.substr(0, shared.err.find('\n')));
+  CHECK_MESSAGE(shared.status == 0, shared.err);
+  CHECK(shared.out == tcp + " ok\n" + tcp + " ok\n" + udp + " ok\n" + udp + " ok\n");
+  // The control: the same binds without -r.
+  RunResult alone = run(cg({}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
+  CHECK(alone.out ==
+        tcp + " ok\n" + tcp + " EADDRINUSE\n" + udp + " ok\n" + udp + " EADDRINUSE\n");
+}
+
+TEST_CASE("EADDRINUSE stays EADDRINUSE, and does not use up -n") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  HeldPort held(port);
+  REQUIRE(held.fd >= 0);
+  for (auto options : {std::vector<std::string>{}, std::vector<std::string>{"-n", "1"}}) {
+    CAPTURE(options.size());
+    RunResult r =
+        run(cg(options, {bindsProgram(), "seq", "tcp4:" + str(port), "tcp6:" + str(port)}));
+    CHECK(r.out == "tcp4:" + str(port) + " EADDRINUSE\ntcp6:" + str(port) + " ok\n");
+  }
+}
+
+TEST_CASE("another uid placed into the cgroup gets EACCES; the target uid binds") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  const std::string go = dir / "go";
+  uint16_t mine = freeReservedPort(), theirs = freeReservedPort(), joined = freeReservedPort();
+  Process command(cg({}, {bindsProgram(), "-w", go, "seq", "tcp4:" + str(mine)}));
+  REQUIRE(eventually([&] { return status(command.pid()).uid[0] == kNobody; }, 10s));
+  std::string path = cgroupOf(command.pid());
+  std::string cgdir = expectPrivbindCgroup(command.pid());
+  // Two more processes, started outside: one of another uid, one of the target uid.
+  auto as = [&](const std::string& uid, uint16_t port) {
+    return std::vector<std::string>{"setpriv",
+                                    "--reuid=" + uid,
+                                    "--regid=" + uid,
+                                    "--clear-groups",
+                                    "--",
+                                    bindsProgram(),
+                                    "-w",
+                                    go,
+                                    "seq",
+                                    "tcp4:" + str(port)};
+  };
+  Process stranger(as("4000000", theirs)), sameUser(as("65534", joined));
+  for (Process* p : {&stranger, &sameUser}) {
+    REQUIRE(eventually([&] { return status(p->pid()).uid[0] != 0; }, 10s));
+    std::ofstream(cgdir + "/cgroup.procs") << p->pid() << std::endl;
+    CHECK(cgroupOf(p->pid()) == path);
+  }
+  { std::ofstream(go) << "go\n"; }
+  REQUIRE(command.wait() == 0);
+  REQUIRE(stranger.wait() == 0);
+  REQUIRE(sameUser.wait() == 0);
+  CHECK(command.out() == "tcp4:" + str(mine) + " ok\n");
+  CHECK(stranger.out() == "tcp4:" + str(theirs) + " EACCES\n");
+  CHECK(sameUser.out() == "tcp4:" + str(joined) + " ok\n");
+  expectRemoved(cgdir);
+  expectRefusedOutside(joined);
+}
+
+TEST_CASE("nothing left in the cgroup tree after a normal exit") {
+  REQUIRE_CGROUP_MODE();
+  for (int i = 0; i < 3; ++i) {
+    RunResult r = run(cg({}, {"cat", "/proc/self/cgroup"}));
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    std::string path = v2PathIn(r.out);
+    CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
+    expectRemoved(cgroupDir(path));
+  }
+}
+
+TEST_CASE("nothing left in the cgroup tree after SIGKILL of the command") {
+  REQUIRE_CGROUP_MODE();
+  Process p(cg({}, {"/bin/sh", "-c", "cat /proc/self/cgroup; exec sleep 60"}));
+  std::string path = cgroupPrinted(p);
+  REQUIRE(!path.empty());
+  std::string dir = expectPrivbindCgroup(p.pid());
+  CHECK(exists(dir));
+  p.kill(SIGKILL);
+  REQUIRE(p.wait(5s) == 128 + SIGKILL);
+  expectRemoved(dir);
+}
+
+TEST_CASE("nothing left after the command was PID 1 of its own pid namespace") {
+  REQUIRE_CGROUP_MODE();
+  // privbind started as PID 1 of a new pid namespace, so the command is PID 1 after the exec.
+  // It leaves a child behind; when PID 1 exits the kernel kills every other process of the
+  // namespace (pid_namespaces(7)), and with them anything privbind forked there to clean up.
+  // (A command that makes a pid namespace below privbind exercises nothing more: whatever
+  // privbind started stays outside it.)
+  const std::string script = "cat /proc/self/cgroup; echo pid=$$; sleep 60 & sleep 0.3; exit 0";
+  RunResult r = run(std::vector<std::string>{"unshare", "--pid", "--fork", "--"} +
+                    cg({"-v"}, {"/bin/sh", "-c", script}));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(r.out.find("pid=1\n") != std::string::npos);
+  std::string path = v2PathIn(r.out);
+  CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
+  expectRemoved(cgroupDir(path));
+}
+
+TEST_CASE("the watcher: root without capabilities, seccomp, outside the cgroup, gone with it") {
+  REQUIRE_CGROUP_MODE();
+  Process p(cg({"-v"}, {"/bin/sh", "-c", "cat /proc/self/cgroup; exec sleep 60"}));
+  std::string path = cgroupPrinted(p);
+  REQUIRE(!path.empty());
+  pid_t watcher = -1;
+  REQUIRE_MESSAGE(eventually([&] { return (watcher = watcherPidIn(p.err())) > 0; }), p.err());
+  std::string dir = expectPrivbindCgroup(p.pid());
+  // uid 0 only for the permission bits of the parent directory; CAP_DAC_OVERRIDE only where
+  // they do not let its owner remove entries.
+  struct stat parent {};
+  REQUIRE(stat(cgroupDir(cgroupOf(getpid())).c_str(), &parent) == 0);
+  const uint64_t kept = (parent.st_uid == 0 && (parent.st_mode & S_IWUSR)) ? 0 : uint64_t{1} << 1;
+  expectCredentials(watcher, Credentials{.uid = 0,
+                                         .gid = 0,
+                                         .groups = {},
+                                         .inh = 0,
+                                         .prm = kept,
+                                         .eff = kept,
+                                         .amb = 0,
+                                         .bnd = kept});
+  CHECK(slurp("/proc/" + str(watcher) + "/status").find("\nSeccomp:\t2\n") != std::string::npos);
+  CHECK(cgroupOf(watcher) == cgroupOf(getpid()));
+  CHECK(firstChild(p.pid()) != watcher);
+  p.kill(SIGTERM);
+  REQUIRE(p.wait().has_value());
+  expectRemoved(dir);
+  CHECK(eventually([&] { return gone(watcher); }, 1s));
+}
+
+TEST_CASE("a killed watcher ends the grant at once, and the next run removes its cgroup") {
+  REQUIRE_CGROUP_MODE();
+  TempDir dir;
+  const std::string go = dir / "go";
+  uint16_t port = freeReservedPort();
+  Process p(cg({"-v"}, {bindsProgram(), "-w", go, "seq", "tcp4:" + str(port)}));
+  pid_t watcher = -1;
+  REQUIRE_MESSAGE(eventually([&] { return (watcher = watcherPidIn(p.err())) > 0; }), p.err());
+  REQUIRE(eventually([&] { return status(p.pid()).uid[0] == kNobody; }));
+  std::string cgdir = expectPrivbindCgroup(p.pid());
+  ::kill(watcher, SIGKILL);  // privbind started it; its pid is the one privbind printed
+  REQUIRE(eventually([&] { return gone(watcher); }));
+  { std::ofstream(go) << "go\n"; }
+  REQUIRE(p.wait() == 0);
+  // Its links held the programs: without it, the bind is the kernel's plain refusal.
+  CHECK(p.out() == "tcp4:" + str(port) + " EACCES\n");
+  CHECK(exists(cgdir));  // nobody left to remove it ...
+  RunResult next = run(cg({"-v"}, {"true"}));
+  CHECK_MESSAGE(next.status == 0, next.err);
+  CHECK(next.err.find("removed " + cgdir) != std::string::npos);
+  expectRemoved(cgdir);  // ... until the next run
+}
+
+TEST_CASE("auto picks cgroup mode on this host; -l and --no-target-check make it broker") {
+  REQUIRE_CGROUP_MODE();
+  RunResult autoMode =
+      run({privbindPath(), "-v", "-u", "nobody", "--", "cat", "/proc/self/cgroup"});
+  REQUIRE_MESSAGE(autoMode.status == 0, autoMode.err);
+  std::string path = v2PathIn(autoMode.out);
+  CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
+  CHECK_MESSAGE(autoMode.err.find("cgroup mode") != std::string::npos, autoMode.err);
+  for (auto option : {std::vector<std::string>{"-l", shimPath()},
+                      std::vector<std::string>{"--no-target-check"}}) {
+    CAPTURE(option[0]);
+    RunResult broker = run(std::vector<std::string>{privbindPath(), "-v", "-u", "nobody"} +
+                           option + std::vector<std::string>{"--", "cat", "/proc/self/cgroup"});
+    REQUIRE_MESSAGE(broker.status == 0, broker.err);
+    CHECK(v2PathIn(broker.out) == cgroupOf(getpid()));
+    CHECK_MESSAGE(broker.err.find("broker mode: helper pid") != std::string::npos, broker.err);
+    RunResult refused = run(cg(option, {"true"}));
+    CHECK(refused.status == 125);
+    CHECK(refused.err.starts_with("privbind: "));
+    CHECK(refused.err.find("Try 'privbind --help'") != std::string::npos);
+  }
+}
+
+TEST_CASE("auto falls back to broker mode when BPF is refused; --mode=cgroup exits 125") {
+  // The host must be able to do cgroup mode, or the fallback proves nothing.
+  REQUIRE_CGROUP_MODE();
+  for (const auto& wrapper : withoutBpfRights()) {
+    CAPTURE(wrapper[0]);
+    uint16_t port = freeReservedPort();
+    RunResult fallback =
+        run(wrapper +
+            std::vector<std::string>{privbindPath(), "-v", "-u", "nobody", "--", "/bin/sh", "-c",
+                                     "cat /proc/self/cgroup; exec \"$0\" seq tcp4:" + str(port),
+                                     bindsProgram()});
+    CHECK_MESSAGE(fallback.status == 0, fallback.err);
+    CHECK(v2PathIn(fallback.out) == cgroupOf(getpid()));
+    CHECK(fallback.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos);
+    CHECK_MESSAGE(fallback.err.find("broker mode: helper pid") != std::string::npos,
+                  fallback.err);
+    RunResult refused = run(wrapper + cg({}, {"true"}));
+    CHECK(refused.status == 125);
+    CHECK_MESSAGE(refused.err.starts_with("privbind: cgroup mode: "), refused.err);
+    CHECK(refused.err.find('\n') == refused.err.size() - 1);  // one line
+  }
+}
+
+TEST_CASE("auto falls back to broker mode when the cgroup tree is read-only") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  RunResult fallback = run(withReadOnlyCgroupTree() +
+                           std::vector<std::string>{privbindPath(), "-v", "-u", "nobody", "--",
+                                                    bindsProgram(), "seq", "tcp4:" + str(port)});
+  CHECK_MESSAGE(fallback.status == 0, fallback.err);
+  CHECK(fallback.out == "tcp4:" + str(port) + " ok\n");
+  CHECK_MESSAGE(fallback.err.find("broker mode: helper pid") != std::string::npos, fallback.err);
+  RunResult refused = run(withReadOnlyCgroupTree() + cg({}, {"true"}));
+  CHECK(refused.status == 125);
+  CHECK_MESSAGE(refused.err.starts_with("privbind: cgroup mode: "), refused.err);
+  // The read-only mount stayed in its own namespace.
+  CHECK(access(cgroup2Mount().c_str(), W_OK) == 0);
+  RunResult rw = run({"findmnt", "-n", "-o", "OPTIONS", cgroup2Mount()});
+  CHECK(rw.out.starts_with("rw"));
+}
+
+TEST_CASE("without privbind, nobody is refused a reserved port: the controls can fail") {
+  uint16_t port = freeReservedPort();
+  expectRefusedOutside(port);
+  REQUIRE_FALSE(cgroup2Mount().empty());
+  CHECK(exists(cgroupDir(cgroupOf(getpid())) + "/cgroup.procs"));
+}
+
+}  // TEST_SUITE
