@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "common/launch.h"
 #include "common/proc_status.h"
 #include "common/unique_fd.h"
+#include "doctor/quote.h"
 #include "doctor/tools.h"
 #include "privbind/version.h"
 
@@ -463,12 +465,25 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
   bool originBroke = false;
   for (const auto& l : bin.libs)
     if (bin.secure && l.secure.empty() && !l.normal.empty()) originBroke = true;
-  std::string q = tools::shellQuote(p);
+  // Every command below is pasted into a root shell: each word that comes from a file name is
+  // quoted by quote::shell(), and comment lines never hold a name (a newline in it would end the
+  // comment and start a command).
+  std::string q = quote::shell(p);
   if (originBroke) {
-    bin.recommended.emplace_back(
-        "# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
-        "file capabilities):");
-    bin.recommended.push_back("privbind doctor --fix " + q);
+    int step = 0;
+    auto comment = [&](const std::string& text) {
+      ++step;
+      bin.recommended.push_back("# " + std::to_string(step) + ". " + (step > 1 ? "or " : "") +
+                                text);
+    };
+    std::string unsafe = unsafeFix(bin);
+    if (unsafe.empty()) {
+      comment("rewrite the $ORIGIN entries to absolute paths (keeps the file capabilities):");
+      bin.recommended.push_back("privbind doctor --fix " + q);
+    } else {
+      add(report, Severity::kWarning, "fix-refused",
+          "--fix refuses " + quote::printable(p) + ": it would write " + unsafe);
+    }
     std::set<std::string> dirs;
     for (const auto& l : bin.libs)
       if (l.secure.empty() && !l.normal.empty()) {
@@ -477,14 +492,28 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
         if (norm.size() > 1) norm.pop_back();
         dirs.insert(norm);
       }
-    bin.recommended.emplace_back("# 2. or change no binary: let ld.so.cache find the libraries:");
-    std::string conf = "/etc/ld.so.conf.d/privbind-" + baseOf(p) + ".conf";
-    std::string lines;
-    for (const auto& d : dirs) lines += (lines.empty() ? "" : "\\n") + d;
-    bin.recommended.push_back("printf '" + lines + "\\n' > " + conf + " && ldconfig");
-    bin.recommended.emplace_back(
-        "# 3. or drop the file capabilities and let privbind grant the "
-        "capability (caps mode needs no change to the binary):");
+    // ld.so.conf(5) is one directory per line, and ldconfig gives some characters a meaning of
+    // their own (comments, separators, include): offer the line only for plain names.
+    bool confSafe = true;
+    for (const auto& d : dirs)
+      for (char c : d)
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+              c == '-' || c == '+'))
+          confSafe = false;
+    if (confSafe && !dirs.empty()) {
+      comment("change no binary: let ld.so.cache find the libraries:");
+      std::string name;
+      for (char c : baseOf(p))
+        name += isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
+      std::vector<std::string> argv = {"printf", "%s\\n"};
+      argv.insert(argv.end(), dirs.begin(), dirs.end());
+      bin.recommended.push_back(quote::shellJoin(argv) + " > " +
+                                quote::shell("/etc/ld.so.conf.d/privbind-" + name + ".conf") +
+                                " && ldconfig");
+    }
+    comment(
+        "drop the file capabilities and let privbind grant the capability (caps mode needs no "
+        "change to the binary):");
     bin.recommended.push_back("setcap -r " + q);
     bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
     if (!bin.package.empty())
@@ -518,8 +547,8 @@ std::string untrustedWriter(const std::string& path) {
   return "";
 }
 
-std::string fixedList(const BinaryReport& bin, const std::string& tag) {
-  if (!bin.secure) return "";
+std::vector<std::string> fixedEntries(const BinaryReport& bin, const std::string& tag) {
+  if (!bin.secure) return {};
   std::vector<std::string> out;
   bool changed = false;
   for (const auto& e : bin.entries) {
@@ -533,7 +562,32 @@ std::string fixedList(const BinaryReport& bin, const std::string& tag) {
       out.push_back(e.normal.entry);
     }
   }
-  return changed ? joinList(out) : "";
+  return changed ? out : std::vector<std::string>{};
+}
+
+std::string fixedList(const BinaryReport& bin, const std::string& tag) {
+  return joinList(fixedEntries(bin, tag));
+}
+
+std::string unsafeEntry(const std::string& entry) {
+  if (entry.empty() || entry[0] != '/')
+    return "not an absolute directory: ld.so would look for libraries relative to the working "
+           "directory of whoever runs the program";
+  if (entry.find(':') != std::string::npos)
+    return "contains ':', where ld.so splits the list: one part would be relative to the "
+           "working directory, the other a directory that may not be root's (ld.so(8))";
+  if (entry.find('$') != std::string::npos)
+    return "contains '$', which ld.so expands again ($ORIGIN, $LIB, $PLATFORM; ld.so(8)): the "
+           "directory written would not be the one searched";
+  return "";
+}
+
+std::string unsafeFix(const BinaryReport& bin) {
+  for (const char* tag : {"RPATH", "RUNPATH"})
+    for (const auto& e : fixedEntries(bin, tag))
+      if (std::string why = unsafeEntry(e); !why.empty())
+        return std::string("DT_") + tag + " entry '" + quote::printable(e) + "': " + why;
+  return "";
 }
 
 }  // namespace privbind::doctor::inspect
