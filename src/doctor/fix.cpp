@@ -137,10 +137,9 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
   // Nothing is written that ld.so would read differently from what it says: no entry that is
   // relative or contains ':' or '$' (ld.so(8)). The directory names come from where the file
   // lies, and whoever chose them must not choose the privileged program's libraries.
-  for (const auto& e : isRpath ? rpathNew : runpathNew)
-    if (std::string why = inspect::unsafeEntry(e); !why.empty())
-      return Error::refuse(quote::printable(path), "refusing to write DT_" + r.tag + " entry '" +
-                                                       quote::printable(e) + "': " + why);
+  // Nor a directory into which someone other than root could put a library.
+  if (std::string why = inspect::unsafeFix(bin); !why.empty())
+    return Error::refuse(quote::printable(path), "refusing to write " + why);
   r.after = joined(isRpath ? rpathNew : runpathNew);
   r.before = joined(isRpath ? bin.info.rpath : bin.info.runpath);
   r.backup = path + ".privbind-orig";

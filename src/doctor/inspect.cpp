@@ -493,13 +493,16 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
         dirs.insert(norm);
       }
     // ld.so.conf(5) is one directory per line, and ldconfig gives some characters a meaning of
-    // their own (comments, separators, include): offer the line only for plain names.
+    // their own (comments, separators, include): offer the line only for plain names. And only
+    // for directories root alone can write to: ld.so.cache serves every program on the system.
     bool confSafe = true;
-    for (const auto& d : dirs)
+    for (const auto& d : dirs) {
+      if (!entryWriter(d).empty()) confSafe = false;
       for (char c : d)
         if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
               c == '-' || c == '+'))
           confSafe = false;
+    }
     if (confSafe && !dirs.empty()) {
       comment("change no binary: let ld.so.cache find the libraries:");
       std::string name;
@@ -582,11 +585,51 @@ std::string unsafeEntry(const std::string& entry) {
   return "";
 }
 
+namespace {
+
+// entryWriter() for one spelling of the path, walked from the entry up to '/'.
+std::string pathWriter(const std::string& entry) {
+  bool childMissing = false;  // the component below cur does not exist: cur's writers create it
+  for (std::string cur = entry;; cur = dirOf(cur)) {
+    struct stat st {};
+    bool leaf = cur == entry;
+    if (lstat(cur.c_str(), &st) != 0) {
+      if (errno != ENOENT) return cur + ": " + strerror(errno);
+      childMissing = true;
+    } else {
+      if (st.st_uid != 0) return cur + " is owned by uid " + std::to_string(st.st_uid);
+      // A symlink's own mode means nothing; where it leads is checked through realpath(3).
+      bool sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+      if (!S_ISLNK(st.st_mode) && (st.st_mode & 022) && (!sticky || leaf || childMissing))
+        return cur + " is writable by its group or by others" +
+               (childMissing ? std::string(", and a directory below it does not exist yet")
+                             : std::string());
+      childMissing = false;
+    }
+    if (cur == "/" || cur.empty() || cur == ".") return "";
+  }
+}
+
+}  // namespace
+
+std::string entryWriter(const std::string& entry) {
+  if (std::string who = pathWriter(entry); !who.empty()) return who;
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(entry.c_str(), nullptr), &std::free);
+  if (real && entry != real.get()) return pathWriter(real.get());
+  return "";
+}
+
 std::string unsafeFix(const BinaryReport& bin) {
   for (const char* tag : {"RPATH", "RUNPATH"})
-    for (const auto& e : fixedEntries(bin, tag))
-      if (std::string why = unsafeEntry(e); !why.empty())
+    for (const auto& e : fixedEntries(bin, tag)) {
+      std::string why = unsafeEntry(e);
+      if (why.empty()) {
+        if (std::string who = entryWriter(e); !who.empty())
+          why = quote::printable(who) + ": whoever can write there could put a library in it";
+      }
+      if (!why.empty())
         return std::string("DT_") + tag + " entry '" + quote::printable(e) + "': " + why;
+    }
   return "";
 }
 

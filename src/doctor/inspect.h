@@ -41,7 +41,16 @@ std::string fixedList(const BinaryReport& bin, const std::string& tag);
 // hand the choice of a library to whoever picks a directory name or the working directory.
 std::string unsafeEntry(const std::string& entry);
 
-// The first entry --fix would write that unsafeEntry() refuses, as "'ENTRY': why"; "" if none.
+// Why someone other than root could put a library into the directory entry names, or "" when
+// only root can: it, a directory or symlink on the way to it, or the directory it resolves to
+// belongs to another user; it is writable by group or others; or it does not exist and the
+// directory where it would be created is writable by others. A sticky directory protects
+// root's existing entries from rename and removal (rename(2), unlink(2)) but not a missing name
+// from being created, and anyone may add files to a sticky library directory.
+std::string entryWriter(const std::string& entry);
+
+// The first entry --fix would write that unsafeEntry() or entryWriter() refuses, as
+// "DT_RPATH entry 'ENTRY': why"; "" if none.
 std::string unsafeFix(const BinaryReport& bin);
 
 }  // namespace privbind::doctor::inspect

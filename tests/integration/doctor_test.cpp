@@ -656,6 +656,32 @@ TEST_SUITE("doctor") {
     CHECK(dynamicTag(java, "RPATH") == dir / "jdk/lib");
   }
 
+  TEST_CASE("--fix never writes an RPATH directory someone else could put a library in") {
+    TempDir dir;
+    std::string prog = buildPair(dir, "dirs_prog",
+                                 {"-Wl,-rpath,$ORIGIN/../lib:$ORIGIN/../plugins",
+                                  "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+    FileState before = fileState(prog);
+    // plugins/ does not exist, and app/ is sticky and world-writable: anyone may create it.
+    REQUIRE(run({"chmod", "1777", dir / "app"}).status == 0);
+    checkRefusal(doctor({"--fix", prog}), dir / "app is writable by its group or by others, and "
+                                                 "a directory below it does not exist yet");
+    CHECK(fileState(prog) == before);
+    RunResult js = doctor({"--json", prog});
+    CHECK(jsonQuery(js.out, "'fix-refused' in [f['code'] for f in d['findings']]") == "True");
+    REQUIRE(run({"chmod", "0755", dir / "app"}).status == 0);
+    // lib/ belongs to another user.
+    REQUIRE(run({"chown", "65534", dir / "app/lib"}).status == 0);
+    checkRefusal(doctor({"--fix", prog}), dir / "app/lib is owned by uid 65534");
+    CHECK(fileState(prog) == before);
+    // The control: lib/ root's, app/ root's alone; the missing plugins/ is harmless there.
+    REQUIRE(run({"chown", "0", dir / "app/lib"}).status == 0);
+    RunResult fixed = doctor({"--fix", prog});
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(dynamicTag(prog, "RPATH") == dir / "app/lib:" + dir / "app/plugins");
+  }
+
   TEST_CASE("--fix that leaves a problem puts the original back: bytes, owner, mode, caps") {
     // The program needs libdoctor_lib.so (through $ORIGIN, which --fix rewrites) and
     // libgone.so, which no RPATH entry and no system directory holds: after the rewrite the
