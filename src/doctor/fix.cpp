@@ -50,9 +50,9 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
   auto out = tools::run(patchArgv);
   if (!out) return out.error();
   if (out->status != 0)
-    return Error::refuse(quote::shellJoin(patchArgv),
-                         "failed with status " + std::to_string(out->status) + ": " +
-                             quote::printable(out->err));
+    return Error::refuse(
+        quote::shellJoin(patchArgv),
+        "failed with status " + std::to_string(out->status) + ": " + quote::printable(out->err));
 
   std::string capsAfterWrite = restore::fileCaps(path);
   if (!caps.empty())
@@ -97,8 +97,8 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
       (now.st_mode & 07777) != (st.st_mode & 07777))
     return Error::refuse(path, "owner or mode differ after the fix");
   if (std::string now_caps = restore::fileCaps(path); now_caps != caps)
-    return Error::refuse(path, "file capabilities are '" + now_caps + "' after the fix, expected '" +
-                                   caps + "'");
+    return Error::refuse(
+        path, "file capabilities are '" + now_caps + "' after the fix, expected '" + caps + "'");
 
   // Judge the result as doctor judges any file: the fix is done only when no problem remains.
   auto report = inspectAgain();
@@ -157,7 +157,8 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
   patchArgv.insert(patchArgv.end(), {"--set-rpath", r.after, path});
   const std::string setcapCmd = caps.empty() ? "" : quote::shellJoin({"setcap", caps, path});
   r.commands.push_back(quote::shellJoin({"cp", "--preserve=mode,ownership", "--", path, r.backup}));
-  if (st.st_mode & 06000) r.commands.push_back(quote::shellJoin({"chmod", "u-s,g-s", "--", r.backup}));
+  if (st.st_mode & 06000)
+    r.commands.push_back(quote::shellJoin({"chmod", "u-s,g-s", "--", r.backup}));
   r.commands.push_back(quote::shellJoin(patchArgv));
   if (dryRun) {
     // What the real run does only when the rewrite changed them; harmless to run anyway.
@@ -190,11 +191,11 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
     return r;
   }
   if (!who.empty())
-    return Error::refuse(quote::printable(path),
-                         "refusing to rewrite a privileged file that others can change: " +
-                             quote::printable(who) +
-                             "; make it and its directories root's, not writable by "
-                             "group or others");
+    return Error::refuse(
+        quote::printable(path),
+        "refusing to rewrite a privileged file that others can change: " + quote::printable(who) +
+            "; make it and its directories root's, not writable by "
+            "group or others");
   if (!stale.empty()) return Error::refuse(quote::printable(path), quote::printable(stale));
 
   // Preconditions, before anything changes.
@@ -219,9 +220,9 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
     Error e = s.error();
     judged.reset();
     if (auto back = restore::putBack(*original); !back)
-      return Error::refuse(e.message(), "restoring the original failed too: " +
-                                            back.error().message() + "; it is in " +
-                                            quote::printable(r.backup));
+      return Error::refuse(e.message(),
+                           "restoring the original failed too: " + back.error().message() +
+                               "; it is in " + quote::printable(r.backup));
     return Error::refuse(e.message(), "the original was restored");
   }
   r.status = "applied";

@@ -507,7 +507,8 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
       comment("change no binary: let ld.so.cache find the libraries:");
       std::string name;
       for (char c : baseOf(p))
-        name += isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
+        name +=
+            isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
       std::vector<std::string> argv = {"printf", "%s\\n"};
       argv.insert(argv.end(), dirs.begin(), dirs.end());
       bin.recommended.push_back(quote::shellJoin(argv) + " > " +
