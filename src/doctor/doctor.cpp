@@ -41,14 +41,13 @@ Result<int> run(const std::vector<std::string>& args) {
     if (!inspected) return inspected.error();
     report = std::move(*inspected);
     if (opts->fix) {
-      auto fixed = fix::apply(*report.binary, opts->dryRun);
+      // The fix judges the file as it is after the rewrite with this same inspection, and
+      // that report is the one printed.
+      std::optional<Report> after;
+      auto fixed = fix::apply(
+          *report.binary, opts->dryRun, [&] { return inspectTarget(opts->target, host); }, after);
       if (!fixed) return fixed.error();
-      if (fixed->status == "applied") {
-        // Judge the file as it is now, not as it was.
-        auto after = inspectTarget(opts->target, host);
-        if (!after) return after.error();
-        report = std::move(*after);
-      }
+      if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);
     }
   }

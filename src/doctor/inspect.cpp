@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "common/launch.h"
 #include "common/proc_status.h"
 #include "common/unique_fd.h"
+#include "doctor/quote.h"
 #include "doctor/tools.h"
 #include "modes/cgroup/cgroup_mode.h"
 #include "privbind/version.h"
@@ -494,12 +496,25 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
   bool originBroke = false;
   for (const auto& l : bin.libs)
     if (bin.secure && l.secure.empty() && !l.normal.empty()) originBroke = true;
-  std::string q = tools::shellQuote(p);
+  // Every command below is pasted into a root shell: each word that comes from a file name is
+  // quoted by quote::shell(), and comment lines never hold a name (a newline in it would end the
+  // comment and start a command).
+  std::string q = quote::shell(p);
   if (originBroke) {
-    bin.recommended.emplace_back(
-        "# 1. rewrite the $ORIGIN entries to absolute paths (keeps the "
-        "file capabilities):");
-    bin.recommended.push_back("privbind doctor --fix " + q);
+    int step = 0;
+    auto comment = [&](const std::string& text) {
+      ++step;
+      bin.recommended.push_back("# " + std::to_string(step) + ". " + (step > 1 ? "or " : "") +
+                                text);
+    };
+    std::string unsafe = unsafeFix(bin);
+    if (unsafe.empty()) {
+      comment("rewrite the $ORIGIN entries to absolute paths (keeps the file capabilities):");
+      bin.recommended.push_back("privbind doctor --fix " + q);
+    } else {
+      add(report, Severity::kWarning, "fix-refused",
+          "--fix refuses " + quote::printable(p) + ": it would write " + unsafe);
+    }
     std::set<std::string> dirs;
     for (const auto& l : bin.libs)
       if (l.secure.empty() && !l.normal.empty()) {
@@ -508,14 +523,32 @@ Status binary(BinaryReport& bin, const loader::Host& host, Report& report) {
         if (norm.size() > 1) norm.pop_back();
         dirs.insert(norm);
       }
-    bin.recommended.emplace_back("# 2. or change no binary: let ld.so.cache find the libraries:");
-    std::string conf = "/etc/ld.so.conf.d/privbind-" + baseOf(p) + ".conf";
-    std::string lines;
-    for (const auto& d : dirs) lines += (lines.empty() ? "" : "\\n") + d;
-    bin.recommended.push_back("printf '" + lines + "\\n' > " + conf + " && ldconfig");
-    bin.recommended.emplace_back(
-        "# 3. or drop the file capabilities and let privbind grant the "
-        "capability (caps mode needs no change to the binary):");
+    // ld.so.conf(5) is one directory per line, and ldconfig gives some characters a meaning of
+    // their own (comments, separators, include): offer the line only for plain names. And only
+    // for directories root alone can write to: ld.so.cache serves every program on the system.
+    bool confSafe = true;
+    for (const auto& d : dirs) {
+      if (!entryWriter(d).empty()) confSafe = false;
+      for (char c : d)
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+              c == '-' || c == '+'))
+          confSafe = false;
+    }
+    if (confSafe && !dirs.empty()) {
+      comment("change no binary: let ld.so.cache find the libraries:");
+      std::string name;
+      for (char c : baseOf(p))
+        name +=
+            isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
+      std::vector<std::string> argv = {"printf", "%s\\n"};
+      argv.insert(argv.end(), dirs.begin(), dirs.end());
+      bin.recommended.push_back(quote::shellJoin(argv) + " > " +
+                                quote::shell("/etc/ld.so.conf.d/privbind-" + name + ".conf") +
+                                " && ldconfig");
+    }
+    comment(
+        "drop the file capabilities and let privbind grant the capability (caps mode needs no "
+        "change to the binary):");
     bin.recommended.push_back("setcap -r " + q);
     bin.recommended.push_back("privbind --mode=caps -u USER " + q + " ...");
     if (!bin.package.empty())
@@ -549,8 +582,8 @@ std::string untrustedWriter(const std::string& path) {
   return "";
 }
 
-std::string fixedList(const BinaryReport& bin, const std::string& tag) {
-  if (!bin.secure) return "";
+std::vector<std::string> fixedEntries(const BinaryReport& bin, const std::string& tag) {
+  if (!bin.secure) return {};
   std::vector<std::string> out;
   bool changed = false;
   for (const auto& e : bin.entries) {
@@ -564,7 +597,72 @@ std::string fixedList(const BinaryReport& bin, const std::string& tag) {
       out.push_back(e.normal.entry);
     }
   }
-  return changed ? joinList(out) : "";
+  return changed ? out : std::vector<std::string>{};
+}
+
+std::string fixedList(const BinaryReport& bin, const std::string& tag) {
+  return joinList(fixedEntries(bin, tag));
+}
+
+std::string unsafeEntry(const std::string& entry) {
+  if (entry.empty() || entry[0] != '/')
+    return "not an absolute directory: ld.so would look for libraries relative to the working "
+           "directory of whoever runs the program";
+  if (entry.find(':') != std::string::npos)
+    return "contains ':', where ld.so splits the list: one part would be relative to the "
+           "working directory, the other a directory that may not be root's (ld.so(8))";
+  if (entry.find('$') != std::string::npos)
+    return "contains '$', which ld.so expands again ($ORIGIN, $LIB, $PLATFORM; ld.so(8)): the "
+           "directory written would not be the one searched";
+  return "";
+}
+
+namespace {
+
+// entryWriter() for one spelling of the path, walked from the entry up to '/'.
+std::string pathWriter(const std::string& entry) {
+  bool childMissing = false;  // the component below cur does not exist: cur's writers create it
+  for (std::string cur = entry;; cur = dirOf(cur)) {
+    struct stat st {};
+    bool leaf = cur == entry;
+    if (lstat(cur.c_str(), &st) != 0) {
+      if (errno != ENOENT) return cur + ": " + strerror(errno);
+      childMissing = true;
+    } else {
+      if (st.st_uid != 0) return cur + " is owned by uid " + std::to_string(st.st_uid);
+      // A symlink's own mode means nothing; where it leads is checked through realpath(3).
+      bool sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+      if (!S_ISLNK(st.st_mode) && (st.st_mode & 022) && (!sticky || leaf || childMissing))
+        return cur + " is writable by its group or by others" +
+               (childMissing ? std::string(", and a directory below it does not exist yet")
+                             : std::string());
+      childMissing = false;
+    }
+    if (cur == "/" || cur.empty() || cur == ".") return "";
+  }
+}
+
+}  // namespace
+
+std::string entryWriter(const std::string& entry) {
+  if (std::string who = pathWriter(entry); !who.empty()) return who;
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(entry.c_str(), nullptr), &std::free);
+  if (real && entry != real.get()) return pathWriter(real.get());
+  return "";
+}
+
+std::string unsafeFix(const BinaryReport& bin) {
+  for (const char* tag : {"RPATH", "RUNPATH"})
+    for (const auto& e : fixedEntries(bin, tag)) {
+      std::string why = unsafeEntry(e);
+      if (why.empty()) {
+        if (std::string who = entryWriter(e); !who.empty())
+          why = quote::printable(who) + ": whoever can write there could put a library in it";
+      }
+      if (!why.empty())
+        return std::string("DT_") + tag + " entry '" + quote::printable(e) + "': " + why;
+    }
+  return "";
 }
 
 }  // namespace privbind::doctor::inspect

@@ -25,8 +25,4 @@ Result<Output> run(const std::vector<std::string>& argv);
 // The directory part of a path, as dirname(1) says it: "." without a slash, "/" for "/x".
 std::string dirOf(const std::string& path);
 
-// Quotes a word for a POSIX shell when it needs it: dry-run output must be pasteable.
-std::string shellQuote(const std::string& word);
-std::string shellJoin(const std::vector<std::string>& argv);
-
 }  // namespace privbind::doctor::tools
