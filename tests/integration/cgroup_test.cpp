@@ -70,20 +70,6 @@ std::string exeOf(pid_t pid) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-// Why this host cannot run cgroup mode, asked the way a user would ask: privbind refuses with
-// 125 and "privbind: cgroup mode: <why>". nullopt when it can. Any other outcome is privbind's
-// failure, not the host's: the tests then run and fail.
-std::optional<std::string> cgroupModeUnavailable() {
-  static const std::optional<std::string> why = []() -> std::optional<std::string> {
-    RunResult r = run({privbindPath(), "--mode=cgroup", "-u", "nobody", "--", "true"});
-    if (r.status != 125) return std::nullopt;
-    std::string line = r.err.substr(0, r.err.find('\n'));
-    if (line.starts_with("privbind: cgroup mode: ")) return line;
-    return "privbind has no cgroup mode here: " + line;
-  }();
-  return why;
-}
-
 #define REQUIRE_CGROUP_MODE()                                  \
   do {                                                         \
     if (auto why_ = cgroupModeUnavailable()) SKIP_TEST(*why_); \

@@ -12,13 +12,15 @@ TEST_CASE("root's session keyring stays root's, in every mode") {
   TempDir dir;
   std::string probe = buildC("keyring_probe.c", dir.path());
   const std::string pb = privbindPath();
+  std::string modes;
+  for (const auto& m : launchModes()) modes += " " + m;
   // Root in a session keyring of its own for this test, holding one secret key.
   const std::string script =
       "set -u; P=" + probe + "; B=" + pb +
       "\n"
       "id=$($P add privbind-root-secret s3cret) || { echo \"add failed: $id\"; exit 90; }\n"
       "echo \"rootread:$($P read $id)\"\n"
-      "for m in caps broker; do\n"
+      "for m in" + modes + "; do\n"
       "  echo \"$m-read:$($B -m $m -u nobody -- $P read $id)\"\n"
       "  echo \"$m-search:$($B -m $m -u nobody -- $P search privbind-root-secret)\"\n"
       "  echo \"$m-session:$($B -m $m -u nobody -- $P session)\"\n"
@@ -34,7 +36,7 @@ TEST_CASE("root's session keyring stays root's, in every mode") {
   CHECK(r.out.find("rootread:s3cret\n") != std::string::npos);
   // The control proves the test can fail: a process that kept root's keyring reads the key.
   CHECK(r.out.find("control-read:s3cret\n") != std::string::npos);
-  for (std::string m : {"caps", "broker"}) {
+  for (const std::string& m : launchModes()) {
     CAPTURE(m);
     CHECK(r.out.find(m + "-read:error: EACCES\n") != std::string::npos);
     CHECK(r.out.find(m + "-search:error: ENOKEY\n") != std::string::npos);

@@ -169,6 +169,23 @@ void Process::kill(int sig) {
 std::string Process::out() const { return slurp(outPath_); }
 std::string Process::err() const { return slurp(errPath_); }
 
+std::optional<std::string> cgroupModeUnavailable() {
+  static const std::optional<std::string> why = []() -> std::optional<std::string> {
+    RunResult r = run({privbindPath(), "--mode=cgroup", "-u", "nobody", "--", "true"});
+    if (r.status != 125) return std::nullopt;
+    std::string line = r.err.substr(0, r.err.find('\n'));
+    if (line.starts_with("privbind: cgroup mode: ")) return line;
+    return "privbind has no cgroup mode here: " + line;
+  }();
+  return why;
+}
+
+std::vector<std::string> launchModes() {
+  std::vector<std::string> modes = {"caps", "broker"};
+  if (!cgroupModeUnavailable()) modes.push_back("cgroup");
+  return modes;
+}
+
 TestUser::TestUser(int extraGroups) {
   unsigned char r[4];
   if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))

@@ -70,6 +70,13 @@ class TempDir {
   std::string path_;
 };
 
+// Why this host cannot run cgroup mode, asked the way a user would ask: privbind refuses with
+// 125 and "privbind: cgroup mode: <why>". nullopt when it can. Any other outcome is privbind's
+// failure, not the host's: the tests then run and fail.
+std::optional<std::string> cgroupModeUnavailable();
+// The modes that launch a command: caps, broker, and cgroup where this host can run it.
+std::vector<std::string> launchModes();
+
 // A system user created for one test, with its own primary group and extraGroups more
 // supplementary groups; the destructor removes the user and every group it created.
 class TestUser {

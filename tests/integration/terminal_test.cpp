@@ -167,7 +167,7 @@ TEST_CASE("control: without privbind's pseudo-terminal the attack takes root's t
 }
 
 TEST_CASE("the command can neither inject into, grab nor read root's terminal") {
-  for (std::string mode : {"caps", "broker"}) {
+  for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     AttackDir a;
     RootShell shell;
@@ -189,7 +189,7 @@ TEST_CASE("the command can neither inject into, grab nor read root's terminal") 
 }
 
 TEST_CASE("the command's terminal is a pseudo-terminal of its own, owned by it") {
-  for (std::string mode : {"caps", "broker"}) {
+  for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     RootShell shell;
     REQUIRE(shell.runLine(privbindLine(mode, "sh -c 'echo \"TTY=$(tty)\"; stat -c OWNER=%u "
@@ -200,7 +200,7 @@ TEST_CASE("the command's terminal is a pseudo-terminal of its own, owned by it")
 }
 
 TEST_CASE("the relay: unprivileged, non-dumpable, holding only the two terminals") {
-  for (std::string mode : {"caps", "broker"}) {
+  for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     RootShell shell;
     // The marker is split on the command line, so that its echo does not match.
@@ -251,7 +251,7 @@ TEST_CASE("the window size is the terminal's, and follows it") {
 }
 
 TEST_CASE("Ctrl-C stops a running python http.server") {
-  for (std::string mode : {"caps", "broker"}) {
+  for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     RootShell shell;
     uint16_t port = freeReservedPort();
@@ -268,7 +268,7 @@ TEST_CASE("Ctrl-C stops a running python http.server") {
 }
 
 TEST_CASE("Ctrl-Z stops the command, fg resumes it") {
-  for (std::string mode : {"caps", "broker"}) {
+  for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     RootShell shell;
     shell.type(privbindLine(mode, "sh -c 'echo st\"\"arted; read line; echo \"got $line\"'") +
