@@ -3,10 +3,12 @@
 #include <cstdio>
 
 #include "doctor/fix.h"
-#include "doctor/inspect.h"
 #include "doctor/loader.h"
 #include "doctor/options.h"
 #include "doctor/report.h"
+#include "doctor/resolve.h"
+#include "doctor/system_check.h"
+#include "doctor/verdicts.h"
 
 namespace privbind::doctor {
 
@@ -15,9 +17,9 @@ namespace {
 // Resolves and inspects target into a fresh report.
 Result<Report> inspectTarget(const std::string& target, const loader::Host& host) {
   Report report;
-  auto bin = inspect::resolveTarget(target);
+  auto bin = resolve::target(target);
   if (!bin) return bin.error();
-  if (auto s = inspect::binary(*bin, host, report); !s) return s.error();
+  if (auto s = verdicts::judge(*bin, host, report); !s) return s.error();
   report.binary = std::move(*bin);
   return report;
 }
@@ -34,7 +36,7 @@ Result<int> run(const std::vector<std::string>& args) {
 
   Report report;
   if (opts->target.empty()) {
-    inspect::system(report);
+    syscheck::system(report);
   } else {
     loader::Host host = loader::probeHost();
     auto inspected = inspectTarget(opts->target, host);
@@ -43,7 +45,7 @@ Result<int> run(const std::vector<std::string>& args) {
     if (opts->fix) {
       auto fixed = fix::apply(*report.binary, opts->dryRun);
       if (!fixed) return fixed.error();
-      if (fixed->status == "applied") {
+      if (fixed->status == FixStatus::kApplied) {
         // Judge the file as it is now, not as it was.
         auto after = inspectTarget(opts->target, host);
         if (!after) return after.error();

@@ -9,8 +9,9 @@
 #include <memory>
 
 #include "common/unique_fd.h"
-#include "doctor/inspect.h"
+#include "doctor/fix_plan.h"
 #include "doctor/tools.h"
+#include "doctor/writers.h"
 
 namespace privbind::doctor::fix {
 
@@ -72,10 +73,10 @@ Status backupCopy(const std::string& path, const std::string& backup, const stru
 Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
   FixReport r;
   const std::string& path = bin.path;
-  std::string rpathNew = inspect::fixedList(bin, "RPATH");
-  std::string runpathNew = inspect::fixedList(bin, "RUNPATH");
+  std::string rpathNew = fixplan::fixedList(bin, "RPATH");
+  std::string runpathNew = fixplan::fixedList(bin, "RUNPATH");
   if (rpathNew.empty() && runpathNew.empty()) {
-    r.status = "unchanged";
+    r.status = FixStatus::kUnchanged;
     r.notes.emplace_back(bin.secure
                              ? "no $ORIGIN entry is ignored in secure-execution mode: "
                                "nothing to rewrite"
@@ -141,10 +142,10 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
                       ": an upgrade replaces it and undoes this fix");
   // The file is read, rewritten and given capabilities in several steps; nobody but root may be
   // able to swap it in between, or root would hand capabilities to someone else's program.
-  std::string who = inspect::untrustedWriter(path);
+  std::string who = writers::untrustedWriter(path);
   if (dryRun) {
     if (!who.empty()) r.notes.push_back("a real --fix would refuse: " + who);
-    r.status = "dry-run";
+    r.status = FixStatus::kDryRun;
     return r;
   }
   if (!who.empty())
@@ -227,7 +228,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun) {
                                    "' after the fix, "
                                    "expected '" +
                                    caps + "' (the original is in " + r.backup + ")");
-  r.status = "applied";
+  r.status = FixStatus::kApplied;
   return r;
 }
 

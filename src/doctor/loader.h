@@ -8,6 +8,7 @@
 
 #include "common/elf.h"
 #include "doctor/model.h"
+#include "doctor/rpath.h"
 
 namespace privbind::doctor::loader {
 

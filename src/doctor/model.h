@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/elf.h"
+#include "doctor/rpath.h"
 
 namespace privbind::doctor {
 
@@ -23,8 +24,8 @@ struct Finding {
 // One RPATH/RUNPATH entry as ld.so sees it in each mode.
 struct EntryReport {
   std::string tag;  // "RPATH" or "RUNPATH"
-  elf::Expansion normal;
-  elf::Expansion secure;
+  rpath::Expansion normal;
+  rpath::Expansion secure;
 };
 
 // Where ld.so finds one NEEDED library; empty path = it will not load.
@@ -35,9 +36,18 @@ struct LibReport {
   std::string secure;
 };
 
+enum class FixStatus {
+  kNotNeeded,  // --fix was not asked for
+  kDryRun,     // --fix --dry-run: the commands, nothing changed
+  kApplied,    // the file was rewritten and read back
+  kUnchanged,  // nothing to rewrite
+};
+
+// "not-needed", "dry-run", "applied", "unchanged": the words --json and the text report use.
+const char* fixStatusName(FixStatus s);
+
 struct FixReport {
-  // "not-needed", "dry-run", "applied", "unchanged" (nothing left to rewrite)
-  std::string status = "not-needed";
+  FixStatus status = FixStatus::kNotNeeded;
   std::string tag;            // RPATH or RUNPATH being rewritten
   std::string before, after;  // the ':'-joined lists
   std::string backup;         // FILE.privbind-orig
@@ -98,6 +108,9 @@ struct Report {
   std::optional<SystemReport> system;
   std::optional<BinaryReport> binary;
   std::vector<Finding> findings;
+  void add(Severity s, std::string code, std::string message) {
+    findings.push_back({s, std::move(code), std::move(message)});
+  }
   bool problems() const {
     for (const auto& f : findings)
       if (f.severity == Severity::kProblem) return true;

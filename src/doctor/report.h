@@ -1,5 +1,5 @@
-// Printing a Report: one screen of text for people, or JSON with stable keys for scripts
-// (documented in docs/java-rpath.md).
+// Printing a Report: one screen of text for people (report_text.cpp), or JSON with stable keys
+// for scripts (report_json.cpp, keys documented in docs/java-rpath.md).
 #pragma once
 
 #include <string>
@@ -10,8 +10,5 @@ namespace privbind::doctor::report {
 
 std::string text(const Report& r);
 std::string json(const Report& r);
-
-// JSON string literal with quotes; control characters and invalid UTF-8 bytes escaped.
-std::string jsonString(const std::string& s);
 
 }  // namespace privbind::doctor::report
