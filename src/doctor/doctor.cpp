@@ -34,21 +34,32 @@ Result<int> run(const std::vector<std::string>& args) {
     return 0;
   }
 
+  // With --json a script reads stdout: when doctor cannot inspect (exit 125) it still gets one
+  // JSON object there, next to the usual line on stderr.
+  auto failed = [&](const Error& e) -> Result<int> {
+    if (opts->json) {
+      std::string out = report::jsonError(e);
+      (void)std::fputs(out.c_str(), stdout);
+      (void)std::fflush(stdout);
+    }
+    return e;
+  };
+
   Report report;
   if (opts->target.empty()) {
     syscheck::system(report);
   } else {
     loader::Host host = loader::probeHost();
     auto inspected = inspectTarget(opts->target, host);
-    if (!inspected) return inspected.error();
+    if (!inspected) return failed(inspected.error());
     report = std::move(*inspected);
     if (opts->fix) {
       auto fixed = fix::apply(*report.binary, opts->dryRun);
-      if (!fixed) return fixed.error();
+      if (!fixed) return failed(fixed.error());
       if (fixed->status == FixStatus::kApplied) {
         // Judge the file as it is now, not as it was.
         auto after = inspectTarget(opts->target, host);
-        if (!after) return after.error();
+        if (!after) return failed(after.error());
         report = std::move(*after);
       }
       report.binary->fix = std::move(*fixed);

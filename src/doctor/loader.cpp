@@ -148,6 +148,9 @@ class Resolver {
       if (!loader.isExe && !exe.info.hasRunpath)
         dirs.insert(dirs.end(), exe.rpathDirs.begin(), exe.rpathDirs.end());
     }
+    if (!secure_) {
+      for (const auto& d : host_.ldLibraryPath) dirs.push_back(d);
+    }
     dirs.insert(dirs.end(), loader.runpathDirs.begin(), loader.runpathDirs.end());
     for (const auto& d : dirs) {
       std::string candidate = (d == "/" ? "" : d) + "/" + name;
@@ -210,6 +213,11 @@ Host probeHost() {
   // "lib64" on Fedora (glibc's configure sets both from the same slibdir).
   const std::string& first = host.systemDirs.front();
   host.lib = first.substr(1, first.size() - 2);
+
+  // Relative entries depend on the service's working directory: reported nowhere, searched never.
+  if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && *llp)
+    for (const auto& d : elf::splitPathList(llp))
+      if (!d.empty() && d[0] == '/') host.ldLibraryPath.push_back(d);
 
   std::string ldconfig = tools::find("ldconfig");
   auto out = ldconfig.empty() ? Result<tools::Output>(Error::refuse("ldconfig", "not found"))

@@ -63,10 +63,20 @@ struct JdkReport {
   std::vector<std::string> launchersWithCaps;  // bin/ launchers carrying file capabilities
 };
 
+// One script on the way to the program that really runs: the kernel ignores a script's file
+// capabilities and setuid/setgid bits and runs its "#!" interpreter instead.
+struct ScriptHop {
+  std::string path;         // the script (real path)
+  std::string interpreter;  // the "#!" line's program, and its argument for env
+  std::string fileCaps;     // the script's own file capabilities (ignored by the kernel)
+  bool setuid = false, setgid = false;
+};
+
 struct BinaryReport {
   std::string query;               // what the user typed
   std::vector<std::string> chain;  // how it was resolved: "$JAVA_HOME/bin/java", symlinks...
-  std::string path;                // the real file (symlinks resolved)
+  std::vector<ScriptHop> scripts;  // when the target is a script: each "#!" hop, in order
+  std::string path;                // the real file that runs (symlinks and "#!" followed)
   elf::Info info;
   bool native = true;  // same class and machine as privbind itself
   uid_t owner = 0;
@@ -82,10 +92,13 @@ struct BinaryReport {
   bool loadsNormal = true, loadsSecure = true;
   std::string package;  // Debian package owning the file, empty when none
   std::optional<JdkReport> jdk;
-  // Verdicts.
-  bool startsAsUser = false;  // with its file capabilities (or normally when it has none)
-  bool brokerWorks = false;
-  bool capsWorks = false;
+  std::string ldLibraryPath;  // doctor's LD_LIBRARY_PATH, searched in normal mode only
+  // Verdicts, meaningful only when checked (a program of this host's architecture).
+  bool checked = false;
+  bool startsAsUser = false;  // an ordinary user starts it directly: it runs
+  bool bindsAsUser = false;   // ... and holds CAP_NET_BIND_SERVICE in its effective set
+  bool brokerWorks = false;   // privbind -u USER (broker mode) runs it and reaches its binds
+  bool capsWorks = false;     // privbind --mode=caps -u USER runs it and it can bind
   std::vector<std::string> recommended;  // commands, in order
   std::optional<FixReport> fix;
 };

@@ -4,11 +4,15 @@
 
 #include <string>
 
+#include "common/error.h"
 #include "doctor/model.h"
 
 namespace privbind::doctor::report {
 
 std::string text(const Report& r);
 std::string json(const Report& r);
+// The JSON written instead of a report when doctor could not inspect (exit 125):
+// {"format":1,"error":{"what":..,"why":..,"message":"privbind: <what>: <why>"},...}.
+std::string jsonError(const Error& e);
 
 }  // namespace privbind::doctor::report

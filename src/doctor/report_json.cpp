@@ -39,6 +39,21 @@ void expansionJson(Json& j, const rpath::Expansion& x) {
 
 }  // namespace
 
+std::string jsonError(const Error& e) {
+  Json j;
+  j.beginObject();
+  j.key("format").number(1);
+  j.key("error").beginObject();
+  j.key("what").str(e.what());
+  j.key("why").str(e.why());
+  j.key("message").str("privbind: " + e.message());
+  j.endObject();
+  j.key("problems").null();
+  j.key("exit_code").number(kExitFailure);
+  j.endObject();
+  return j.take();
+}
+
 std::string json(const Report& r) {
   Json j;
   j.beginObject();
@@ -70,7 +85,19 @@ std::string json(const Report& r) {
     j.key("target").beginObject();
     j.key("query").str(b.query);
     j.key("resolved_via").strings(b.chain);
+    j.key("scripts").beginArray();
+    for (const auto& sc : b.scripts) {
+      j.beginObject();
+      j.key("path").str(sc.path);
+      j.key("interpreter").str(sc.interpreter);
+      j.key("file_caps").strOrNull(sc.fileCaps);
+      j.key("setuid").boolean(sc.setuid);
+      j.key("setgid").boolean(sc.setgid);
+      j.endObject();
+    }
+    j.endArray();
     j.key("path").str(b.path);
+    j.key("ld_library_path").strOrNull(b.ldLibraryPath);
     j.key("elf_class").number(i.elfClass);
     j.key("machine").str(i.machineName);
     j.key("native").boolean(b.native);
@@ -121,10 +148,20 @@ std::string json(const Report& r) {
       j.key("jdk").null();
     }
     j.key("verdicts").beginObject();
-    j.key("checked").boolean(b.native);
-    j.key("starts_as_user").boolean(b.startsAsUser);
-    j.key("broker_mode").boolean(b.brokerWorks);
-    j.key("caps_mode").boolean(b.capsWorks);
+    // A target doctor did not judge (another architecture) claims nothing: null, not false.
+    auto verdict = [&](const char* key, bool value) {
+      j.key(key);
+      if (b.checked) {
+        j.boolean(value);
+      } else {
+        j.null();
+      }
+    };
+    j.key("checked").boolean(b.checked);
+    verdict("starts_as_user", b.startsAsUser);
+    verdict("binds_as_user", b.bindsAsUser);
+    verdict("broker_mode", b.brokerWorks);
+    verdict("caps_mode", b.capsWorks);
     j.endObject();
     j.key("recommended").strings(b.recommended);
     if (b.fix) {

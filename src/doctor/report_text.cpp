@@ -49,6 +49,11 @@ std::string text(const Report& r) {
     const elf::Info& i = b.info;
     o += "Target " + b.path + "\n";
     for (const auto& c : b.chain) line("found", c);
+    for (const auto& sc : b.scripts)
+      line("script",
+           sc.path + " runs #!" + sc.interpreter +
+               (sc.fileCaps.empty() ? ""
+                                    : " (its file capabilities " + sc.fileCaps + " are ignored)"));
     line("ELF", std::to_string(i.elfClass) + "-bit " + i.machineName + ", " +
                     (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
                     (i.isGo ? ", Go program" : ", not Go"));
@@ -85,11 +90,16 @@ std::string text(const Report& r) {
                                           : "with file capabilities: " + launchers);
     }
     o += "Verdicts\n";
-    if (!b.native) {
+    if (!b.checked) {
       o += "  not checked: not built for this host's architecture\n";
     } else {
+      std::string with = !b.fileCaps.empty()    ? " with its file capabilities"
+                         : b.setuid || b.setgid ? " (set-user/group-ID)"
+                                                : "";
       o += std::string("  ") + (b.startsAsUser ? "[ok]  " : "[FAIL]") +
-           " starts as an ordinary user" + (b.secure ? " with its file capabilities" : "") + "\n";
+           " starts when an ordinary user runs it" + with + "\n";
+      o += std::string("  ") + (b.bindsAsUser ? "[ok]  " : "[no]  ") +
+           " binds reserved ports on its own (its own capabilities or set-user-ID root)\n";
       o += std::string("  ") + (b.brokerWorks ? "[ok]  " : "[no]  ") +
            " broker mode reaches its binds (privbind -u USER ...)\n";
       o += std::string("  ") + (b.capsWorks ? "[ok]  " : "[no]  ") +
