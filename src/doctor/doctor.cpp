@@ -54,14 +54,13 @@ Result<int> run(const std::vector<std::string>& args) {
     if (!inspected) return failed(inspected.error());
     report = std::move(*inspected);
     if (opts->fix) {
-      auto fixed = fix::apply(*report.binary, opts->dryRun);
+      // The fix judges the file as it is after the rewrite with this same inspection, and
+      // that report is the one printed.
+      std::optional<Report> after;
+      auto fixed = fix::apply(
+          *report.binary, opts->dryRun, [&] { return inspectTarget(opts->target, host); }, after);
       if (!fixed) return failed(fixed.error());
-      if (fixed->status == FixStatus::kApplied) {
-        // Judge the file as it is now, not as it was.
-        auto after = inspectTarget(opts->target, host);
-        if (!after) return failed(after.error());
-        report = std::move(*after);
-      }
+      if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);
     }
   }

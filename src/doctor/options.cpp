@@ -85,7 +85,11 @@ Options:
                   into absolute paths with patchelf (DT_RPATH stays DT_RPATH),
                   keep owner and mode, re-apply the file capabilities that the
                   rewrite clears, and keep the original as FILE.privbind-orig.
-                  Running it again changes nothing.
+                  Refuses (125) an entry with ':' or '$', a directory others
+                  can write to, and an existing FILE.privbind-orig; if a
+                  problem remains after the rewrite, puts the original back
+                  and fails (125). Needs root. Running it again changes
+                  nothing.
   -n, --dry-run   with --fix: print the exact commands, change nothing
       --json      print the findings as JSON (stable keys, see
                   docs/java-rpath.md)

@@ -112,31 +112,4 @@ std::string joinList(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string shellQuote(const std::string& word) {
-  bool plain = !word.empty();
-  for (char c : word)
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-' ||
-          c == '+' || c == '=' || c == ',' || c == ':'))
-      plain = false;
-  if (plain) return word;
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-std::string shellJoin(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) {
-    if (!out.empty()) out += ' ';
-    out += shellQuote(a);
-  }
-  return out;
-}
-
 }  // namespace privbind::doctor::tools

@@ -29,8 +29,4 @@ std::string baseOf(const std::string& path);
 // "a:b:c" from {"a", "b", "c"}.
 std::string joinList(const std::vector<std::string>& v);
 
-// Quotes a word for a POSIX shell when it needs it: dry-run output must be pasteable.
-std::string shellQuote(const std::string& word);
-std::string shellJoin(const std::vector<std::string>& argv);
-
 }  // namespace privbind::doctor::tools

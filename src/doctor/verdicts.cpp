@@ -12,6 +12,7 @@
 #include "doctor/file_caps.h"
 #include "doctor/jdk.h"
 #include "doctor/package.h"
+#include "doctor/quote.h"
 #include "doctor/recommend.h"
 #include "doctor/tools.h"
 #include "doctor/writers.h"
@@ -57,7 +58,7 @@ void hijackable(const BinaryReport& bin, Report& report) {
                    "): that user can put a library there and run code with the program's "
                    "privileges. Make it root's and not writable by group or others (chown "
                    "root: " +
-                   tools::shellQuote(path) + " && chmod go-w " + tools::shellQuote(path) +
+                   quote::shell(path) + " && chmod go-w " + quote::shell(path) +
                    "), or drop the privilege and use caps mode");
   };
   for (const auto& e : bin.entries)

@@ -7,6 +7,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "support.h"
@@ -95,12 +97,12 @@ std::string copyJdk(const std::string& home, const TempDir& dir) {
   return jdk + "/bin/java";
 }
 
-// Builds dir/app/lib/libdoctor_lib.so and dir/app/bin/NAME linked against it with the given
-// linker flags; returns the program's path.
-std::string buildPair(const TempDir& dir, const std::string& name,
-                      const std::vector<std::string>& ldflags) {
-  std::string lib = dir / "app/lib";
-  std::string bin = dir / "app/bin";
+// Builds ROOT/lib/libdoctor_lib.so and ROOT/bin/NAME linked against it with the given linker
+// flags; returns the program's path.
+std::string buildPairIn(const std::string& root, const std::string& name,
+                        const std::vector<std::string>& ldflags) {
+  std::string lib = root + "/lib";
+  std::string bin = root + "/bin";
   REQUIRE(run({"mkdir", "-p", lib, bin}).status == 0);
   if (access((lib + "/libdoctor_lib.so").c_str(), F_OK) != 0) {
     RunResult cl = run({"cc", "-shared", "-fPIC", "-o", lib + "/libdoctor_lib.so",
@@ -114,8 +116,58 @@ std::string buildPair(const TempDir& dir, const std::string& name,
   argv.insert(argv.end(), ldflags.begin(), ldflags.end());
   RunResult cc = run(argv, 120s);
   REQUIRE_MESSAGE(cc.status == 0, cc.err);
-  REQUIRE(run({"chmod", "-R", "a+rX", dir.path()}).status == 0);
+  REQUIRE(run({"chmod", "-R", "a+rX", root}).status == 0);
   return bin + "/" + name;
+}
+
+// The same in dir/app.
+std::string buildPair(const TempDir& dir, const std::string& name,
+                      const std::vector<std::string>& ldflags) {
+  return buildPairIn(dir / "app", name, ldflags);
+}
+
+// What a --fix must leave alone when it refuses or fails: bytes, owner, group, mode, getcap.
+struct FileState {
+  std::string hash, caps;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0;
+  bool operator==(const FileState&) const = default;
+};
+
+FileState fileState(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return {sha256(path), getcap(path), st.st_uid, st.st_gid, st.st_mode & 07777};
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The names in dir, one per entry (a name may hold a newline, so they are NUL-separated).
+std::vector<std::string> namesIn(const std::string& dir) {
+  RunResult r = run({"find", dir, "-mindepth", "1", "-printf", "%P\\0"});
+  REQUIRE(r.status == 0);
+  std::vector<std::string> out;
+  for (size_t at = 0, nul; (nul = r.out.find('\0', at)) != std::string::npos; at = nul + 1)
+    out.push_back(r.out.substr(at, nul - at));
+  return out;
+}
+
+// The strings of a JSON list, evaluated by python over the document (NUL-separated there).
+std::vector<std::string> jsonList(const std::string& json, const std::string& expr) {
+  RunResult r = run({python(), "-c",
+                     "import json,sys; d=json.load(sys.stdin); "
+                     "sys.stdout.write(''.join(s + chr(0) for s in " +
+                         expr + "))"},
+                    30s, json);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  std::vector<std::string> out;
+  for (size_t at = 0, nul; (nul = r.out.find('\0', at)) != std::string::npos; at = nul + 1)
+    out.push_back(r.out.substr(at, nul - at));
+  return out;
 }
 
 }  // namespace
@@ -441,7 +493,7 @@ TEST_SUITE("doctor") {
                                  "[c for c in d['target']['recommended'] if "
                                  "'ld.so.conf.d' in c and not c.startswith('#')][0]");
     const std::string conf = "/etc/ld.so.conf.d/privbind-ldconf_prog.conf";
-    REQUIRE(line == "printf '" + dir / "app/lib" + "\\n' > " + conf + " && ldconfig");
+    REQUIRE(line == "printf '%s\\n' " + dir / "app/lib" + " > " + conf + " && ldconfig");
     REQUIRE(access(conf.c_str(), F_OK) != 0);  // never clobber an admin's file
     struct Cleanup {
       std::string path;
@@ -579,4 +631,233 @@ TEST_SUITE("doctor") {
           "['not-root']");
   }
 
+  TEST_CASE("--fix never writes an RPATH entry with ':' or '$': refused, file untouched") {
+    // A JDK-like layout whose directory name ld.so would read as something else: RPATH is
+    // split at ':' (here into a directory and the cwd-relative "x/lib"), and $LIB is expanded
+    // again. Either would let whoever picks names or the working directory pick the library.
+    for (const std::string& home : {std::string("jdk:x"), std::string("jdk$LIB")}) {
+      CAPTURE(home);
+      TempDir dir;
+      std::string java = buildPairIn(dir / home, "java",
+                                     {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+      REQUIRE(run({"chown", "0:65534", java}).status == 0);
+      REQUIRE(run({"chmod", "0750", java}).status == 0);
+      REQUIRE(run({"setcap", "cap_net_bind_service=+ep", java}).status == 0);
+      FileState before = fileState(java);
+      REQUIRE(before.caps.find("cap_net_bind_service=ep") != std::string::npos);
+
+      RunResult report = doctor({"--json", java});
+      CHECK(report.status == 1);
+      CHECK(jsonQuery(report.out, "'fix-refused' in [f['code'] for f in d['findings']]") ==
+            "True");
+      CHECK(jsonQuery(report.out, "any('--fix' in c for c in d['target']['recommended'])") ==
+            "False");
+      std::string why = home.find(':') != std::string::npos ? "contains ':'" : "contains '$'";
+      checkRefusal(doctor({"--fix", java}), why);
+      checkRefusal(doctor({"--fix", "--dry-run", java}), why);
+      CHECK(fileState(java) == before);
+      CHECK(dynamicTag(java, "RPATH") == "$ORIGIN/../lib");
+      CHECK(namesIn(dir / home + "/bin") == std::vector<std::string>{"java"});
+    }
+    // The control: the same layout under a plain name is fixed.
+    TempDir dir;
+    std::string java =
+        buildPairIn(dir / "jdk", "java", {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", java}).status == 0);
+    RunResult fixed = doctor({"--fix", java});
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(dynamicTag(java, "RPATH") == dir / "jdk/lib");
+  }
+
+  TEST_CASE("--fix never writes an RPATH directory someone else could put a library in") {
+    TempDir dir;
+    std::string prog = buildPair(dir, "dirs_prog",
+                                 {"-Wl,-rpath,$ORIGIN/../lib:$ORIGIN/../plugins",
+                                  "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+    FileState before = fileState(prog);
+    // plugins/ does not exist, and app/ is sticky and world-writable: anyone may create it.
+    REQUIRE(run({"chmod", "1777", dir / "app"}).status == 0);
+    checkRefusal(doctor({"--fix", prog}), dir / "app is writable by its group or by others, and "
+                                                 "a directory below it does not exist yet");
+    CHECK(fileState(prog) == before);
+    RunResult js = doctor({"--json", prog});
+    CHECK(jsonQuery(js.out, "'fix-refused' in [f['code'] for f in d['findings']]") == "True");
+    REQUIRE(run({"chmod", "0755", dir / "app"}).status == 0);
+    // lib/ belongs to another user.
+    REQUIRE(run({"chown", "65534", dir / "app/lib"}).status == 0);
+    checkRefusal(doctor({"--fix", prog}), dir / "app/lib is owned by uid 65534");
+    CHECK(fileState(prog) == before);
+    // The control: lib/ root's, app/ root's alone; the missing plugins/ is harmless there.
+    REQUIRE(run({"chown", "0", dir / "app/lib"}).status == 0);
+    RunResult fixed = doctor({"--fix", prog});
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(dynamicTag(prog, "RPATH") == dir / "app/lib:" + dir / "app/plugins");
+  }
+
+  TEST_CASE("--fix that leaves a problem puts the original back: bytes, owner, mode, caps") {
+    // The program needs libdoctor_lib.so (through $ORIGIN, which --fix rewrites) and
+    // libgone.so, which no RPATH entry and no system directory holds: after the rewrite the
+    // inspection still finds a library that will not load, so the fix must be undone.
+    TempDir dir;
+    std::string lib = dir / "app/lib";
+    REQUIRE(run({"mkdir", "-p", lib}).status == 0);
+    REQUIRE(sh("printf 'int gone(void){return 1;}\\n' > '" + dir / "gone.c" + "'").status == 0);
+    REQUIRE(run({"cc", "-shared", "-fPIC", "-o", lib + "/libgone.so", dir / "gone.c"}, 120s)
+                .status == 0);
+    std::string prog = buildPair(dir, "gone_prog",
+                                 {"-Wl,--no-as-needed", "-lgone", "-Wl,-rpath,$ORIGIN/../lib",
+                                  "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"mv", lib + "/libgone.so", dir / "libgone.so"}).status == 0);
+    REQUIRE(run({"chown", "0:65534", prog}).status == 0);
+    REQUIRE(run({"chmod", "04750", prog}).status == 0);
+    REQUIRE(run({"setcap", "cap_net_bind_service,cap_net_raw=+ep", prog}).status == 0);
+    FileState before = fileState(prog);
+    REQUIRE((before.mode & 04000) != 0);
+    REQUIRE(before.caps.find("cap_net_bind_service") != std::string::npos);
+
+    RunResult failed = doctor({"--fix", prog});
+    checkRefusal(failed, "a problem remains after the rewrite: library-missing");
+    CHECK(failed.err.find("the original was restored") != std::string::npos);
+    CHECK(fileState(prog) == before);
+    CHECK(dynamicTag(prog, "RPATH") == "$ORIGIN/../lib");
+    // No backup, no temporary file left behind.
+    CHECK(namesIn(dir / "app/bin") == std::vector<std::string>{"gone_prog"});
+
+    // The control: with libgone.so where the new RPATH looks, the same fix goes through.
+    REQUIRE(run({"mv", dir / "libgone.so", lib + "/libgone.so"}).status == 0);
+    RunResult fixed = doctor({"--fix", prog});
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(dynamicTag(prog, "RPATH") == lib);
+    CHECK(fileState(prog).caps == before.caps);
+    CHECK(fileState(prog).mode == before.mode);
+    CHECK(run(asNobody({prog})).out == "answer 42\n");
+  }
+
+  TEST_CASE("--fix never adopts a FILE.privbind-orig it did not make") {
+    // A sticky, world-writable directory (like /tmp): root's program cannot be swapped there,
+    // but anyone can create the backup's name first.
+    TempDir dir;
+    std::string prog =
+        buildPair(dir, "planted_prog", {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+    REQUIRE(run({"chmod", "1777", dir / "app/bin"}).status == 0);
+    std::string planted = prog + ".privbind-orig";
+    REQUIRE(run(asNobody({"sh", "-c", "echo not the original > \"$1\"", "sh", planted})).status ==
+            0);
+    FileState before = fileState(prog), plantedBefore = fileState(planted);
+    CHECK(plantedBefore.uid == kNobody);
+    checkRefusal(doctor({"--fix", prog}), "already exists; it was not made by this run");
+    CHECK(fileState(prog) == before);
+    CHECK(fileState(planted) == plantedBefore);
+    RunResult dry = doctor({"--fix", "--dry-run", "--json", prog});
+    CHECK(jsonQuery(dry.out, "d['target']['fix']['backup_existed']") == "True");
+    CHECK(jsonQuery(dry.out, "any('would refuse' in n for n in d['target']['fix']['notes'])") ==
+          "True");
+    // A symlink planted there is not followed either.
+    REQUIRE(unlink(planted.c_str()) == 0);
+    REQUIRE(symlink((dir / "elsewhere").c_str(), planted.c_str()) == 0);
+    checkRefusal(doctor({"--fix", prog}), "already exists");
+    CHECK(access((dir / "elsewhere").c_str(), F_OK) != 0);
+    CHECK(fileState(prog) == before);
+    // The control: with the name free, the fix goes through in the sticky directory.
+    REQUIRE(unlink(planted.c_str()) == 0);
+    RunResult fixed = doctor({"--fix", prog});
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(fileState(planted).uid == 0);
+  }
+
+  TEST_CASE("every printed command is safe to paste for any file name") {
+    // A name with ';', quotes, '$(...)', backquotes, spaces and newlines: each would run a
+    // command of its own if a printed command did not quote it.
+    const std::string name =
+        "a b;touch PWNED1;'q'$(touch PWNED2)`touch PWNED3`\ntouch PWNED4\n\"$HOME\" x";
+    TempDir dir;
+    std::string stubs = dir / "stubs", sandbox = dir / "sandbox";
+    REQUIRE(run({"mkdir", "-p", stubs, sandbox}).status == 0);
+    // privbind is the real one; ldconfig only says it ran (the system cache stays as it is).
+    REQUIRE(symlink(privbindPath().c_str(), (stubs + "/privbind").c_str()) == 0);
+    REQUIRE(sh("printf '#!/bin/sh\\necho ldconfig ran\\n' > '" + stubs +
+               "/ldconfig' && chmod 0755 '" + stubs + "/ldconfig'")
+                .status == 0);
+    auto paste = [&](const std::string& command) {
+      return run({"env", "-C", sandbox, "PATH=" + stubs + ":/usr/sbin:/usr/bin:/sbin:/bin", "sh",
+                  "-c", command},
+                 120s);
+    };
+    auto nothingElseRan = [&](const std::string& root) {
+      CHECK(namesIn(sandbox).empty());
+      for (const char* f : {"PWNED1", "PWNED2", "PWNED3", "PWNED4"}) {
+        CHECK(access((sandbox + "/" + f).c_str(), F_OK) != 0);
+        CHECK(access((root + "/bin/" + f).c_str(), F_OK) != 0);
+      }
+    };
+
+    // The recommendations, text and JSON alike.
+    std::string root = dir / "rec";
+    std::string prog =
+        buildPairIn(root, name, {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
+    RunResult js = doctor({"--json", prog});
+    REQUIRE(js.status == 1);
+    RunResult text = doctor({prog});
+    std::vector<std::string> commands =
+        jsonList(js.out, "[c for c in d['target']['recommended'] if not c.startswith('#')]");
+    REQUIRE(commands.size() == 4);
+    for (const auto& c : jsonList(js.out, "d['target']['recommended']"))
+      CHECK_MESSAGE(text.out.find("  " + c + "\n") != std::string::npos, c);
+    for (const auto& c : jsonList(js.out, "d['target']['recommended']"))
+      if (c.starts_with("#")) CHECK(c.find('\n') == std::string::npos);
+
+    // 1. privbind doctor --fix FILE: fixes exactly that file.
+    REQUIRE(commands[0].starts_with("privbind doctor --fix "));
+    RunResult fixed = paste(commands[0]);
+    CHECK_MESSAGE(fixed.status == 0, fixed.out << fixed.err);
+    CHECK(dynamicTag(prog, "RPATH") == root + "/lib");
+    CHECK(run(asNobody({prog})).out == "answer 42\n");
+    nothingElseRan(root);
+    // 2. the ld.so.conf.d line writes the one directory into a file of a plain name.
+    REQUIRE(commands[1].find("ldconfig") != std::string::npos);
+    std::string conf = "/etc/ld.so.conf.d/privbind-a_b_touch_PWNED1__q___touch_PWNED2__touch_"
+                       "PWNED3__touch_PWNED4___HOME__x.conf";
+    REQUIRE(access(conf.c_str(), F_OK) != 0);
+    struct Cleanup {
+      std::string path;
+      ~Cleanup() { unlink(path.c_str()); }
+    } cleanup{conf};
+    RunResult confRun = paste(commands[1]);
+    CHECK_MESSAGE(confRun.out == "ldconfig ran\n", confRun.out << confRun.err);
+    CHECK(readText(conf) == root + "/lib\n");
+    nothingElseRan(root);
+    // 3. setcap -r FILE: removes that file's capabilities.
+    REQUIRE(commands[2].starts_with("setcap -r "));
+    CHECK(paste(commands[2]).status == 0);
+    CHECK(getcap(prog).empty());
+    nothingElseRan(root);
+    // 4. the caps-mode line names a USER placeholder: it fails, and runs nothing else.
+    CHECK(paste(commands[3]).status == 125);
+    nothingElseRan(root);
+
+    // What --fix --dry-run prints, pasted line by line, does the fix on that file and no other.
+    std::string root2 = dir / "dry";
+    std::string prog2 =
+        buildPairIn(root2, name, {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+    REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog2}).status == 0);
+    std::string original = sha256(prog2);
+    RunResult dry = doctor({"--fix", "--dry-run", "--json", prog2});
+    std::vector<std::string> steps = jsonList(dry.out, "d['target']['fix']['commands']");
+    REQUIRE(steps.size() >= 4);
+    RunResult dryText = doctor({"--fix", "--dry-run", prog2});
+    for (const auto& c : steps) {
+      CHECK_MESSAGE(dryText.out.find("  " + c + "\n") != std::string::npos, c);
+      RunResult r = paste(c);
+      CHECK_MESSAGE(r.status == 0, c << "\n" << r.err);
+    }
+    CHECK(sha256(prog2 + ".privbind-orig") == original);
+    CHECK(dynamicTag(prog2, "RPATH") == root2 + "/lib");
+    CHECK(getcap(prog2).find("cap_net_bind_service=ep") != std::string::npos);
+    CHECK(run(asNobody({prog2})).out == "answer 42\n");
+    nothingElseRan(root2);
+    CHECK(namesIn(root2 + "/bin").size() == 2);
+  }
 }  // TEST_SUITE

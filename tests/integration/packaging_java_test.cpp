@@ -246,6 +246,117 @@ TEST_CASE("refusals: unsafe ownership, missing JDK, not root, bad usage; failure
   CHECK(getcap(java) == "");
   CHECK_FALSE(exists(java + ".privbind-orig"));
   CHECK(emptyDir(state));
+
+  // The same failure when java already had the capability (no copy saved by this run): the
+  // rollback removes it for real, as getcap shows.
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", java}).status == 0);
+  auto brokenCapped = grant({jdk}, state);
+  CHECK(brokenCapped.status == 1);
+  CHECK(contains(brokenCapped.err, "rolling back"));
+  CHECK(getcap(java) == "");
+  CHECK_FALSE(exists(java + ".privbind-orig"));
+  CHECK(emptyDir(state));
+}
+
+TEST_CASE("grant refuses ':' or '$' in the JDK path and a backup it did not make") {
+  // Refusals that come before any change need no real JDK: an ELF file named java will do.
+  TempDir dir;
+  std::string state = dir / "state";
+  auto fakeJdk = [&](const std::string& home) {
+    REQUIRE(run({"mkdir", "-p", home + "/bin"}).status == 0);
+    REQUIRE(run({"cp", "/bin/true", home + "/bin/java"}).status == 0);
+    return home + "/bin/java";
+  };
+  auto untouched = [&](const std::string& java, const std::string& hash) {
+    CHECK(sha256(java) == hash);
+    CHECK(getcap(java) == "");
+    CHECK(modeOf(java) == 0755);
+    CHECK_FALSE(exists(state + java));
+  };
+  for (const std::string& name : {std::string("jdk:x"), std::string("jdk$LIB")}) {
+    std::string java = fakeJdk(dir / name);
+    std::string hash = sha256(java);
+    auto r = grant({dir / name}, state);
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(contains(r.err, "privbind-grant-java: " + java + ": the path contains ':' or '$'"),
+                  r.err);
+    untouched(java, hash);
+  }
+
+  // A java.privbind-orig planted by another user in a sticky, world-writable bin/ or a
+  // group-writable one: the directory is refused, the planted file is never taken.
+  std::string java = fakeJdk(dir / "jdk"), bin = dir / "jdk/bin";
+  std::string hash = sha256(java), planted = java + ".privbind-orig";
+  // (bin/ belongs to group nogroup, the planter's group, for the group-writable case.)
+  REQUIRE(run({"chgrp", "65534", bin}).status == 0);
+  for (const std::string& mode : {std::string("1777"), std::string("0775")}) {
+    CAPTURE(mode);
+    REQUIRE(run({"chmod", mode, bin}).status == 0);
+    REQUIRE(run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "sh", "-c",
+                 "echo planted > \"$1\"", "sh", planted})
+                .status == 0);
+    auto r = grant({dir / "jdk"}, state);
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(contains(r.err, bin + ": writable by group or others"), r.err);
+    untouched(java, hash);
+    CHECK(slurp(planted) == "planted\n");
+    REQUIRE(unlink(planted.c_str()) == 0);
+  }
+  // Even in a directory only root can write to, an existing copy was not made by this run.
+  REQUIRE(run({"chgrp", "0", bin}).status == 0);
+  REQUIRE(run({"chmod", "0755", bin}).status == 0);
+  REQUIRE(run({"cp", java, planted}).status == 0);
+  auto r = grant({dir / "jdk"}, state);
+  CHECK(r.status == 1);
+  CHECK_MESSAGE(contains(r.err, "already exists and was not made by this run"), r.err);
+  untouched(java, hash);
+  CHECK(exists(planted));
+}
+
+TEST_CASE("undo removes the capability for real (setcap -r, read back with getcap)") {
+  TempDir dir;
+  std::string state = dir / "state", java = dir / "jdk/bin/java";
+  REQUIRE(run({"mkdir", "-p", dir / "jdk/bin"}).status == 0);
+  REQUIRE(run({"cp", "/bin/true", java}).status == 0);
+  // java with a capability this script did not grant (or a JDK upgraded since the grant).
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", java}).status == 0);
+  REQUIRE(contains(getcap(java), "cap_net_bind_service=ep"));
+  auto undo = grant({"--undo", dir / "jdk"}, state);
+  CHECK_MESSAGE(undo.status == 0, undo.err);
+  CHECK(contains(undo.out, "capability removed"));
+  CHECK(getcap(java) == "");
+  CHECK(run({"getcap", "-v", java}).status == 0);
+}
+
+TEST_CASE("--undo --missing-ok on a path that resolves to / or above a target keeps the others") {
+  std::string home = systemJdk();
+  if (home.empty()) {
+    SKIP_TEST("no JDK behind /usr/bin/java");
+  }
+  TempDir dir;
+  std::string jdk = dir / "jdk", java = jdk + "/bin/java", state = dir / "state";
+  copyJdk(home, jdk);
+  std::string pristine = sha256(java);
+  auto g = grant({"--no-verify", jdk}, state);
+  REQUIRE_MESSAGE(g.status == 0, g.err);
+  std::string entry = state + java;
+  REQUIRE(exists(entry + "/java.orig"));
+  REQUIRE(exists(entry + "/granted.sha256"));
+  // Paths that do not exist and resolve to /, or to a directory above the granted java.
+  for (const std::string& gone :
+       {std::string("/privbind-no-such-dir/.."), dir / "no-such-jdk/..", jdk + "/gone/../.."}) {
+    CAPTURE(gone);
+    auto r = grant({"--undo", "--missing-ok", gone}, state);
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(exists(entry + "/java.orig"));
+    CHECK(exists(entry + "/granted.sha256"));
+  }
+  // The target's own entry is what --undo removes, and the original comes back.
+  auto undo = grant({"--undo", jdk}, state);
+  CHECK_MESSAGE(undo.status == 0, undo.err);
+  CHECK(sha256(java) == pristine);
+  CHECK(getcap(java) == "");
+  CHECK(emptyDir(state));
 }
 
 TEST_CASE("docs/packaging.md recipe with dpkg: install grants, JDK upgrade re-grants, remove "
