@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <functional>
@@ -129,11 +130,12 @@ Target setcapJdkCopy(const std::string& dest) {
 }
 
 struct Case {
-  Case(const char* n, std::function<Target(Ctx&)> m, const char* nd = "")
-      : name(n), make(std::move(m)), needs(nd) {}
+  Case(const char* n, std::function<Target(Ctx&)> m, const char* f = "", const char* nd = "")
+      : name(n), make(std::move(m)), finding(f), needs(nd) {}
   const char* name;
   std::function<Target(Ctx&)> make;
-  const char* needs;  // "go" or "jdk": judged in their own test case, skipped without
+  const char* finding;  // a finding code doctor must report for it ("" none required)
+  const char* needs;    // "go" or "jdk": judged in their own test case, skipped without
 };
 
 // ---- the truth ------------------------------------------------------------------------------
@@ -190,6 +192,8 @@ struct Said {
   int status = -1;
   std::string checked, starts, binds, broker, caps;  // "True"/"False"/"None"
   bool hijack = false;
+  std::vector<std::string> codes;        // finding codes
+  std::vector<std::string> recommended;  // the commands doctor recommends
   std::string text;
 };
 
@@ -207,13 +211,21 @@ Said askDoctor(const Target& t) {
                       "d=json.load(sys.stdin); v=d['target']['verdicts']\n"
                       "print(v['checked'], v['starts_as_user'], v['binds_as_user'],"
                       " v['broker_mode'], v['caps_mode'],"
-                      " any(f['code']=='library-hijackable' for f in d['findings']))"},
+                      " any(f['code']=='library-hijackable' for f in d['findings']))\n"
+                      "print(' '.join(f['code'] for f in d['findings']))\n"
+                      "for c in d['target']['recommended']: print(c)"},
                      30s, r.out);
   REQUIRE_MESSAGE(py.status == 0, s.text << py.err);
   std::istringstream in(py.out);
   std::string hijack;
   in >> s.checked >> s.starts >> s.binds >> s.broker >> s.caps >> hijack;
   s.hijack = hijack == "True";
+  std::string line;
+  std::getline(in, line);  // the rest of the first line
+  std::getline(in, line);
+  std::istringstream codes(line);
+  for (std::string c; codes >> c;) s.codes.push_back(c);
+  while (std::getline(in, line)) s.recommended.push_back(line);
   return s;
 }
 
@@ -237,15 +249,19 @@ std::vector<Case> cases() {
       {"cap_net_bind_service=ep",
        [](Ctx& c) { return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p"))}; }},
       {"cap_net_bind_service=p (no effective bit)",
-       [](Ctx& c) { return Target{setcap("cap_net_bind_service=p", buildProbe(c.tmp / "p"))}; }},
+       [](Ctx& c) { return Target{setcap("cap_net_bind_service=p", buildProbe(c.tmp / "p"))}; },
+       "caps-not-effective"},
       {"cap_net_raw=ep (not the bind capability)",
-       [](Ctx& c) { return Target{setcap("cap_net_raw=ep", buildProbe(c.tmp / "p"))}; }},
+       [](Ctx& c) { return Target{setcap("cap_net_raw=ep", buildProbe(c.tmp / "p"))}; },
+       "caps-without-bind"},
       {"cap_net_bind_service,cap_net_raw=ep",
        [](Ctx& c) {
          return Target{setcap("cap_net_bind_service,cap_net_raw=ep", buildProbe(c.tmp / "p"))};
-       }},
+       },
+       "caps-mode-eperm"},
       {"cap_net_bind_service=ei (inheritable only)",
-       [](Ctx& c) { return Target{setcap("cap_net_bind_service=ei", buildProbe(c.tmp / "p"))}; }},
+       [](Ctx& c) { return Target{setcap("cap_net_bind_service=ei", buildProbe(c.tmp / "p"))}; },
+       "caps-inheritable-only"},
       {"static with cap_net_bind_service=ep",
        [](Ctx& c) {
          return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p", {"-static"}))};
@@ -255,7 +271,8 @@ std::vector<Case> cases() {
       {"$ORIGIN RUNPATH under /tmp with file caps",
        [](Ctx& c) {
          return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {kOriginRunpath}))};
-       }},
+       },
+       "secure-library-missing"},
       {"$ORIGIN RPATH under /tmp with file caps",
        [](Ctx& c) {
          return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {kOriginRpath}))};
@@ -280,25 +297,30 @@ std::vector<Case> cases() {
       {"relative RUNPATH with file caps",
        [](Ctx& c) {
          return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {"-Wl,-rpath,lib"}))};
-       }},
+       },
+       "relative-rpath"},
       {"LD_LIBRARY_PATH set, no privilege",
        [](Ctx& c) {
          std::string base = c.tmp / "app";
          return Target{pair(base, {}), {"LD_LIBRARY_PATH=" + base + "/lib"}};
-       }},
+       },
+       "ld-library-path"},
       {"LD_LIBRARY_PATH set, file caps (secure mode ignores it)",
        [](Ctx& c) {
          std::string base = c.tmp / "app";
          return Target{setcap("cap_net_bind_service=ep", pair(base, {})),
                        {"LD_LIBRARY_PATH=" + base + "/lib"}};
-       }},
-      {"library nowhere ld.so looks", [](Ctx& c) { return Target{pair(c.tmp / "app", {})}; }},
+       },
+       "ld-library-path-ignored"},
+      {"library nowhere ld.so looks", [](Ctx& c) { return Target{pair(c.tmp / "app", {})}; },
+       "library-missing"},
       {"setuid root",
        [](Ctx& c) {
          std::string p = buildProbe(c.tmp / "p");
          must({"chmod", "4755", p});
          return Target{p};
-       }},
+       },
+       "setuid"},
       {"setuid to another user (daemon)",
        [](Ctx& c) {
          std::string p = buildProbe(c.tmp / "p");
@@ -318,14 +340,16 @@ std::vector<Case> cases() {
          std::string s =
              writeFile(c.tmp / "run.sh", "#!/bin/sh\nexec " + probe + " \"$@\"\n", "0755");
          return Target{setcap("cap_net_bind_service=ep", s)};
-       }},
+       },
+       "script-privileges-ignored"},
       {"#!/usr/bin/env python3 script with file caps",
        [](Ctx& c) {
          std::string s = c.tmp / "probe.py";
          must({"cp", sourceDir() + "/programs/oracle_bind.py", s});
          must({"chmod", "0755", s});
          return Target{setcap("cap_net_bind_service=ep", s)};
-       }},
+       },
+       "script-privileges-ignored"},
       {"command name: PATH search as nobody skips a directory nobody cannot search",
        [](Ctx& c) {
          // First on PATH: a root-only directory holding a script of the same name (what root
@@ -344,7 +368,8 @@ std::vector<Case> cases() {
          return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p")),
                        {},
                        {"setpriv", "--bounding-set", "-net_bind_service", "--"}};
-       }},
+       },
+       "bounding-set"},
       {"file caps, absolute RUNPATH directory writable by others",
        [](Ctx& c) {
          std::string base = c.tmp / "app";
@@ -387,7 +412,7 @@ std::vector<Case> cases() {
          REQUIRE_MESSAGE(r.status == 0, r.err);
          return Target{out};
        },
-       "go"},
+       "", "go"},
       {"Go program with file caps",
        [](Ctx& c) {
          std::string out = c.tmp / "goprobe";
@@ -399,12 +424,34 @@ std::vector<Case> cases() {
          REQUIRE_MESSAGE(r.status == 0, r.err);
          return Target{setcap("cap_net_bind_service=ep", out)};
        },
-       "go"},
+       "", "go"},
       {"setcap'd copy of the system JDK under /opt",
-       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/opt") + "/jdk"); }, "jdk"},
+       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/opt") + "/jdk"); }, "", "jdk"},
       {"setcap'd copy of the system JDK under /usr/lib/jvm",
-       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/usr/lib/jvm")); }, "jdk"},
+       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/usr/lib/jvm")); }, "", "jdk"},
   };
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// A recommended command must work on the file it names: `setcap -r FILE` only for a file with
+// capabilities (setcap fails on one without), `chmod u-s,g-s FILE` only for a setuid/setgid one.
+void checkRecommendations(const Said& said) {
+  for (const auto& line : said.recommended) {
+    for (const std::string prefix : {"setcap -r ", "chmod u-s,g-s "}) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      std::string file = line.substr(prefix.size());
+      if (file.size() > 1 && file.front() == '\'') file = file.substr(1, file.size() - 2);
+      INFO("recommended: ", line);
+      if (prefix[0] == 's') {
+        CHECK(!run({"getcap", file}).out.empty());
+      } else {
+        CHECK(run({"sh", "-c", "[ -u \"$1\" ] || [ -g \"$1\" ]", "sh", file}).status == 0);
+      }
+    }
+  }
 }
 
 // Builds each case of the table that needs `needs`, observes it, asks doctor, compares.
@@ -442,6 +489,8 @@ int judgeAll(const std::string& needs) {
     // Negative control: a case built to be hijackable really is.
     if (t.hijack) CHECK_MESSAGE(hijack, "nobody cannot write " << *t.hijack);
     CHECK(said.hijack == hijack);
+    if (*k.finding) CHECK_MESSAGE(has(said.codes, k.finding), "missing finding " << k.finding);
+    checkRecommendations(said);
     ++judged;
   }
   return judged;
