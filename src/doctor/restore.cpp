@@ -59,6 +59,13 @@ Result<bool> sameBytes(int a, const std::string& path) {
   }
 }
 
+// Removes the backup, but only while its name still holds the inode keep() created.
+void dropBackup(const Original& o) {
+  struct stat st {};
+  if (lstat(o.backup.c_str(), &st) == 0 && st.st_dev == o.dev && st.st_ino == o.ino)
+    unlink(o.backup.c_str());
+}
+
 }  // namespace
 
 std::string fileCaps(const std::string& path) {
@@ -84,16 +91,25 @@ Result<Original> keep(const std::string& path, const std::string& backup, const 
   }));
   if (!o.fd) return Error::fromErrno("open(" + backup + ", O_CREAT|O_EXCL)", errno);
   struct stat bst {};
-  if (fstat(o.fd.get(), &bst) != 0) return Error::fromErrno("fstat(" + backup + ")", errno);
+  if (fstat(o.fd.get(), &bst) != 0) {
+    int err = errno;
+    unlink(backup.c_str());  // just created with O_EXCL: ours
+    return Error::fromErrno("fstat(" + backup + ")", err);
+  }
   o.dev = bst.st_dev;
   o.ino = bst.st_ino;
-  if (auto s = copyAll(in.get(), o.fd.get(), path, backup); !s) return s.error();
-  if (fsync(o.fd.get()) != 0) return Error::fromErrno("fsync(" + backup + ")", errno);
+  // A half-made backup is removed, not left behind (while the name still holds our inode).
+  auto fail = [&](Error e) {
+    dropBackup(o);
+    return e;
+  };
+  if (auto s = copyAll(in.get(), o.fd.get(), path, backup); !s) return fail(s.error());
+  if (fsync(o.fd.get()) != 0) return fail(Error::fromErrno("fsync(" + backup + ")", errno));
   // chown before chmod: chown(2) clears setuid bits and security.capability.
   if (fchown(o.fd.get(), st.st_uid, st.st_gid) != 0)
-    return Error::fromErrno("fchown(" + backup + ")", errno);
+    return fail(Error::fromErrno("fchown(" + backup + ")", errno));
   if (fchmod(o.fd.get(), st.st_mode & 01777) != 0)
-    return Error::fromErrno("fchmod(" + backup + ")", errno);
+    return fail(Error::fromErrno("fchmod(" + backup + ")", errno));
   return o;
 }
 
@@ -137,10 +153,8 @@ Status putBack(Original& o) {
   if (!same) return same.error();
   if (!*same) return Error::refuse(o.path, "content differs from the original after restoring");
 
-  // The backup is no longer needed: remove it, but only while its name still holds our inode.
-  struct stat bst {};
-  if (lstat(o.backup.c_str(), &bst) == 0 && bst.st_dev == o.dev && bst.st_ino == o.ino)
-    unlink(o.backup.c_str());
+  // The backup is no longer needed.
+  dropBackup(o);
   return {};
 }
 

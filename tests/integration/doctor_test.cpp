@@ -638,8 +638,8 @@ TEST_SUITE("doctor") {
     for (const std::string& home : {std::string("jdk:x"), std::string("jdk$LIB")}) {
       CAPTURE(home);
       TempDir dir;
-      std::string java = buildPairIn(dir / home, "java",
-                                     {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
+      std::string java =
+          buildPairIn(dir / home, "java", {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
       REQUIRE(run({"chown", "0:65534", java}).status == 0);
       REQUIRE(run({"chmod", "0750", java}).status == 0);
       REQUIRE(run({"setcap", "cap_net_bind_service=+ep", java}).status == 0);
@@ -648,8 +648,7 @@ TEST_SUITE("doctor") {
 
       RunResult report = doctor({"--json", java});
       CHECK(report.status == 1);
-      CHECK(jsonQuery(report.out, "'fix-refused' in [f['code'] for f in d['findings']]") ==
-            "True");
+      CHECK(jsonQuery(report.out, "'fix-refused' in [f['code'] for f in d['findings']]") == "True");
       CHECK(jsonQuery(report.out, "any('--fix' in c for c in d['target']['recommended'])") ==
             "False");
       std::string why = home.find(':') != std::string::npos ? "contains ':'" : "contains '$'";
@@ -671,15 +670,16 @@ TEST_SUITE("doctor") {
 
   TEST_CASE("--fix never writes an RPATH directory someone else could put a library in") {
     TempDir dir;
-    std::string prog = buildPair(dir, "dirs_prog",
-                                 {"-Wl,-rpath,$ORIGIN/../lib:$ORIGIN/../plugins",
-                                  "-Wl,--disable-new-dtags"});
+    std::string prog =
+        buildPair(dir, "dirs_prog",
+                  {"-Wl,-rpath,$ORIGIN/../lib:$ORIGIN/../plugins", "-Wl,--disable-new-dtags"});
     REQUIRE(run({"setcap", "cap_net_bind_service=+ep", prog}).status == 0);
     FileState before = fileState(prog);
     // plugins/ does not exist, and app/ is sticky and world-writable: anyone may create it.
     REQUIRE(run({"chmod", "1777", dir / "app"}).status == 0);
-    checkRefusal(doctor({"--fix", prog}), dir / "app is writable by its group or by others, and "
-                                                 "a directory below it does not exist yet");
+    checkRefusal(doctor({"--fix", prog}), dir /
+                                              "app is writable by its group or by others, and "
+                                              "a directory below it does not exist yet");
     CHECK(fileState(prog) == before);
     RunResult js = doctor({"--json", prog});
     CHECK(jsonQuery(js.out, "'fix-refused' in [f['code'] for f in d['findings']]") == "True");
@@ -703,11 +703,12 @@ TEST_SUITE("doctor") {
     std::string lib = dir / "app/lib";
     REQUIRE(run({"mkdir", "-p", lib}).status == 0);
     REQUIRE(sh("printf 'int gone(void){return 1;}\\n' > '" + dir / "gone.c" + "'").status == 0);
-    REQUIRE(run({"cc", "-shared", "-fPIC", "-o", lib + "/libgone.so", dir / "gone.c"}, 120s)
-                .status == 0);
-    std::string prog = buildPair(dir, "gone_prog",
-                                 {"-Wl,--no-as-needed", "-lgone", "-Wl,-rpath,$ORIGIN/../lib",
-                                  "-Wl,--disable-new-dtags"});
+    REQUIRE(
+        run({"cc", "-shared", "-fPIC", "-o", lib + "/libgone.so", dir / "gone.c"}, 120s).status ==
+        0);
+    std::string prog = buildPair(
+        dir, "gone_prog",
+        {"-Wl,--no-as-needed", "-lgone", "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"});
     REQUIRE(run({"mv", lib + "/libgone.so", dir / "libgone.so"}).status == 0);
     REQUIRE(run({"chown", "0:65534", prog}).status == 0);
     REQUIRE(run({"chmod", "04750", prog}).status == 0);
@@ -818,8 +819,9 @@ TEST_SUITE("doctor") {
     nothingElseRan(root);
     // 2. the ld.so.conf.d line writes the one directory into a file of a plain name.
     REQUIRE(commands[1].find("ldconfig") != std::string::npos);
-    std::string conf = "/etc/ld.so.conf.d/privbind-a_b_touch_PWNED1__q___touch_PWNED2__touch_"
-                       "PWNED3__touch_PWNED4___HOME__x.conf";
+    std::string conf =
+        "/etc/ld.so.conf.d/privbind-a_b_touch_PWNED1__q___touch_PWNED2__touch_"
+        "PWNED3__touch_PWNED4___HOME__x.conf";
     REQUIRE(access(conf.c_str(), F_OK) != 0);
     struct Cleanup {
       std::string path;

@@ -351,6 +351,18 @@ TEST_CASE("--undo --missing-ok on a path that resolves to / or above a target ke
     CHECK(exists(entry + "/java.orig"));
     CHECK(exists(entry + "/granted.sha256"));
   }
+  // --undo restores only the very file the grant saved: another one put in its place (same
+  // name, another inode) is refused and java keeps its grant.
+  std::string granted = sha256(java);
+  REQUIRE(rename((entry + "/java.orig").c_str(), (entry + "/kept").c_str()) == 0);
+  REQUIRE(run({"cp", "-p", "/bin/true", entry + "/java.orig"}).status == 0);
+  auto swapped = grant({"--undo", jdk}, state);
+  CHECK(swapped.status == 1);
+  CHECK_MESSAGE(contains(swapped.err, "not the copy this script saved"), swapped.err);
+  CHECK(sha256(java) == granted);
+  CHECK(contains(getcap(java), "cap_net_bind_service=ep"));
+  REQUIRE(rename((entry + "/kept").c_str(), (entry + "/java.orig").c_str()) == 0);
+
   // The target's own entry is what --undo removes, and the original comes back.
   auto undo = grant({"--undo", jdk}, state);
   CHECK_MESSAGE(undo.status == 0, undo.err);
