@@ -3,10 +3,12 @@
 #include <cstdio>
 
 #include "doctor/fix.h"
-#include "doctor/inspect.h"
 #include "doctor/loader.h"
 #include "doctor/options.h"
 #include "doctor/report.h"
+#include "doctor/resolve.h"
+#include "doctor/system_check.h"
+#include "doctor/verdicts.h"
 
 namespace privbind::doctor {
 
@@ -15,9 +17,9 @@ namespace {
 // Resolves and inspects target into a fresh report.
 Result<Report> inspectTarget(const std::string& target, const loader::Host& host) {
   Report report;
-  auto bin = inspect::resolveTarget(target);
+  auto bin = resolve::target(target);
   if (!bin) return bin.error();
-  if (auto s = inspect::binary(*bin, host, report); !s) return s.error();
+  if (auto s = verdicts::judge(*bin, host, report); !s) return s.error();
   report.binary = std::move(*bin);
   return report;
 }
@@ -32,13 +34,24 @@ Result<int> run(const std::vector<std::string>& args) {
     return 0;
   }
 
+  // With --json a script reads stdout: when doctor cannot inspect (exit 125) it still gets one
+  // JSON object there, next to the usual line on stderr.
+  auto failed = [&](const Error& e) -> Result<int> {
+    if (opts->json) {
+      std::string out = report::jsonError(e);
+      (void)std::fputs(out.c_str(), stdout);
+      (void)std::fflush(stdout);
+    }
+    return e;
+  };
+
   Report report;
   if (opts->target.empty()) {
-    inspect::system(report);
+    syscheck::system(report);
   } else {
     loader::Host host = loader::probeHost();
     auto inspected = inspectTarget(opts->target, host);
-    if (!inspected) return inspected.error();
+    if (!inspected) return failed(inspected.error());
     report = std::move(*inspected);
     if (opts->fix) {
       // The fix judges the file as it is after the rewrite with this same inspection, and
@@ -46,7 +59,7 @@ Result<int> run(const std::vector<std::string>& args) {
       std::optional<Report> after;
       auto fixed = fix::apply(
           *report.binary, opts->dryRun, [&] { return inspectTarget(opts->target, host); }, after);
-      if (!fixed) return fixed.error();
+      if (!fixed) return failed(fixed.error());
       if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);
     }

@@ -7,10 +7,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "doctor/inspect.h"
+#include "doctor/fix_plan.h"
 #include "doctor/quote.h"
 #include "doctor/restore.h"
 #include "doctor/tools.h"
+#include "doctor/writers.h"
 
 namespace privbind::doctor::fix {
 
@@ -117,10 +118,10 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
                         std::optional<Report>& judged) {
   FixReport r;
   const std::string& path = bin.path;
-  std::vector<std::string> rpathNew = inspect::fixedEntries(bin, "RPATH");
-  std::vector<std::string> runpathNew = inspect::fixedEntries(bin, "RUNPATH");
+  std::vector<std::string> rpathNew = fixplan::fixedEntries(bin, "RPATH");
+  std::vector<std::string> runpathNew = fixplan::fixedEntries(bin, "RUNPATH");
   if (rpathNew.empty() && runpathNew.empty()) {
-    r.status = "unchanged";
+    r.status = FixStatus::kUnchanged;
     r.notes.emplace_back(bin.secure
                              ? "no $ORIGIN entry is ignored in secure-execution mode: "
                                "nothing to rewrite"
@@ -138,7 +139,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
   // relative or contains ':' or '$' (ld.so(8)). The directory names come from where the file
   // lies, and whoever chose them must not choose the privileged program's libraries.
   // Nor a directory into which someone other than root could put a library.
-  if (std::string why = inspect::unsafeFix(bin); !why.empty())
+  if (std::string why = fixplan::unsafeFix(bin); !why.empty())
     return Error::refuse(quote::printable(path), "refusing to write " + why);
   r.after = joined(isRpath ? rpathNew : runpathNew);
   r.before = joined(isRpath ? bin.info.rpath : bin.info.runpath);
@@ -176,7 +177,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
                       ": an upgrade replaces it and undoes this fix");
   // The file is read, rewritten and given capabilities in several steps; nobody but root may be
   // able to swap it in between, or root would hand capabilities to someone else's program.
-  std::string who = inspect::untrustedWriter(path);
+  std::string who = writers::untrustedWriter(path);
   // A copy this run did not make is never taken for the original: in a sticky directory anyone
   // can create that name first, and an old copy predates the file as it is now.
   std::string stale = r.backupExisted ? r.backup +
@@ -187,7 +188,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
   if (dryRun) {
     if (!who.empty()) r.notes.push_back("a real --fix would refuse: " + who);
     if (!stale.empty()) r.notes.push_back("a real --fix would refuse: " + stale);
-    r.status = "dry-run";
+    r.status = FixStatus::kDryRun;
     return r;
   }
   if (!who.empty())
@@ -225,7 +226,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
                                "; it is in " + quote::printable(r.backup));
     return Error::refuse(e.message(), "the original was restored");
   }
-  r.status = "applied";
+  r.status = FixStatus::kApplied;
   return r;
 }
 

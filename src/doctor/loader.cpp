@@ -43,9 +43,9 @@ std::string quoted(const std::string& line) {
   return line.substr(a + 1, b - a - 1);
 }
 
-elf::LoaderContext contextFor(const Host& host, const std::string& origin, bool secure,
-                              bool isExecutable) {
-  elf::LoaderContext ctx;
+rpath::LoaderContext contextFor(const Host& host, const std::string& origin, bool secure,
+                                bool isExecutable) {
+  rpath::LoaderContext ctx;
   ctx.origin = origin;
   ctx.secure = secure;
   ctx.isExecutable = isExecutable;
@@ -57,10 +57,10 @@ elf::LoaderContext contextFor(const Host& host, const std::string& origin, bool 
 
 // The directories one list contributes in one mode: expanded, kept, absolute.
 std::vector<std::string> searchDirs(const std::vector<std::string>& list,
-                                    const elf::LoaderContext& ctx) {
+                                    const rpath::LoaderContext& ctx) {
   std::vector<std::string> dirs;
   for (const auto& entry : list) {
-    auto x = elf::expandEntry(entry, ctx);
+    auto x = rpath::expandEntry(entry, ctx);
     // Relative entries depend on the service's working directory, which doctor cannot know;
     // they are reported as entries, not searched.
     if (x.dropped || x.relative) continue;
@@ -135,16 +135,10 @@ class Resolver {
     return info && info->elfClass == loader.info.elfClass && info->machine == loader.info.machine;
   }
 
-  bool inSystemDirs(const std::string& path) const {
-    for (const auto& d : host_.systemDirs)
-      if (path.compare(0, d.size(), d) == 0) return true;
-    return false;
-  }
-
   std::string find(const std::string& name, const Object& loader, const Object& exe) {
     if (name.find('/') != std::string::npos) {
       // A NEEDED entry with a slash is a path, DSTs expanded, not searched.
-      auto x = elf::expandEntry(
+      auto x = rpath::expandEntry(
           name, contextFor(host_, dirOf(realPathOf(loader.path)), secure_, loader.isExe));
       return !x.dropped && usable(x.expanded, loader) ? x.expanded : "";
     }
@@ -154,6 +148,9 @@ class Resolver {
       if (!loader.isExe && !exe.info.hasRunpath)
         dirs.insert(dirs.end(), exe.rpathDirs.begin(), exe.rpathDirs.end());
     }
+    if (!secure_) {
+      for (const auto& d : host_.ldLibraryPath) dirs.push_back(d);
+    }
     dirs.insert(dirs.end(), loader.runpathDirs.begin(), loader.runpathDirs.end());
     for (const auto& d : dirs) {
       std::string candidate = (d == "/" ? "" : d) + "/" + name;
@@ -161,7 +158,7 @@ class Resolver {
     }
     auto range = host_.cache.equal_range(name);
     for (auto it = range.first; it != range.second; ++it) {
-      if (loader.info.noDefaultLib && inSystemDirs(it->second)) continue;
+      if (loader.info.noDefaultLib && rpath::isTrustedPath(it->second, host_.systemDirs)) continue;
       if (usable(it->second, loader)) return it->second;
     }
     if (!loader.info.noDefaultLib) {
@@ -206,7 +203,7 @@ Host probeHost() {
   struct utsname u {};
   uname(&u);
   if (host.systemDirs.empty()) {
-    host.systemDirs = elf::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
+    host.systemDirs = rpath::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
     host.notes.emplace_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
   }
   if (host.platform.empty()) host.platform = u.machine;
@@ -216,6 +213,11 @@ Host probeHost() {
   // "lib64" on Fedora (glibc's configure sets both from the same slibdir).
   const std::string& first = host.systemDirs.front();
   host.lib = first.substr(1, first.size() - 2);
+
+  // Relative entries depend on the service's working directory: reported nowhere, searched never.
+  if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && *llp)
+    for (const auto& d : elf::splitPathList(llp))
+      if (!d.empty() && d[0] == '/') host.ldLibraryPath.push_back(d);
 
   std::string ldconfig = tools::find("ldconfig");
   auto out = ldconfig.empty() ? Result<tools::Output>(Error::refuse("ldconfig", "not found"))
@@ -245,7 +247,7 @@ std::vector<EntryReport> entries(const elf::Info& info, const std::string& realP
   auto secure = contextFor(host, origin, true, true);
   for (auto [tag, list] : {std::pair{"RPATH", &info.rpath}, std::pair{"RUNPATH", &info.runpath}})
     for (const auto& e : *list)
-      out.push_back({tag, elf::expandEntry(e, normal), elf::expandEntry(e, secure)});
+      out.push_back({tag, rpath::expandEntry(e, normal), rpath::expandEntry(e, secure)});
   return out;
 }
 

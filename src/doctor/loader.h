@@ -8,6 +8,7 @@
 
 #include "common/elf.h"
 #include "doctor/model.h"
+#include "doctor/rpath.h"
 
 namespace privbind::doctor::loader {
 
@@ -17,6 +18,7 @@ struct Host {
   std::string lib;                                // value of $LIB
   std::string platform;                           // value of $PLATFORM
   std::multimap<std::string, std::string> cache;  // soname -> path, from `ldconfig -p`
+  std::vector<std::string> ldLibraryPath;         // doctor's own LD_LIBRARY_PATH, absolute entries
   int elfClass = 0;                               // privbind's own class and machine
   unsigned machine = 0;
   std::vector<std::string> notes;  // how the facts were found, for --json
@@ -32,8 +34,9 @@ std::vector<EntryReport> entries(const elf::Info& info, const std::string& realP
 
 // Resolves DT_NEEDED of the program and, transitively, of every library found, the way ld.so
 // searches (RPATH of the loader chain unless it has RUNPATH, RUNPATH, ld.so.cache, trusted
-// directories). LD_LIBRARY_PATH is ignored in both modes: the service's environment is unknown
-// and secure-execution mode ignores it anyway.
+// directories). LD_LIBRARY_PATH (doctor's own: privbind passes its environment on to the
+// command) is searched in normal mode, after RPATH and before RUNPATH; secure-execution mode
+// ignores it (ld.so(8)).
 std::vector<LibReport> resolve(const elf::Info& info, const std::string& realPath,
                                const Host& host);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/elf.h"
+#include "doctor/rpath.h"
 
 namespace privbind::doctor {
 
@@ -23,8 +24,8 @@ struct Finding {
 // One RPATH/RUNPATH entry as ld.so sees it in each mode.
 struct EntryReport {
   std::string tag;  // "RPATH" or "RUNPATH"
-  elf::Expansion normal;
-  elf::Expansion secure;
+  rpath::Expansion normal;
+  rpath::Expansion secure;
 };
 
 // Where ld.so finds one NEEDED library; empty path = it will not load.
@@ -35,9 +36,18 @@ struct LibReport {
   std::string secure;
 };
 
+enum class FixStatus {
+  kNotNeeded,  // --fix was not asked for
+  kDryRun,     // --fix --dry-run: the commands, nothing changed
+  kApplied,    // the file was rewritten and read back
+  kUnchanged,  // nothing to rewrite
+};
+
+// "not-needed", "dry-run", "applied", "unchanged": the words --json and the text report use.
+const char* fixStatusName(FixStatus s);
+
 struct FixReport {
-  // "not-needed", "dry-run", "applied", "unchanged" (nothing left to rewrite)
-  std::string status = "not-needed";
+  FixStatus status = FixStatus::kNotNeeded;
   std::string tag;            // RPATH or RUNPATH being rewritten
   std::string before, after;  // the ':'-joined lists
   std::string backup;         // FILE.privbind-orig
@@ -53,10 +63,20 @@ struct JdkReport {
   std::vector<std::string> launchersWithCaps;  // bin/ launchers carrying file capabilities
 };
 
+// One script on the way to the program that really runs: the kernel ignores a script's file
+// capabilities and setuid/setgid bits and runs its "#!" interpreter instead.
+struct ScriptHop {
+  std::string path;         // the script (real path)
+  std::string interpreter;  // the "#!" line's program, and its argument for env
+  std::string fileCaps;     // the script's own file capabilities (ignored by the kernel)
+  bool setuid = false, setgid = false;
+};
+
 struct BinaryReport {
   std::string query;               // what the user typed
   std::vector<std::string> chain;  // how it was resolved: "$JAVA_HOME/bin/java", symlinks...
-  std::string path;                // the real file (symlinks resolved)
+  std::vector<ScriptHop> scripts;  // when the target is a script: each "#!" hop, in order
+  std::string path;                // the real file that runs (symlinks and "#!" followed)
   elf::Info info;
   bool native = true;  // same class and machine as privbind itself
   uid_t owner = 0;
@@ -72,10 +92,13 @@ struct BinaryReport {
   bool loadsNormal = true, loadsSecure = true;
   std::string package;  // Debian package owning the file, empty when none
   std::optional<JdkReport> jdk;
-  // Verdicts.
-  bool startsAsUser = false;  // with its file capabilities (or normally when it has none)
-  bool brokerWorks = false;
-  bool capsWorks = false;
+  std::string ldLibraryPath;  // doctor's LD_LIBRARY_PATH, searched in normal mode only
+  // Verdicts, meaningful only when checked (a program of this host's architecture).
+  bool checked = false;
+  bool startsAsUser = false;  // an ordinary user starts it directly: it runs
+  bool bindsAsUser = false;   // ... and holds CAP_NET_BIND_SERVICE in its effective set
+  bool brokerWorks = false;   // privbind -u USER (broker mode) runs it and reaches its binds
+  bool capsWorks = false;     // privbind --mode=caps -u USER runs it and it can bind
   std::vector<std::string> recommended;  // commands, in order
   std::optional<FixReport> fix;
 };
@@ -106,6 +129,9 @@ struct Report {
   std::optional<SystemReport> system;
   std::optional<BinaryReport> binary;
   std::vector<Finding> findings;
+  void add(Severity s, std::string code, std::string message) {
+    findings.push_back({s, std::move(code), std::move(message)});
+  }
   bool problems() const {
     for (const auto& f : findings)
       if (f.severity == Severity::kProblem) return true;

@@ -67,13 +67,15 @@ net.ipv4.ip_unprivileged_port_start, privbind's own capabilities and bounding
 set, no_new_privs and seccomp, and whether the preload library is found and
 loadable.
 
-TARGET is a path, a command on PATH, or "java" (found through $JAVA_HOME,
-then PATH, following /etc/alternatives). doctor reports its ELF facts
-(class, machine, interpreter, Go), setuid/setgid bits and file capabilities,
-every RPATH/RUNPATH entry as ld.so treats it in secure-execution mode, and
-every NEEDED library as ld.so would find it with and without that mode. Then
-it says whether the program starts as an ordinary user with its file
-capabilities, whether broker mode and caps mode will work, and what to run.
+TARGET is a path, a command on PATH (looked up as an ordinary user finds it),
+or "java" (found through $JAVA_HOME, then PATH, following /etc/alternatives);
+a script is followed through its "#!" line to the interpreter that runs.
+doctor reports its ELF facts (class, machine, interpreter, Go), setuid/setgid
+bits and file capabilities, every RPATH/RUNPATH entry as ld.so treats it in
+secure-execution mode, and every NEEDED library as ld.so would find it with
+and without that mode. Then it says whether the program starts when an
+ordinary user runs it, whether it can bind on its own, whether broker mode
+and caps mode will work, and what to run.
 
 A binary with file capabilities (setcap) or setuid runs in secure-execution
 mode (AT_SECURE, ld.so(8)): ld.so ignores LD_LIBRARY_PATH and every $ORIGIN
@@ -96,7 +98,7 @@ Options:
   -h, --help      show this help
 
 Exit status: 0 no problem found, 1 problems found, 125 doctor could not
-inspect (or --fix failed).
+inspect (or --fix failed; with --json, an "error" object on stdout).
 
 Examples:
   privbind doctor

@@ -98,4 +98,18 @@ Result<Output> run(const std::vector<std::string>& argv) {
   return result;
 }
 
+std::string baseOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string joinList(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ':';
+    out += s;
+  }
+  return out;
+}
+
 }  // namespace privbind::doctor::tools

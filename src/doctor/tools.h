@@ -24,5 +24,9 @@ Result<Output> run(const std::vector<std::string>& argv);
 
 // The directory part of a path, as dirname(1) says it: "." without a slash, "/" for "/x".
 std::string dirOf(const std::string& path);
+// The last component of a path: "java" for "/usr/bin/java".
+std::string baseOf(const std::string& path);
+// "a:b:c" from {"a", "b", "c"}.
+std::string joinList(const std::vector<std::string>& v);
 
 }  // namespace privbind::doctor::tools

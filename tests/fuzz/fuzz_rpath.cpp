@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "common/elf.h"
+#include "doctor/rpath.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -66,13 +67,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t nl = rest.find('\n');
   if (nl == std::string_view::npos) return 0;
 
-  elf::LoaderContext ctx;
+  privbind::doctor::rpath::LoaderContext ctx;
   ctx.secure = data[0] & 1;
   ctx.isExecutable = data[0] & 2;
   ctx.platform = (data[0] & 4) ? "x86_64" : "";
   ctx.lib = "lib/x86_64-linux-gnu";
   ctx.origin = std::string(rest.substr(0, nl));
-  ctx.systemDirs = elf::defaultSystemDirs("x86_64-linux-gnu");
+  ctx.systemDirs = privbind::doctor::rpath::defaultSystemDirs("x86_64-linux-gnu");
   const std::string_view list = rest.substr(nl + 1);
 
   auto entries = elf::splitPathList(list);
@@ -82,11 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (const auto& entry : entries) {
     const std::string absolute = "/" + entry;
-    const std::string norm = elf::normalizeForTrust(absolute);
+    const std::string norm = privbind::doctor::rpath::normalizeForTrust(absolute);
     FUZZ_CHECK(norm == referenceNormalize(absolute));
     FUZZ_CHECK(!norm.empty() && norm.front() == '/' && norm.back() == '/');
 
-    elf::Expansion x = elf::expandEntry(entry, ctx);
+    privbind::doctor::rpath::Expansion x = privbind::doctor::rpath::expandEntry(entry, ctx);
     FUZZ_CHECK(x.entry == entry);
     if (x.dropped) {
       FUZZ_CHECK(x.expanded.empty() && !x.reason.empty());
@@ -103,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (x.usesPlatform) FUZZ_CHECK(entry.find("PLATFORM") != std::string::npos);
     if (ctx.secure && x.usesOrigin) {
       FUZZ_CHECK(startsWithOrigin(entry));
-      if (ctx.isExecutable) FUZZ_CHECK(elf::isTrustedPath(x.expanded, ctx.systemDirs));
+      if (ctx.isExecutable)
+        FUZZ_CHECK(privbind::doctor::rpath::isTrustedPath(x.expanded, ctx.systemDirs));
     }
     if (entry.find('$') == std::string::npos) {
       std::string want = entry;

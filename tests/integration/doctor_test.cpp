@@ -530,8 +530,16 @@ TEST_SUITE("doctor") {
     TempDir dir;
     REQUIRE(sh("printf 'hello\\n' > '" + dir / "text" + "'").status == 0);
     checkRefusal(doctor({dir / "text"}), dir / "text" + ": not an ELF file");
-    REQUIRE(sh("printf '#!/bin/sh\\necho hi\\n' > '" + dir / "script" + "'").status == 0);
-    checkRefusal(doctor({dir / "script"}), "a script run by /bin/sh");
+    // A script is followed to its interpreter; one whose interpreter does not exist is not.
+    REQUIRE(sh("printf '#!/nonexistent/sh\\necho hi\\n' > '" + dir / "script" + "'").status == 0);
+    checkRefusal(doctor({dir / "script"}), "/nonexistent/sh");
+    // --json still writes one JSON object to stdout when doctor cannot inspect.
+    RunResult js = doctor({"--json", dir / "text"});
+    CHECK(js.status == 125);
+    CHECK_MESSAGE(std::regex_search(js.err, std::regex("^privbind: [^\n]+: [^\n]+\n")), js.err);
+    CHECK(jsonQuery(js.out, "d['exit_code']") == "125");
+    CHECK(jsonQuery(js.out, "d['error']['message'].startswith('privbind: ')") == "True");
+    CHECK(jsonQuery(js.out, "'not an ELF file' in d['error']['why']") == "True");
     REQUIRE(sh("head -c 200 /bin/true > '" + dir / "truncated" + "'").status == 0);
     checkRefusal(doctor({dir / "truncated"}), "truncated or malformed ELF file");
     checkRefusal(doctor({dir.path()}), "is a directory");
@@ -558,6 +566,10 @@ TEST_SUITE("doctor") {
     CHECK(jsonQuery(r.out, "d['target']['elf_class']") == "32");
     CHECK(jsonQuery(r.out, "d['target']['machine']") == "i386");
     CHECK(jsonQuery(r.out, "d['target']['native']") == "False");
+    // Not judged, so no verdict claims anything.
+    CHECK(jsonQuery(r.out, "d['target']['verdicts']") ==
+          "{'checked': False, 'starts_as_user': None, 'binds_as_user': None, 'broker_mode': None, "
+          "'caps_mode': None}");
     CHECK(doctor({dir / "x32"}).out.find("32-bit i386") != std::string::npos);
   }
 
@@ -567,7 +579,8 @@ TEST_SUITE("doctor") {
     RunResult js = doctor({"--json", dyn});
     CHECK(js.status == 0);
     CHECK(jsonQuery(js.out, "d['target']['verdicts']") ==
-          "{'checked': True, 'starts_as_user': True, 'broker_mode': True, 'caps_mode': True}");
+          "{'checked': True, 'starts_as_user': True, 'binds_as_user': False, 'broker_mode': True, "
+          "'caps_mode': True}");
     RunResult st = run({"cc", "-static", "-o", dir / "static_server",
                         sourceDir() + "/programs/bind_server.c", "-pthread"},
                        120s);

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "doctor/options.h"
+#include "doctor/json_writer.h"
 #include "doctor/report.h"
 
 using namespace privbind::doctor;
@@ -63,13 +64,13 @@ TEST_CASE("help teaches the options and exit codes") {
 }
 
 TEST_CASE("JSON strings are escaped and stay valid UTF-8") {
-  CHECK(report::jsonString("plain") == "\"plain\"");
-  CHECK(report::jsonString("a\"b\\c") == "\"a\\\"b\\\\c\"");
-  CHECK(report::jsonString("l1\nl2\t") == "\"l1\\nl2\\t\"");
-  CHECK(report::jsonString(std::string("\x01\x7f", 2)) == "\"\\u0001\\u007f\"");
-  CHECK(report::jsonString("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
-  CHECK(report::jsonString("bad\xff") == "\"bad\\ufffd\"");
-  CHECK(report::jsonString("cut\xc3") == "\"cut\\ufffd\"");
+  CHECK(json::quote("plain") == "\"plain\"");
+  CHECK(json::quote("a\"b\\c") == "\"a\\\"b\\\\c\"");
+  CHECK(json::quote("l1\nl2\t") == "\"l1\\nl2\\t\"");
+  CHECK(json::quote(std::string("\x01\x7f", 2)) == "\"\\u0001\\u007f\"");
+  CHECK(json::quote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+  CHECK(json::quote("bad\xff") == "\"bad\\ufffd\"");
+  CHECK(json::quote("cut\xc3") == "\"cut\\ufffd\"");
 }
 
 TEST_CASE("an empty report is a clean, well-formed document") {

@@ -2,7 +2,7 @@
 // and the RPATH entries --fix refuses to write.
 #include <doctest/doctest.h>
 
-#include "doctor/inspect.h"
+#include "doctor/fix_plan.h"
 #include "doctor/quote.h"
 
 using namespace privbind::doctor;
@@ -32,11 +32,11 @@ TEST_CASE("quote::printable keeps a message on one line") {
 }
 
 TEST_CASE("RPATH entries --fix never writes") {
-  CHECK(inspect::unsafeEntry("/opt/jdk-17/lib").empty());
-  CHECK(inspect::unsafeEntry("/tmp/a b/lib").empty());
-  CHECK(inspect::unsafeEntry("/tmp/jdk:x/lib").find("contains ':'") != std::string::npos);
-  CHECK(inspect::unsafeEntry("/tmp/x$LIB/lib").find("contains '$'") != std::string::npos);
-  CHECK(inspect::unsafeEntry("/tmp/${PLATFORM}").find("contains '$'") != std::string::npos);
-  CHECK(inspect::unsafeEntry("lib").find("not an absolute") != std::string::npos);
-  CHECK(inspect::unsafeEntry("").find("not an absolute") != std::string::npos);
+  CHECK(fixplan::unsafeEntry("/opt/jdk-17/lib").empty());
+  CHECK(fixplan::unsafeEntry("/tmp/a b/lib").empty());
+  CHECK(fixplan::unsafeEntry("/tmp/jdk:x/lib").find("contains ':'") != std::string::npos);
+  CHECK(fixplan::unsafeEntry("/tmp/x$LIB/lib").find("contains '$'") != std::string::npos);
+  CHECK(fixplan::unsafeEntry("/tmp/${PLATFORM}").find("contains '$'") != std::string::npos);
+  CHECK(fixplan::unsafeEntry("lib").find("not an absolute") != std::string::npos);
+  CHECK(fixplan::unsafeEntry("").find("not an absolute") != std::string::npos);
 }

@@ -2,8 +2,10 @@
 #include <doctest/doctest.h>
 
 #include "common/elf.h"
+#include "doctor/rpath.h"
 
 using namespace privbind::elf;
+using namespace privbind::doctor::rpath;
 
 namespace {
 

@@ -1,0 +1,12 @@
+// `privbind doctor` without a target: the system privbind runs on.
+#pragma once
+
+#include "doctor/model.h"
+
+namespace privbind::doctor::syscheck {
+
+// Kernel, ambient capabilities, ip_unprivileged_port_start, privbind's own capabilities,
+// no_new_privs, seccomp, and the preload library. Adds findings to report.
+void system(Report& report);
+
+}  // namespace privbind::doctor::syscheck

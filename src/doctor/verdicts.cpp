@@ -1,0 +1,303 @@
+#include "doctor/verdicts.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+#include "common/caps.h"
+#include "common/proc_status.h"
+#include "doctor/exec_model.h"
+#include "doctor/file_caps.h"
+#include "doctor/jdk.h"
+#include "doctor/package.h"
+#include "doctor/quote.h"
+#include "doctor/recommend.h"
+#include "doctor/tools.h"
+#include "doctor/writers.h"
+
+namespace privbind::doctor::verdicts {
+
+namespace {
+
+using tools::dirOf;
+using tools::joinList;
+
+constexpr uint64_t kNetBind = caps::bit(caps::kNetBindService);
+
+std::string listOf(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The nearest directory at or above path that exists: whoever can write it can create the rest.
+std::string existingDir(std::string path) {
+  struct stat st {};
+  while (path.size() > 1 && stat(path.c_str(), &st) != 0) path = dirOf(path);
+  return path;
+}
+
+// A privileged program (file capabilities, setuid/setgid) trusts every directory ld.so searches
+// for it in secure-execution mode and every library it loads: whoever other than root can write
+// one of them runs code with the program's privileges. One finding per writable place.
+void hijackable(const BinaryReport& bin, Report& report) {
+  std::set<std::string> seen;
+  auto check = [&](const std::string& given, const std::string& role) {
+    // The file ld.so really opens: /lib is a symlink to usr/lib on Debian, and a symlink's own
+    // mode (0777) says nothing.
+    std::unique_ptr<char, decltype(&std::free)> real(realpath(given.c_str(), nullptr), &std::free);
+    const std::string path = real ? std::string(real.get()) : given;
+    if (path.empty() || !seen.insert(path).second) return;
+    std::string who = writers::untrustedWriter(path);
+    if (who.empty()) return;
+    report.add(Severity::kProblem, "library-hijackable",
+               role + " " + path + " of the privileged program " + bin.path +
+                   " can be changed by someone other than root (" + who +
+                   "): that user can put a library there and run code with the program's "
+                   "privileges. Make it root's and not writable by group or others (chown "
+                   "root: " +
+                   quote::shell(path) + " && chmod go-w " + quote::shell(path) +
+                   "), or drop the privilege and use caps mode");
+  };
+  for (const auto& e : bin.entries)
+    if (!e.secure.dropped && !e.secure.relative && !e.secure.expanded.empty())
+      check(existingDir(e.secure.expanded), e.tag + " directory");
+  for (const auto& l : bin.libs)
+    if (!l.secure.empty()) check(l.secure, "the library");
+}
+
+}  // namespace
+
+Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
+  auto info = elf::read(bin.path);
+  if (!info) {
+    Error e = info.error();
+    if (bin.path != bin.query && e.what() == bin.path) e.prefix(bin.query);
+    return e;
+  }
+  bin.info = *info;
+  struct stat st {};
+  if (stat(bin.path.c_str(), &st) != 0) return Error::fromErrno("stat(" + bin.path + ")", errno);
+  bin.owner = st.st_uid;
+  bin.group = st.st_gid;
+  bin.mode = st.st_mode & 07777;
+  bin.setuid = (st.st_mode & S_ISUID) != 0;
+  bin.setgid = (st.st_mode & S_ISGID) != 0;
+  filecaps::FileCaps fc = filecaps::read(bin.path);
+  bin.fileCaps = fc.text;
+  bin.capsNetBind = fc.netBind;
+  bin.capsEffective = fc.effective;
+  bin.native = info->elfClass == host.elfClass && info->machine == host.machine;
+  bin.checked = bin.native;
+  bin.package = package::ownerOf(bin.path);
+  bin.jdk = jdk::detect(bin.path);
+  bin.ldLibraryPath = joinList(host.ldLibraryPath);
+
+  // What execve(2) makes of the file for each caller (exec_model.h): an ordinary user with the
+  // bounding set processes have here, and privbind's two modes.
+  execmodel::File file;
+  file.hasCaps = !fc.text.empty();
+  file.fP = fc.permitted;
+  file.fI = fc.inheritable;
+  file.fE = fc.effective;
+  file.setuid = bin.setuid;
+  file.setgid = bin.setgid;
+  file.owner = st.st_uid;
+  file.group = st.st_gid;
+  uint64_t bounding = ~uint64_t{0};
+  if (auto self = proc::readSelf()) bounding = self->capBnd;
+  const bool privbindCan = (bounding & kNetBind) != 0;
+  const auto user = execmodel::exec(file, execmodel::ordinaryUser(bounding));
+  const auto capsRun = execmodel::exec(file, execmodel::capsMode());
+  const auto brokerRun = execmodel::exec(file, execmodel::brokerMode());
+  bin.secure = user.secure;
+
+  const std::string& p = bin.path;
+  if (!bin.native) {
+    report.add(Severity::kWarning, "foreign-architecture",
+               p + " is a " + std::to_string(info->elfClass) + "-bit " + info->machineName +
+                   " program; privbind is built for this host's own architecture, so doctor "
+                   "does not judge whether it starts or binds");
+  }
+  if (bin.native && info->dynamic) {
+    bin.entries = loader::entries(*info, bin.path, host);
+    bin.libs = loader::resolve(*info, bin.path, host);
+  }
+  for (const auto& l : bin.libs) {
+    if (l.normal.empty()) bin.loadsNormal = false;
+    if (l.secure.empty()) bin.loadsSecure = false;
+  }
+  auto loads = [&](const execmodel::Outcome& o) {
+    return o.secure ? bin.loadsSecure : bin.loadsNormal;
+  };
+
+  // The launcher refuses broker mode for what its preload library cannot reach
+  // (modes/broker/broker_mode.cpp, checkTarget): set-user-ID or set-group-ID files (the target
+  // or a script on the way), static and Go programs.
+  bool brokerRefused = bin.setuid || bin.setgid || !info->dynamic || info->isGo;
+  for (const auto& s : bin.scripts) brokerRefused = brokerRefused || s.setuid || s.setgid;
+
+  // Verdicts.
+  bin.startsAsUser = bin.checked && !user.eperm && loads(user);
+  bin.bindsAsUser = bin.startsAsUser && (user.eff & kNetBind) != 0;
+  bin.capsWorks = bin.checked && privbindCan && caps::ambientSupported() && !capsRun.eperm &&
+                  loads(capsRun) && (capsRun.eff & kNetBind) != 0;
+  // In secure-execution mode ld.so ignores a preload library given by path (ld.so(8)).
+  bin.brokerWorks = bin.checked && privbindCan && !brokerRefused && !brokerRun.eperm &&
+                    !brokerRun.secure && bin.loadsNormal;
+
+  std::vector<std::string> dropped, relative;
+  for (const auto& e : bin.entries) {
+    if (e.secure.dropped && e.secure.usesOrigin) dropped.push_back(e.tag + " " + e.secure.entry);
+    if (e.secure.relative) relative.push_back(e.tag + " '" + e.secure.entry + "'");
+  }
+  const std::string privilege = !bin.fileCaps.empty() ? "file capabilities" : "setuid/setgid";
+  for (const auto& l : bin.libs) {
+    if (l.normal.empty()) {
+      report.add(Severity::kProblem, "library-missing",
+                 l.name + " (needed by " + l.neededBy +
+                     ") will not load at all: ld.so finds it in none of the RPATH/RUNPATH "
+                     "entries, " +
+                     (host.ldLibraryPath.empty()
+                          ? std::string()
+                          : "LD_LIBRARY_PATH (" + joinList(host.ldLibraryPath) + "), ") +
+                     "ld.so.cache or the system directories");
+    } else if (bin.secure && l.secure.empty()) {
+      std::string why =
+          !dropped.empty() ? "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
+                                 " is not under a trusted directory (" + joinList(host.systemDirs) +
+                                 "), and it only finds " + l.name + " through $ORIGIN"
+          : !host.ldLibraryPath.empty()
+              ? "ld.so ignores LD_LIBRARY_PATH in that mode, and it only finds " + l.name +
+                    " through LD_LIBRARY_PATH"
+              : "it is not in any directory ld.so searches in that mode";
+      report.add(Severity::kProblem, "secure-library-missing",
+                 l.name + " will not load when an ordinary user runs " + p + ": the file has " +
+                     privilege + ", so it runs in secure-execution mode (AT_SECURE), and " + why +
+                     ". Without that mode it would load from " + l.normal);
+    }
+  }
+  if (!host.ldLibraryPath.empty() && bin.native && info->dynamic) {
+    if (bin.secure)
+      report.add(Severity::kInfo, "ld-library-path-ignored",
+                 "LD_LIBRARY_PATH is set, but " + p + " has " + privilege +
+                     ": secure-execution mode ignores LD_LIBRARY_PATH (ld.so(8))");
+    else
+      report.add(Severity::kInfo, "ld-library-path",
+                 "libraries are searched in LD_LIBRARY_PATH=" + joinList(host.ldLibraryPath) +
+                     " as this doctor run has it set: the service must have it set too");
+  }
+  if (bin.secure && !dropped.empty() && bin.loadsSecure) {
+    report.add(Severity::kWarning, "origin-ignored",
+               "secure-execution mode ignores " + listOf(dropped) +
+                   "; every library still loads from elsewhere, "
+                   "but not from the directory the author intended");
+  }
+  if (!relative.empty()) {
+    report.add(bin.secure ? Severity::kProblem : Severity::kWarning, "relative-rpath",
+               listOf(relative) + " resolve against the working directory of the process" +
+                   (bin.secure ? std::string(": whoever chooses that directory can load code into "
+                                             "a privileged program; make the entries absolute "
+                                             "(--fix does not guess them)")
+                               : std::string("; libraries then depend on where the service "
+                                             "starts")));
+  }
+  if (bin.secure) {
+    std::string who = writers::untrustedWriter(bin.path);
+    if (!who.empty())
+      report.add(Severity::kWarning, "unsafe-location",
+                 p + " is privileged (" + privilege + "), but " + who +
+                     ": someone other than root can replace it or link it elsewhere; --fix "
+                     "refuses to work there");
+    hijackable(bin, report);
+  }
+
+  // What the file's own privileges do for a bind.
+  if (bin.checked && file.hasCaps) {
+    if (user.eperm && (fc.permitted & ~bounding) != 0) {
+      report.add(Severity::kProblem, "bounding-set",
+                 p + " has file capabilities (" + bin.fileCaps + ") with the effective bit, and " +
+                     caps::names(fc.permitted & ~bounding, caps::lastCap()) +
+                     " is not in the bounding set here: execve(2) fails with EPERM "
+                     "(capabilities(7)). Give the service that capability in its bounding set, "
+                     "or drop the file capabilities (setcap -r) and use caps mode");
+    } else if (!fc.netBind && !(fc.inheritable & kNetBind)) {
+      report.add(bin.bindsAsUser ? Severity::kInfo : Severity::kProblem, "caps-without-bind",
+                 p + " has file capabilities (" + bin.fileCaps +
+                     ") but not cap_net_bind_service: they do not let it bind reserved ports");
+    } else if (fc.netBind && !fc.effective) {
+      report.add(Severity::kProblem, "caps-not-effective",
+                 p + " has cap_net_bind_service in its permitted set only (" + bin.fileCaps +
+                     "): it starts without the capability in its effective set, and bind(2) "
+                     "fails with EACCES unless the program raises it itself "
+                     "(cap_set_proc(3)); use 'setcap cap_net_bind_service=ep', or caps mode");
+    } else if (!fc.netBind) {
+      report.add(Severity::kInfo, "caps-inheritable-only",
+                 p + " has cap_net_bind_service only as a file-inheritable capability (" +
+                     bin.fileCaps +
+                     "): an ordinary user's process has no inheritable capabilities, so it "
+                     "gets nothing; under caps mode it gets it from privbind");
+    }
+    if (capsRun.eperm)
+      report.add(bin.bindsAsUser ? Severity::kWarning : Severity::kProblem, "caps-mode-eperm",
+                 "caps mode leaves only cap_net_bind_service in the bounding set, and " + p +
+                     " has other capabilities with the effective bit (" + bin.fileCaps +
+                     "): execve(2) fails with EPERM and privbind exits 126; keep only "
+                     "cap_net_bind_service on the file, or remove its capabilities (setcap -r)");
+  }
+  if (bin.checked && !privbindCan)
+    report.add(Severity::kProblem, "no-bind-capability",
+               "CAP_NET_BIND_SERVICE is not in the bounding set here, as in some containers: "
+               "neither caps mode nor broker mode can work");
+  if (info->isGo)
+    report.add(Severity::kInfo, "go-binary",
+               p + " is a Go program: Go makes its system calls directly, so broker mode's "
+                   "preload library cannot reach its binds; use caps mode");
+  if (!info->dynamic && !info->isGo)
+    report.add(Severity::kInfo, "static-binary",
+               p + " is statically linked: no preload library reaches it, so broker mode "
+                   "cannot work; use caps mode");
+  if (bin.setuid || bin.setgid)
+    report.add(Severity::kInfo, "setuid",
+               p + " is " + (bin.setuid ? "set-user-ID" : "set-group-ID") + " (uid " +
+                   std::to_string(bin.owner) +
+                   "): privbind refuses broker mode for "
+                   "it (the loader ignores the preload library), and caps mode runs it with "
+                   "no_new_privs, so the bit changes no id");
+  if (file.hasCaps && bin.native && info->dynamic && !brokerRefused) {
+    if (brokerRun.eperm)
+      report.add(Severity::kInfo, "caps-ignore-preload",
+                 "broker mode leaves the command an empty bounding set, and the file's "
+                 "capabilities carry the effective bit: execve(2) fails with EPERM and privbind "
+                 "exits 126, unless the file capabilities are removed (setcap -r)");
+    else if (brokerRun.secure)
+      report.add(Severity::kInfo, "caps-ignore-preload",
+                 "with file capabilities the program runs in secure-execution mode, where ld.so "
+                 "ignores a preload library given by path: broker mode cannot reach its binds "
+                 "unless the file capabilities are removed (setcap -r)");
+  }
+  for (const auto& s : bin.scripts) {
+    if (!s.fileCaps.empty() || s.setuid || s.setgid) {
+      std::string what = !s.fileCaps.empty() ? "file capabilities (" + s.fileCaps + ")"
+                                             : std::string("a setuid/setgid bit");
+      report.add(Severity::kProblem, "script-privileges-ignored",
+                 s.path + " is a script with " + what +
+                     ": the kernel ignores them on scripts and runs its interpreter (" +
+                     s.interpreter +
+                     ") without them, so the script gets no privilege from "
+                     "them; run it with privbind --mode=caps instead, which hands "
+                     "CAP_NET_BIND_SERVICE through the interpreter as an ambient capability");
+    } else {
+      report.add(Severity::kInfo, "script",
+                 s.path + " is a script: the kernel runs its interpreter (" + s.interpreter +
+                     "), which is what doctor judges");
+    }
+  }
+
+  recommend::fill(bin, report, host);
+  return {};
+}
+
+}  // namespace privbind::doctor::verdicts

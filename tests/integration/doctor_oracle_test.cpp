@@ -1,0 +1,516 @@
+// doctor against the truth. Each case builds or copies a real target, runs it for real as nobody
+// (directly, under caps mode, under broker mode) to see whether it starts and whether it binds a
+// reserved port on 127.0.0.1, then runs `privbind doctor --json` on it and checks that every
+// verdict says exactly what happened. A wrong verdict is a failing test, whichever way it errs.
+//
+// The probes (programs/oracle_bind.*) print "started" once running and "bound" after a
+// successful bind (exit 0), or exit 3 when the bind fails.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "support.h"
+
+using namespace testsupport;
+
+namespace {
+
+// env(1) makes the PATH search: setpriv's own exec still holds root's capabilities for the path
+// lookup, a real nobody's does not.
+const std::vector<std::string> kNobody = {
+    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "env"};
+
+// What a case hands to the oracle.
+struct Target {
+  explicit Target(std::string c, std::vector<std::string> e = {}, std::vector<std::string> w = {},
+                  std::optional<std::string> h = {})
+      : command(std::move(c)), env(std::move(e)), wrap(std::move(w)), hijack(std::move(h)) {}
+  std::string command;                // what doctor and privbind are given (a path or a name)
+  std::vector<std::string> env;       // NAME=value, for doctor and for every run
+  std::vector<std::string> wrap;      // runs doctor and every run under this (setpriv ...)
+  std::optional<std::string> hijack;  // a directory or file a privileged target trusts: can
+                                      // nobody write it? (else: doctor must not claim so)
+};
+
+// Paths outside the TempDir that a case created; removed at the end of the case.
+struct Cleanup {
+  std::vector<std::string> paths;
+  ~Cleanup() {
+    for (const auto& p : paths) run({"rm", "-rf", "--", p});
+  }
+};
+
+struct Ctx {
+  TempDir tmp;
+  Cleanup cleanup;
+  // A fresh root-owned directory under a trusted or untrusted prefix, removed afterwards.
+  std::string dirUnder(const std::string& prefix) {
+    RunResult r = run({"mktemp", "-d", prefix + "/privbind-oracle-XXXXXX"});
+    REQUIRE(r.status == 0);
+    std::string d = r.out.substr(0, r.out.find('\n'));
+    cleanup.paths.push_back(d);
+    REQUIRE(run({"chmod", "0755", d}).status == 0);
+    return d;
+  }
+};
+
+void must(const std::vector<std::string>& argv) {
+  RunResult r = run(argv, 120s);
+  REQUIRE_MESSAGE(r.status == 0, argv[0] << ": " << r.err);
+}
+
+void mkdirs(const std::string& d) { must({"mkdir", "-p", "-m", "0755", d}); }
+
+// dir/libdoctor_lib.so.
+std::string buildLib(const std::string& dir) {
+  mkdirs(dir);
+  std::string lib = dir + "/libdoctor_lib.so";
+  must({"cc", "-shared", "-fPIC", "-o", lib, sourceDir() + "/programs/doctor_lib.c"});
+  must({"chmod", "0755", lib});
+  return lib;
+}
+
+// The C probe at out; libDir non-empty links it against libdoctor_lib.so there.
+std::string buildProbe(const std::string& out, const std::vector<std::string>& flags = {},
+                       const std::string& libDir = "") {
+  mkdirs(out.substr(0, out.rfind('/')));
+  std::vector<std::string> argv = {"cc", "-O2", "-o", out, sourceDir() + "/programs/oracle_bind.c"};
+  if (!libDir.empty()) argv.insert(argv.end(), {"-DWITH_LIB", "-L" + libDir, "-ldoctor_lib"});
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  must(argv);
+  must({"chmod", "0755", out});
+  return out;
+}
+
+std::string setcap(const std::string& caps, const std::string& path) {
+  must({"setcap", caps, path});
+  return path;
+}
+
+std::string writeFile(const std::string& path, const std::string& text, const char* mode) {
+  RunResult r =
+      run({"sh", "-c", "cat > \"$1\" && chmod " + std::string(mode) + " \"$1\"", "sh", path}, 30s,
+          text);
+  REQUIRE(r.status == 0);
+  return path;
+}
+
+// The system JDK behind /usr/bin/java, or "".
+std::string systemJdk() {
+  char buf[PATH_MAX];
+  if (!realpath("/usr/bin/java", buf)) return "";
+  std::string java = buf;
+  std::string home = java.substr(0, java.rfind("/bin/java"));
+  if (access((home + "/lib/libjli.so").c_str(), R_OK) != 0) return "";
+  return home;
+}
+
+// Copies the JDK at home to dest (bin/java, lib/, conf/, release) and gives bin/java
+// cap_net_bind_service=ep; the target runs OracleBind.java as a single source file.
+Target setcapJdkCopy(const std::string& dest) {
+  std::string home = systemJdk();
+  mkdirs(dest + "/bin");
+  RunResult r = sh("set -e; cp -a '" + home + "/bin/java' '" + dest + "/bin/'; cp -a '" + home +
+                       "/lib' '" + dest + "/'; rm -f '" + dest +
+                       "/lib/src.zip'; for d in conf "
+                       "release; do [ ! -e '" +
+                       home + "'/$d ] || cp -a '" + home + "'/$d '" + dest +
+                       "/'; done; chmod -R a+rX '" + dest + "'",
+                   180s);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  setcap("cap_net_bind_service=ep", dest + "/bin/java");
+  return Target{dest + "/bin/java"};
+}
+
+struct Case {
+  Case(const char* n, std::function<Target(Ctx&)> m, const char* f = "", const char* nd = "")
+      : name(n), make(std::move(m)), finding(f), needs(nd) {}
+  const char* name;
+  std::function<Target(Ctx&)> make;
+  const char* finding;  // a finding code doctor must report for it ("" none required)
+  const char* needs;    // "go" or "jdk": judged in their own test case, skipped without
+};
+
+// ---- the truth ------------------------------------------------------------------------------
+
+struct Observed {
+  bool starts = false, binds = false;  // run directly as nobody
+  bool caps = false, broker = false;   // under privbind --mode=caps / broker, as nobody
+  std::string log;
+};
+
+// Runs argv with the case's wrapper and environment, from "/" (relative RUNPATH entries then
+// resolve against a directory that holds no library).
+RunResult runAs(const Target& t, const std::vector<std::string>& how,
+                const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"sh", "-c", "cd / && exec \"$@\"", "sh"};
+  argv.insert(argv.end(), t.wrap.begin(), t.wrap.end());
+  argv.emplace_back("env");
+  argv.insert(argv.end(), t.env.begin(), t.env.end());
+  argv.insert(argv.end(), how.begin(), how.end());
+  argv.push_back(t.command);
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(std::to_string(freeReservedPort()));
+  return run(argv, 120s);
+}
+
+Observed observe(const Target& t, const std::vector<std::string>& args) {
+  Observed o;
+  RunResult direct = runAs(t, kNobody, args);
+  o.starts = direct.out.find("started") != std::string::npos;
+  o.binds = direct.status == 0 && direct.out.find("bound") != std::string::npos;
+  RunResult caps = runAs(t, {privbindPath(), "--mode=caps", "-u", "nobody", "--"}, args);
+  o.caps = caps.status == 0 && caps.out.find("bound") != std::string::npos;
+  RunResult broker = runAs(t, {privbindPath(), "-u", "nobody", "--"}, args);
+  o.broker = broker.status == 0 && broker.out.find("bound") != std::string::npos;
+  o.log = "direct " + std::to_string(direct.status) + ": " + direct.out + direct.err + "caps " +
+          std::to_string(caps.status) + ": " + caps.out + caps.err + "broker " +
+          std::to_string(broker.status) + ": " + broker.out + broker.err;
+  return o;
+}
+
+// Whether nobody can write the file, or create a file in the directory.
+bool nobodyCanWrite(const std::string& path) {
+  std::vector<std::string> argv = kNobody;
+  argv.insert(argv.end(), {"sh", "-c",
+                           "if [ -d \"$1\" ]; then f=\"$1/.oracle-probe\"; : > \"$f\" && rm -f "
+                           "\"$f\"; else [ -w \"$1\" ]; fi",
+                           "sh", path});
+  return run(argv).status == 0;
+}
+
+// ---- what doctor says -----------------------------------------------------------------------
+
+struct Said {
+  int status = -1;
+  std::string checked, starts, binds, broker, caps;  // "True"/"False"/"None"
+  bool hijack = false;
+  std::vector<std::string> codes;        // finding codes
+  std::vector<std::string> recommended;  // the commands doctor recommends
+  std::string text;
+};
+
+Said askDoctor(const Target& t) {
+  std::vector<std::string> argv = t.wrap;
+  argv.emplace_back("env");
+  argv.insert(argv.end(), t.env.begin(), t.env.end());
+  argv.insert(argv.end(), {privbindPath(), "doctor", "--json", t.command});
+  RunResult r = run(argv, 120s);
+  Said s;
+  s.status = r.status;
+  s.text = r.out + r.err;
+  RunResult py = run({python(), "-c",
+                      "import json,sys\n"
+                      "d=json.load(sys.stdin); v=d['target']['verdicts']\n"
+                      "print(v['checked'], v['starts_as_user'], v['binds_as_user'],"
+                      " v['broker_mode'], v['caps_mode'],"
+                      " any(f['code']=='library-hijackable' for f in d['findings']))\n"
+                      "print(' '.join(f['code'] for f in d['findings']))\n"
+                      "for c in d['target']['recommended']: print(c)"},
+                     30s, r.out);
+  REQUIRE_MESSAGE(py.status == 0, s.text << py.err);
+  std::istringstream in(py.out);
+  std::string hijack;
+  in >> s.checked >> s.starts >> s.binds >> s.broker >> s.caps >> hijack;
+  s.hijack = hijack == "True";
+  std::string line;
+  std::getline(in, line);  // the rest of the first line
+  std::getline(in, line);
+  std::istringstream codes(line);
+  for (std::string c; codes >> c;) s.codes.push_back(c);
+  while (std::getline(in, line)) s.recommended.push_back(line);
+  return s;
+}
+
+std::string py(bool b) { return b ? "True" : "False"; }
+
+// ---- the cases ------------------------------------------------------------------------------
+
+// A program linked against libdoctor_lib.so, lib in base/lib, program in base/bin/NAME.
+std::string pair(const std::string& base, const std::vector<std::string>& flags) {
+  buildLib(base + "/lib");
+  return buildProbe(base + "/bin/probe", flags, base + "/lib");
+}
+
+const std::string kOriginRunpath = "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib";
+const std::string kOriginRpath = "-Wl,--disable-new-dtags,-rpath,$ORIGIN/../lib";
+
+std::vector<Case> cases() {
+  return {
+      {"dynamic, no privilege", [](Ctx& c) { return Target{buildProbe(c.tmp / "p")}; }},
+      {"static, no privilege", [](Ctx& c) { return Target{buildProbe(c.tmp / "p", {"-static"})}; }},
+      {"cap_net_bind_service=ep",
+       [](Ctx& c) { return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p"))}; }},
+      {"cap_net_bind_service=p (no effective bit)",
+       [](Ctx& c) { return Target{setcap("cap_net_bind_service=p", buildProbe(c.tmp / "p"))}; },
+       "caps-not-effective"},
+      {"cap_net_raw=ep (not the bind capability)",
+       [](Ctx& c) { return Target{setcap("cap_net_raw=ep", buildProbe(c.tmp / "p"))}; },
+       "caps-without-bind"},
+      {"cap_net_bind_service,cap_net_raw=ep",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service,cap_net_raw=ep", buildProbe(c.tmp / "p"))};
+       },
+       "caps-mode-eperm"},
+      {"cap_net_bind_service=ei (inheritable only)",
+       [](Ctx& c) { return Target{setcap("cap_net_bind_service=ei", buildProbe(c.tmp / "p"))}; },
+       "caps-inheritable-only"},
+      {"static with cap_net_bind_service=ep",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p", {"-static"}))};
+       }},
+      {"$ORIGIN RUNPATH, no privilege",
+       [](Ctx& c) { return Target{pair(c.tmp / "app", {kOriginRunpath})}; }},
+      {"$ORIGIN RUNPATH under /tmp with file caps",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {kOriginRunpath}))};
+       },
+       "secure-library-missing"},
+      {"$ORIGIN RPATH under /tmp with file caps",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {kOriginRpath}))};
+       }},
+      {"$ORIGIN RUNPATH under /usr/lib (trusted) with file caps",
+       [](Ctx& c) {
+         std::string base = c.dirUnder("/usr/lib");
+         return Target{setcap("cap_net_bind_service=ep", pair(base, {kOriginRunpath}))};
+       }},
+      {"absolute RUNPATH with file caps",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         return Target{setcap("cap_net_bind_service=ep",
+                              pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}))};
+       }},
+      {"absolute RPATH with file caps",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         return Target{setcap("cap_net_bind_service=ep",
+                              pair(base, {"-Wl,--disable-new-dtags,-rpath," + base + "/lib"}))};
+       }},
+      {"relative RUNPATH with file caps",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", pair(c.tmp / "app", {"-Wl,-rpath,lib"}))};
+       },
+       "relative-rpath"},
+      {"LD_LIBRARY_PATH set, no privilege",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         return Target{pair(base, {}), {"LD_LIBRARY_PATH=" + base + "/lib"}};
+       },
+       "ld-library-path"},
+      {"LD_LIBRARY_PATH set, file caps (secure mode ignores it)",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         return Target{setcap("cap_net_bind_service=ep", pair(base, {})),
+                       {"LD_LIBRARY_PATH=" + base + "/lib"}};
+       },
+       "ld-library-path-ignored"},
+      {"library nowhere ld.so looks", [](Ctx& c) { return Target{pair(c.tmp / "app", {})}; },
+       "library-missing"},
+      {"setuid root",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"chmod", "4755", p});
+         return Target{p};
+       },
+       "setuid"},
+      {"setuid to another user (daemon)",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"chown", "1:1", p});
+         must({"chmod", "4755", p});
+         return Target{p};
+       }},
+      {"setuid root with $ORIGIN RUNPATH under /tmp",
+       [](Ctx& c) {
+         std::string p = pair(c.tmp / "app", {kOriginRunpath});
+         must({"chmod", "4755", p});
+         return Target{p};
+       }},
+      {"#!/bin/sh script with file caps",
+       [](Ctx& c) {
+         std::string probe = buildProbe(c.tmp / "probe");
+         std::string s =
+             writeFile(c.tmp / "run.sh", "#!/bin/sh\nexec " + probe + " \"$@\"\n", "0755");
+         return Target{setcap("cap_net_bind_service=ep", s)};
+       },
+       "script-privileges-ignored"},
+      {"#!/usr/bin/env python3 script with file caps",
+       [](Ctx& c) {
+         std::string s = c.tmp / "probe.py";
+         must({"cp", sourceDir() + "/programs/oracle_bind.py", s});
+         must({"chmod", "0755", s});
+         return Target{setcap("cap_net_bind_service=ep", s)};
+       },
+       "script-privileges-ignored"},
+      {"command name: PATH search as nobody skips a directory nobody cannot search",
+       [](Ctx& c) {
+         // First on PATH: a root-only directory holding a script of the same name (what root
+         // would run); then the real, setcap'd program.
+         std::string priv = c.tmp / "private", pub = c.tmp / "public";
+         mkdirs(priv);
+         must({"chmod", "0700", priv});
+         writeFile(priv + "/oracle-probe", "#!/bin/sh\nexit 0\n", "0755");
+         setcap("cap_net_bind_service=ep", buildProbe(pub + "/oracle-probe"));
+         const char* path = std::getenv("PATH");
+         return Target{"oracle-probe",
+                       {"PATH=" + priv + ":" + pub + ":" + (path ? path : "/usr/bin:/bin")}};
+       }},
+      {"cap_net_bind_service not in the bounding set",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p")),
+                       {},
+                       {"setpriv", "--bounding-set", "-net_bind_service", "--"}};
+       },
+       "bounding-set"},
+      {"file caps, absolute RUNPATH directory writable by others",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         std::string p = setcap("cap_net_bind_service=ep",
+                                pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}));
+         must({"chmod", "0777", base + "/lib"});
+         return Target{p, {}, {}, base + "/lib"};
+       }},
+      {"file caps, the library file writable by others",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         std::string p = setcap("cap_net_bind_service=ep",
+                                pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}));
+         must({"chmod", "0666", base + "/lib/libdoctor_lib.so"});
+         return Target{p, {}, {}, base + "/lib/libdoctor_lib.so"};
+       }},
+      {"file caps, trusted $ORIGIN directory under /usr/lib writable by others",
+       [](Ctx& c) {
+         std::string base = c.dirUnder("/usr/lib");
+         std::string p = setcap("cap_net_bind_service=ep", pair(base, {kOriginRunpath}));
+         must({"chmod", "0777", base + "/lib"});
+         return Target{p, {}, {}, base + "/lib"};
+       }},
+      {"setuid root, absolute RPATH directory owned by nobody",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         std::string p = pair(base, {"-Wl,--disable-new-dtags,-rpath," + base + "/lib"});
+         must({"chmod", "4755", p});
+         must({"chown", "65534", base + "/lib"});
+         return Target{p, {}, {}, base + "/lib"};
+       }},
+      {"Go program",
+       [](Ctx& c) {
+         std::string out = c.tmp / "goprobe";
+         RunResult r =
+             run({"env", "CGO_ENABLED=0", "GOCACHE=" + (c.tmp / "gocache"),
+                  "GOPATH=" + (c.tmp / "gopath"), "HOME=" + c.tmp.path(), "GOFLAGS=", "go", "build",
+                  "-o", out, sourceDir() + "/programs/oracle_bind.go"},
+                 300s);
+         REQUIRE_MESSAGE(r.status == 0, r.err);
+         return Target{out};
+       },
+       "", "go"},
+      {"Go program with file caps",
+       [](Ctx& c) {
+         std::string out = c.tmp / "goprobe";
+         RunResult r =
+             run({"env", "CGO_ENABLED=0", "GOCACHE=" + (c.tmp / "gocache"),
+                  "GOPATH=" + (c.tmp / "gopath"), "HOME=" + c.tmp.path(), "GOFLAGS=", "go", "build",
+                  "-o", out, sourceDir() + "/programs/oracle_bind.go"},
+                 300s);
+         REQUIRE_MESSAGE(r.status == 0, r.err);
+         return Target{setcap("cap_net_bind_service=ep", out)};
+       },
+       "", "go"},
+      {"setcap'd copy of the system JDK under /opt",
+       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/opt") + "/jdk"); }, "", "jdk"},
+      {"setcap'd copy of the system JDK under /usr/lib/jvm",
+       [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/usr/lib/jvm")); }, "", "jdk"},
+  };
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// A recommended command must work on the file it names: `setcap -r FILE` only for a file with
+// capabilities (setcap fails on one without), `chmod u-s,g-s FILE` only for a setuid/setgid one.
+void checkRecommendations(const Said& said) {
+  for (const auto& line : said.recommended) {
+    for (const std::string prefix : {"setcap -r ", "chmod u-s,g-s "}) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      std::string file = line.substr(prefix.size());
+      if (file.size() > 1 && file.front() == '\'') file = file.substr(1, file.size() - 2);
+      INFO("recommended: ", line);
+      if (prefix[0] == 's') {
+        CHECK(!run({"getcap", file}).out.empty());
+      } else {
+        CHECK(run({"sh", "-c", "[ -u \"$1\" ] || [ -g \"$1\" ]", "sh", file}).status == 0);
+      }
+    }
+  }
+}
+
+// Builds each case of the table that needs `needs`, observes it, asks doctor, compares.
+// Returns how many cases were judged.
+int judgeAll(const std::string& needs) {
+  int judged = 0;
+  for (const auto& k : cases()) {
+    if (needs != k.needs) continue;
+    Ctx ctx;
+    Target t = k.make(ctx);
+    std::vector<std::string> args;
+    if (needs == "jdk") {
+      std::string src = ctx.tmp / "OracleBind.java";
+      must({"cp", sourceDir() + "/programs/OracleBind.java", src});
+      must({"chmod", "0644", src});
+      args = {src};
+    }
+    Observed truth = observe(t, args);
+    Said said = askDoctor(t);
+    const bool hijack = t.hijack && nobodyCanWrite(*t.hijack);
+    std::string truthLine = "starts " + py(truth.starts) + ", binds " + py(truth.binds) +
+                            ", broker " + py(truth.broker) + ", caps " + py(truth.caps) +
+                            ", hijackable " + py(hijack);
+    MESSAGE("oracle case: " << std::string(k.name) << " | " << truthLine);
+    INFO("case: ", std::string(k.name));
+    INFO("truth: ", truthLine);
+    INFO("runs: ", truth.log);
+    INFO("doctor: ", said.text);
+    CHECK(said.status != 125);
+    CHECK(said.checked == "True");
+    CHECK(said.starts == py(truth.starts));
+    CHECK(said.binds == py(truth.binds));
+    CHECK(said.broker == py(truth.broker));
+    CHECK(said.caps == py(truth.caps));
+    // Negative control: a case built to be hijackable really is.
+    if (t.hijack) CHECK_MESSAGE(hijack, "nobody cannot write " << *t.hijack);
+    CHECK(said.hijack == hijack);
+    if (*k.finding) CHECK_MESSAGE(has(said.codes, k.finding), "missing finding " << k.finding);
+    checkRecommendations(said);
+    ++judged;
+  }
+  return judged;
+}
+
+}  // namespace
+
+TEST_SUITE("doctor_oracle") {
+  TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH") {
+    CHECK(judgeAll("") >= 25);
+  }
+
+  TEST_CASE("Go programs") {
+    if (run({"sh", "-c", "command -v go"}).status != 0)
+      SKIP_TEST("go (golang-go) is not installed");
+    CHECK(judgeAll("go") == 2);
+  }
+
+  TEST_CASE("copies of the system JDK") {
+    if (systemJdk().empty()) SKIP_TEST("no JDK behind /usr/bin/java");
+    CHECK(judgeAll("jdk") == 2);
+  }
+}
