@@ -222,7 +222,8 @@ std::string helpText() {
 
 Run COMMAND as an unprivileged user and still let it bind TCP/UDP ports below
 net.ipv4.ip_unprivileged_port_start (normally 1024). Run privbind as root.
-COMMAND replaces privbind (same pid); its exit status is privbind's.
+COMMAND replaces privbind (same pid; in cgroup mode as process 1 of a pid
+namespace privbind stays as its init instead); its exit status is privbind's.
 
 Modes:
   auto (default)    cgroup mode where this host can do it, otherwise broker

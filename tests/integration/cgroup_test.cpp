@@ -545,21 +545,94 @@ TEST_CASE("nothing left in the cgroup tree after SIGKILL of the command") {
   expectRemoved(dir);
 }
 
-TEST_CASE("nothing left after the command was PID 1 of its own pid namespace") {
+// unshare --pid --fork privbind --mode=cgroup -u nobody OPTIONS -- REST: privbind is process 1
+// of a new pid namespace.
+std::vector<std::string> asPid1(const std::vector<std::string>& options,
+                                const std::vector<std::string>& rest) {
+  return std::vector<std::string>{"unshare", "--pid", "--fork", "--"} + cg(options, rest);
+}
+
+// The pids in a cgroup (cgroup.procs, in the test's pid namespace).
+std::vector<pid_t> procsOf(const std::string& dir) {
+  std::istringstream in(slurp(dir + "/cgroup.procs"));
+  std::vector<pid_t> pids;
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+// privbind as process 1 of its pid namespace: when process 1 exits, the kernel kills every
+// other process of the namespace (pid_namespaces(7)), the watcher included. So privbind stays as
+// init, unprivileged and outside the cgroup, and the command is its child.
+TEST_CASE("PID 1 of a pid namespace: privbind stays as init, the command's status, nothing left") {
   REQUIRE_CGROUP_MODE();
-  // privbind started as PID 1 of a new pid namespace, so the command is PID 1 after the exec.
-  // It leaves a child behind; when PID 1 exits the kernel kills every other process of the
-  // namespace (pid_namespaces(7)), and with them anything privbind forked there to clean up.
-  // (A command that makes a pid namespace below privbind exercises nothing more: whatever
-  // privbind started stays outside it.)
-  const std::string script = "cat /proc/self/cgroup; echo pid=$$; sleep 60 & sleep 0.3; exit 0";
-  RunResult r = run(std::vector<std::string>{"unshare", "--pid", "--fork", "--"} +
-                    cg({"-v"}, {"/bin/sh", "-c", script}));
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  CHECK(r.out.find("pid=1\n") != std::string::npos);
+  const std::string script = "cat /proc/self/cgroup; echo ppid=$PPID pid=$$; exit 7";
+  RunResult r = run(asPid1({"-v"}, {"/bin/sh", "-c", script}));
+  REQUIRE_MESSAGE(r.status == 7, r.err);
+  // The one case where the command does not keep privbind's pid: it is init's child.
+  CHECK(r.out.find("ppid=1 pid=") != std::string::npos);
+  CHECK(r.out.find(" pid=1\n") == std::string::npos);
   std::string path = v2PathIn(r.out);
   CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
+  // privbind exited only after the watcher had removed the cgroup.
+  CHECK_MESSAGE(!exists(cgroupDir(path)), cgroupDir(path));
   expectRemoved(cgroupDir(path));
+}
+
+TEST_CASE("PID 1 of a pid namespace: init unprivileged outside the cgroup; SIGKILL of the command") {
+  REQUIRE_CGROUP_MODE();
+  Process p(asPid1({}, {"/bin/sh", "-c", "cat /proc/self/cgroup; exec sleep 60"}));
+  std::string path = cgroupPrinted(p);
+  REQUIRE_MESSAGE(!path.empty(), p.err());
+  // If the test stops half-way: SIGKILL of the namespace's init ends everything in it.
+  KillAtEnd namespaceInit{firstChild(p.pid()), privbindPath()};
+  // Once cat has exited and the shell has exec'd sleep, the command is the cgroup's one process.
+  std::vector<pid_t> procs;
+  REQUIRE(eventually([&] {
+    procs = procsOf(cgroupDir(path));
+    return procs.size() == 1 && exeOf(procs[0]).ends_with("sleep");
+  }));
+  KillAtEnd command{procs[0], "sleep"};
+  expectNoPrivilege(command.pid);
+  const std::string dir = expectPrivbindCgroup(command.pid);
+  const pid_t init = namespaceInit.pid;
+  REQUIRE(init > 0);
+  CHECK(exeOf(init) == privbindPath());
+  // Init: the command's uid and gid, no group, no capability, outside the cgroup.
+  expectCredentials(init, Credentials{.uid = kNobody, .gid = 65534, .groups = {}});
+  CHECK(cgroupOf(init) == cgroupOf(getpid()));
+  REQUIRE(::kill(command.pid, SIGKILL) == 0);
+  REQUIRE(p.wait(5s) == 128 + SIGKILL);
+  expectRemoved(dir);
+}
+
+TEST_CASE("PID 1 of a pid namespace: a daemon of the command keeps the grant until it is killed") {
+  REQUIRE_CGROUP_MODE();
+  uint16_t port = freeReservedPort();
+  // The command double-forks a daemon that binds only once the command has exited and been
+  // reaped, then exits with 5.
+  const std::string daemon = "while kill -0 $0 2>/dev/null; do sleep 0.05; done; exec " +
+                             serverProgram() + " " + str(port);
+  const std::string script = "cat /proc/self/cgroup; (setsid /bin/sh -c '" + daemon +
+                             "' $$ </dev/null >/dev/null 2>&1 &); exit 5";
+  Process p(asPid1({}, {"/bin/sh", "-c", script}));
+  std::string path = cgroupPrinted(p);
+  REQUIRE_MESSAGE(!path.empty(), p.err());
+  KillAtEnd namespaceInit{firstChild(p.pid()), privbindPath()};
+  const std::string dir = cgroupDir(path);
+  REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), p.err());
+  std::vector<pid_t> procs = procsOf(dir);
+  REQUIRE(procs.size() == 1);  // the daemon alone: the command is gone
+  KillAtEnd server{procs[0], serverProgram()};
+  REQUIRE(exeOf(server.pid) == serverProgram());
+  CHECK(tcpRead("127.0.0.1", port).starts_with("uid=65534 euid=65534 pid="));
+  expectNoPrivilege(server.pid);
+  // privbind waits for the watcher, which waits for the daemon.
+  CHECK(!p.wait(300ms).has_value());
+  CHECK(exists(dir));
+  REQUIRE(::kill(server.pid, SIGKILL) == 0);
+  REQUIRE(p.wait(5s) == 5);
+  expectRemoved(dir);
+  expectRefusedOutside(port);
 }
 
 TEST_CASE("the watcher: root without capabilities, seccomp, outside the cgroup, gone with it") {

@@ -12,6 +12,7 @@
 #include "common/proc_status.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
+#include "modes/cgroup/init.h"
 #include "modes/cgroup/programs.h"
 #include "modes/cgroup/watcher.h"
 
@@ -158,7 +159,14 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   UniqueFd cgroup(openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return cannot(Error::fromErrno("open(" + dir + ")", errno));
 
-  // 5. A terminal on 0-2 gets a pseudo-terminal of its own. The relay is forked here, before
+  // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
+  //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
+  //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
+  //    the command. init never returns from here.
+  if (getpid() == 1)
+    if (auto s = stayAsInit(*target, watcher->pid); !s) return s.error();
+
+  // 6. A terminal on 0-2 gets a pseudo-terminal of its own. The relay is forked here, before
   //    the move, so that it stays outside the cgroup and is never granted anything; it never
   //    returns from here. From here on there is no other mode to fall back to: a failure ends
   //    the process (and the relay reports it).
@@ -168,7 +176,7 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     _exit(kExitFailure);
   };
 
-  // 6. privbind into the cgroup.
+  // 7. privbind into the cgroup.
   if (auto s = enter(cgroup.get(), path); !s) fatal(s.error());
 
   launch::Env env = launch::currentEnvironment();
@@ -177,12 +185,6 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     if (unavailable)
       std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
                  "programs\n", stderr);
-    // The kernel kills every other process of a pid namespace when its process 1 exits,
-    // the watcher included (pid_namespaces(7)).
-    if (getpid() == 1)
-      std::fputs("privbind: cgroup mode: privbind is process 1 of its pid namespace: the watcher "
-                 "ends with the command, the programs with it, and the next run removes the "
-                 "empty cgroup\n", stderr);
     std::string limits;
     if (options.ports) limits += ", ports " + options.ports->toString();
     if (options.binds) limits += ", at most " + std::to_string(*options.binds) + " binds";
@@ -198,7 +200,7 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
                  command->plan().noNewPrivs ? ", no_new_privs" : "");
   }
 
-  // 7. Drop: a failure ends the process at that point. The lifeline and the programs'
+  // 8. Drop: a failure ends the process at that point. The lifeline and the programs'
   //    descriptors are close-on-exec.
   privdrop::drop(*command);
   return launch::execCommand(options.command, env);
