@@ -6,13 +6,8 @@
 
 namespace privbind::broker {
 
-// Whether this architecture has an allowlist (x86-64, AArch64). Elsewhere the helper runs
-// without one.
-bool seccompSupported();
-
-// Needs: no_new_privs already set (seccomp(2) requires it without CAP_SYS_ADMIN).
-// Leaves: a filter that kills the process on any system call outside the list, on a foreign
-// architecture or ABI (x32), for good.
+// Needs: no_new_privs already set. Leaves: seccomp::install() of the helper's list (x86-64 and
+// AArch64; elsewhere nothing).
 Status installSeccomp();
 
 }  // namespace privbind::broker

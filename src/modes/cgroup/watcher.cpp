@@ -2,9 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -23,35 +20,13 @@
 
 #include "common/caps.h"
 #include "common/privdrop.h"
+#include "common/seccomp.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/programs.h"
 
 namespace privbind::cgroupmode {
 
 namespace {
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define PRIVBIND_SANITIZED 1
-#endif
-#endif
-#if !defined(PRIVBIND_SANITIZED) && \
-    (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__))
-#define PRIVBIND_SANITIZED 1
-#endif
-#ifndef PRIVBIND_SANITIZED
-#define PRIVBIND_SANITIZED 0
-#endif
-
-#if defined(__x86_64__)
-constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
-#define PRIVBIND_SECCOMP 1
-#elif defined(__aarch64__)
-constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
-#define PRIVBIND_SECCOMP 1
-#else
-#define PRIVBIND_SECCOMP 0
-#endif
 
 // The watcher's descriptors once it is set up.
 constexpr int kParentFd = 3;    // the parent cgroup directory: unlinkat(kParentFd, name)
@@ -66,53 +41,16 @@ constexpr int kFirstLinkFd = 8; // the four BPF links: the grant lives as long a
 // exec, no socket, no kill, no ptrace: a watcher that is uid 0 could otherwise still open
 // root-owned files by their permission bits.
 Status installSeccomp() {
-#if PRIVBIND_SECCOMP
-  static const long kAllowed[] = {
+  std::vector<long> allowed = {
 #ifdef SYS_poll
-    SYS_poll,
+      SYS_poll,
 #endif
-    SYS_ppoll,       SYS_read,         SYS_pread64,     SYS_lseek,
-    SYS_close,       SYS_exit,         SYS_exit_group,  SYS_rt_sigreturn, SYS_restart_syscall,
-#if PRIVBIND_SANITIZED
-    SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_getpid, SYS_gettid, SYS_futex,
-    SYS_sched_yield, SYS_mmap,         SYS_munmap,      SYS_write,
-#endif
+      SYS_ppoll, SYS_read,      SYS_pread64,     SYS_lseek,       SYS_close,
+      SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
   };
-  std::vector<sock_filter> prog;
-  auto stmt = [&](uint16_t code, uint32_t k) { prog.push_back(BPF_STMT(code, k)); };
-  auto jump = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
-    prog.push_back(BPF_JUMP(code, k, jt, jf));
-  };
-  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-  jump(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0);
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
-#if defined(__x86_64__)
-  jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);  // x32 ABI
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-#endif
-  for (long nr : kAllowed) {
-    jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  }
-  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other: the low 32 bits of args[0] and
-  // args[2] (both architectures above are little-endian). A relative name cannot leave the
+  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
   // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
-  auto arg = [](int i) { return static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * i); };
-  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(SYS_unlinkat), 0, 5);
-  stmt(BPF_LD | BPF_W | BPF_ABS, arg(0));
-  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(kParentFd), 0, 3);
-  stmt(BPF_LD | BPF_W | BPF_ABS, arg(2));
-  jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(AT_REMOVEDIR), 0, 1);
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-  sock_fprog fprog{};
-  fprog.len = static_cast<unsigned short>(prog.size());
-  fprog.filter = prog.data();
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
-    return Error::fromErrno("seccomp(SECCOMP_SET_MODE_FILTER)", errno);
-#endif
-  return {};
+  return seccomp::install(allowed, {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}}});
 }
 
 // "populated 1" or "populated 0" in cgroup.events (cgroup v2: the cgroup or a descendant has a
