@@ -180,7 +180,8 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
     return run({"bash", "-c", script}).out;
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");
-  CHECK(complete("privbind -m ''") == "broker\ncaps\n");
+  CHECK(complete("privbind -m ''") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind doctor --u") == "--user\n");
   CHECK(contains(complete("privbind -u nob"), "nobody\n"));
   CHECK(complete("privbind doctor --dr") == "--dry-run\n");
   // After the command starts, its options are not privbind's.
