@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/ids.h"
+#include "common/launch.h"
 #include "doctor/fix.h"
 #include "doctor/inspect.h"
 #include "doctor/loader.h"
@@ -12,11 +14,29 @@ namespace privbind::doctor {
 
 namespace {
 
-// Resolves and inspects target into a fresh report.
-Result<Report> inspectTarget(const std::string& target, const loader::Host& host) {
+// Resolves and inspects target into a fresh report. With a user, a command name is found on PATH
+// as that user would find it, by the launcher's own search (launch::resolveCommand).
+Result<Report> inspectTarget(const std::string& target, const std::string& user,
+                             const loader::Host& host) {
   Report report;
-  auto bin = inspect::resolveTarget(target);
+  std::string path = target;
+  std::string found;
+  if (!user.empty()) {
+    auto as = ids::resolveTarget(user, "", false);
+    if (!as) return as.error();
+    if (target.find('/') == std::string::npos) {
+      auto command = launch::resolveCommand(target, *as);
+      if (!command) return command.error();
+      path = command->path;
+      found = "PATH as uid " + std::to_string(as->user.uid) + ": " + path;
+    }
+  }
+  auto bin = inspect::resolveTarget(path);
   if (!bin) return bin.error();
+  if (!found.empty()) {
+    bin->query = target;
+    bin->chain.insert(bin->chain.begin(), found);
+  }
   if (auto s = inspect::binary(*bin, host, report); !s) return s.error();
   report.binary = std::move(*bin);
   return report;
@@ -37,7 +57,7 @@ Result<int> run(const std::vector<std::string>& args) {
     inspect::system(report);
   } else {
     loader::Host host = loader::probeHost();
-    auto inspected = inspectTarget(opts->target, host);
+    auto inspected = inspectTarget(opts->target, opts->user, host);
     if (!inspected) return inspected.error();
     report = std::move(*inspected);
     if (opts->fix) {
@@ -45,7 +65,7 @@ Result<int> run(const std::vector<std::string>& args) {
       if (!fixed) return fixed.error();
       if (fixed->status == "applied") {
         // Judge the file as it is now, not as it was.
-        auto after = inspectTarget(opts->target, host);
+        auto after = inspectTarget(opts->target, opts->user, host);
         if (!after) return after.error();
         report = std::move(*after);
       }

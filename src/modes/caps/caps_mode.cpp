@@ -21,6 +21,10 @@ Error run(const LaunchOptions& options) {
   plan.noNewPrivs = !options.allowSetuid;
   if (auto s = privdrop::checkPreconditions(plan); !s) return s.error();
 
+  // The one file that runs: found as the target would find it, named by -v, executed below.
+  auto command = launch::resolveCommand(options.command[0], plan.target);
+  if (!command) return command.error();
+
   launch::Env env = launch::currentEnvironment();
   if (!options.keepEnv) launch::describeUser(env, plan.target.user);
 
@@ -29,9 +33,10 @@ Error run(const LaunchOptions& options) {
                  plan.target.user.uid, plan.target.gid, plan.target.groups.size(),
                  caps::names(plan.keep, plan.lastCap).c_str(),
                  plan.noNewPrivs ? ", no_new_privs" : "");
+  launch::reportCommand(*command, plan.target, options.verbose);
 
   if (auto s = privdrop::drop(plan); !s) return s.error();
-  return launch::execCommand(options.command, env);
+  return launch::execCommand(*command, options.command, env);
 }
 
 }  // namespace privbind::capsmode
