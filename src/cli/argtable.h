@@ -44,8 +44,8 @@ struct Given {
 };
 
 struct Split {
-  std::vector<Given> given;            // in command-line order, each row at most once
-  std::vector<std::string> operands;   // words that are not options
+  std::vector<Given> given;           // in command-line order, each row at most once
+  std::vector<std::string> operands;  // words that are not options
   bool has(size_t row) const {
     for (const auto& g : given)
       if (g.row == row) return true;

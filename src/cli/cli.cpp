@@ -31,9 +31,8 @@ Status setMode(LaunchOptions& o, const std::string& v) {
 }
 
 Status setBinds(LaunchOptions& o, const std::string& v) {
-  bool digits = !v.empty() && v.size() <= 9 && std::all_of(v.begin(), v.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  bool digits = !v.empty() && v.size() <= 9 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
   unsigned n = digits ? static_cast<unsigned>(std::stoul(v)) : 0;
   if (n == 0) return fail("'" + v + "' is not a whole number from 1");
   o.binds = n;
@@ -155,8 +154,7 @@ Status checkModes(const argtable::Split& split, LaunchOptions& o) {
                        "the binds for any program");
         break;
       case Mode::kBroker:
-        if (!(row.mask & kInBroker))
-          return usage(argtable::display(row), "not in broker mode");
+        if (!(row.mask & kInBroker)) return usage(argtable::display(row), "not in broker mode");
         break;
       case Mode::kAuto:
         if (!(row.mask & kInCgroup) && (row.mask & kInBroker)) {
@@ -204,7 +202,8 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
     if (!outside.empty())
       return usage("-r/--reuseport", outside.toString() + " not in -p/--ports, so never bound");
   }
-  if (!split->has(rowOf("user"))) return usage("-u/--user", "required: the user the command runs as");
+  if (!split->has(rowOf("user")))
+    return usage("-u/--user", "required: the user the command runs as");
   if (split->operands.empty()) return usage("COMMAND", "missing: what should privbind run?");
   if (split->operands[0].empty()) return usage("COMMAND", "empty name");
   o.command = std::move(split->operands);
@@ -212,8 +211,8 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
 }
 
 Status validate(const LaunchOptions& options, unsigned unprivilegedPortStart) {
-  for (auto [name, set] : {std::pair{"-p/--ports", &options.ports},
-                           std::pair{"-r/--reuseport", &options.reuseport}}) {
+  for (auto [name, set] :
+       {std::pair{"-p/--ports", &options.ports}, std::pair{"-r/--reuseport", &options.reuseport}}) {
     if (!*set) continue;
     ports::PortSet unreserved;
     for (unsigned p = std::max(1u, unprivilegedPortStart); p <= 65535; ++p)
@@ -229,7 +228,8 @@ Status validate(const LaunchOptions& options, unsigned unprivilegedPortStart) {
 
 std::vector<OptionInfo> optionTable() {
   std::vector<OptionInfo> out;
-  for (const auto& r : kRows) out.push_back({r.shortName, r.longName, r.valueName != nullptr, r.mask});
+  for (const auto& r : kRows)
+    out.push_back({r.shortName, r.longName, r.valueName != nullptr, r.mask});
   return out;
 }
 

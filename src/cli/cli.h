@@ -36,8 +36,8 @@ inline constexpr unsigned kInCaps = 4;
 // The option table as data, for the tests that hold the help, the man page and the bash
 // completion against it.
 struct OptionInfo {
-  char shortName;         // 0 when there is none
-  std::string longName;   // without "--"
+  char shortName;        // 0 when there is none
+  std::string longName;  // without "--"
   bool takesValue;
   unsigned modes;
 };

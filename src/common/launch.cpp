@@ -172,8 +172,8 @@ Result<Command> resolveCommand(const std::string& name, const ids::Target& as) {
   const std::string payload = fields.size() > 1 ? fields[1] : "";
   if (kind == "E") {
     auto space = payload.find(' ');
-    return Error::fromErrno(payload.substr(space + 1) + " as uid " +
-                                std::to_string(as.user.uid) + " for the command search",
+    return Error::fromErrno(payload.substr(space + 1) + " as uid " + std::to_string(as.user.uid) +
+                                " for the command search",
                             std::atoi(payload.c_str()));
   }
   if (fields.size() != 3 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
@@ -211,9 +211,9 @@ void reportCommand(const Command& command, const ids::Target& as, bool verbose) 
                  command.cwd.c_str(), as.user.uid, command.name.c_str());
   if (verbose)
     std::fprintf(stderr, "privbind: command: %s%s\n", command.path.c_str(),
-                 command.searched ? (" (found on PATH as uid " + std::to_string(as.user.uid) +
-                                     ")").c_str()
-                                  : "");
+                 command.searched
+                     ? (" (found on PATH as uid " + std::to_string(as.user.uid) + ")").c_str()
+                     : "");
 }
 
 std::string limitsText(const LaunchOptions& options) {
@@ -241,11 +241,12 @@ Error execCommand(const Command& command, const std::vector<std::string>& argv, 
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
     if (auto interp = elf::scriptInterpreter(path); interp.ok())
-      return Error::refuse(path, "its #! interpreter " + *interp + " is missing: " +
-                                     strerror(err), kExitNotExecutable);
+      return Error::refuse(path, "its #! interpreter " + *interp + " is missing: " + strerror(err),
+                           kExitNotExecutable);
     if (auto info = elf::read(path); info.ok() && !info->interpreter.empty())
-      return Error::refuse(path, "its ELF interpreter " + info->interpreter + " is missing: " +
-                                     strerror(err), kExitNotExecutable);
+      return Error::refuse(
+          path, "its ELF interpreter " + info->interpreter + " is missing: " + strerror(err),
+          kExitNotExecutable);
   }
   return Error::fromErrno(path, err, kExitNotFound);
 }

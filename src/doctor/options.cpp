@@ -108,7 +108,8 @@ RPATH entry that does not lie under a trusted system directory. That is why a
 setcap'd java in /opt says "libjli.so: cannot open shared object file".
 
 Options:
-)") + argtable::render(kRows, 0) + R"(
+)") + argtable::render(kRows, 0) +
+         R"(
 Exit status: 0 no problem found, 1 problems found, 125 doctor could not
 inspect (or --fix failed).
 

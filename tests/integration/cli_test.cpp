@@ -24,7 +24,8 @@ const std::vector<std::string> kAsNobody = {"setpriv", "--reuid=65534", "--regid
                                             "--clear-groups"};
 
 // privbind with args, under env (NAME=value words for env(1)).
-RunResult runPrivbind(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+RunResult runPrivbind(const std::vector<std::string>& args,
+                      const std::vector<std::string>& env = {}) {
   std::vector<std::string> argv = {"env"};
   argv.insert(argv.end(), env.begin(), env.end());
   argv.push_back(privbindPath());
@@ -234,7 +235,8 @@ TEST_CASE("a relative PATH entry reached by the search is refused") {
 }
 
 TEST_CASE("parser messages: the option and why, never a library's words") {
-  checkUsage(runPrivbind({"--mode=", "-u", "nobody", "--", "id"}), "-m/--mode: empty value; expected MODE");
+  checkUsage(runPrivbind({"--mode=", "-u", "nobody", "--", "id"}),
+             "-m/--mode: empty value; expected MODE");
   checkUsage(runPrivbind({"--user=", "id"}), "-u/--user: empty value; expected USER");
   checkUsage(runPrivbind({"-m", "-u", "nobody", "id"}),
              "-m/--mode: needs a value (MODE), not the option -u");
@@ -245,15 +247,17 @@ TEST_CASE("parser messages: the option and why, never a library's words") {
 
 TEST_CASE("-p and -r with ports that are not reserved: refused, naming them") {
   unsigned start = portStart();
-  if (start < 2 || start > 65000) SKIP_TEST("ip_unprivileged_port_start is " + std::to_string(start));
+  if (start < 2 || start > 65000)
+    SKIP_TEST("ip_unprivileged_port_start is " + std::to_string(start));
   std::string below = std::to_string(start - 1), at = std::to_string(start);
   checkUsage(runPrivbind({"-u", "nobody", "-p", below + "," + at, "true"}),
-             "-p/--ports: " + at + " is not reserved (net.ipv4.ip_unprivileged_port_start is " + at +
-                 "): any user may bind them, privbind has nothing to grant");
+             "-p/--ports: " + at + " is not reserved (net.ipv4.ip_unprivileged_port_start is " +
+                 at + "): any user may bind them, privbind has nothing to grant");
   RunResult two = runPrivbind({"-u", "nobody", "-p", "80," + at + "," + std::to_string(start + 976),
                             "true"});
   CHECK(two.status == 125);
-  CHECK(two.err.find("privbind: -p/--ports: " + at + "," + std::to_string(start + 976) + " are not reserved") == 0);
+  CHECK(two.err.find("privbind: -p/--ports: " + at + "," + std::to_string(start + 976) +
+                     " are not reserved") == 0);
   RunResult r = runPrivbind({"-u", "nobody", "-r", at, "true"});
   CHECK(r.status == 125);
   CHECK(r.err.find("privbind: -r/--reuseport: " + at + " is not reserved") == 0);
@@ -337,7 +341,8 @@ TEST_CASE("a working directory the user cannot enter: one warning line, the comm
                        "first, or set WorkingDirectory=)\n");
   }
   // Negative control: a directory the user can enter gives no warning.
-  RunResult open = sh("cd " + dir.path() + " && exec " + privbindPath() + " -m caps -u nobody true");
+  RunResult open =
+      sh("cd " + dir.path() + " && exec " + privbindPath() + " -m caps -u nobody true");
   CHECK(open.status == 0);
   CHECK(open.err.empty());
 }

@@ -1,5 +1,7 @@
 // The command line, driven from argv vectors; the help, the man page and the bash completion held
 // against the option table.
+#include "cli/cli.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -7,7 +9,6 @@
 #include <set>
 #include <sstream>
 
-#include "cli/cli.h"
 #include "doctor/options.h"
 
 using privbind::Mode;
@@ -134,9 +135,26 @@ TEST_CASE("long, attached and clustered forms") {
 }
 
 TEST_CASE("every option, each value parsed") {
-  auto o = ok({"-u", "app", "-g", "web", "-G", "-m", "broker", "--allow-setuid", "--keep-env",
-               "-v", "-p", "80,443,8000-8010", "-n", "2", "-r", "443", "-l", "/x/shim.so",
-               "--no-target-check", "cmd"});
+  auto o = ok({"-u",
+               "app",
+               "-g",
+               "web",
+               "-G",
+               "-m",
+               "broker",
+               "--allow-setuid",
+               "--keep-env",
+               "-v",
+               "-p",
+               "80,443,8000-8010",
+               "-n",
+               "2",
+               "-r",
+               "443",
+               "-l",
+               "/x/shim.so",
+               "--no-target-check",
+               "cmd"});
   CHECK(o.user == "app");
   CHECK(o.group == "web");
   CHECK(o.noGroups);
@@ -173,14 +191,12 @@ TEST_CASE("every mode name") {
   CHECK(ok({"-m", "cgroup", "-u", "a", "c"}).mode == Mode::kCgroup);
   CHECK(ok({"-m", "broker", "-u", "a", "c"}).mode == Mode::kBroker);
   CHECK(ok({"-m", "caps", "-u", "a", "c"}).mode == Mode::kCaps);
-  CHECK(privbind::cli::modeNames() ==
-        std::vector<std::string>{"auto", "cgroup", "broker", "caps"});
+  CHECK(privbind::cli::modeNames() == std::vector<std::string>{"auto", "cgroup", "broker", "caps"});
 }
 
 TEST_CASE("mode rules: -p, -n, -r in broker, cgroup and auto; -l, --no-target-check broker only") {
   const std::vector<std::vector<std::string>> limits = {{"-p", "80"}, {"-n", "1"}, {"-r", "80"}};
-  const std::vector<std::vector<std::string>> brokerOnly = {{"-l", "/x.so"},
-                                                            {"--no-target-check"}};
+  const std::vector<std::vector<std::string>> brokerOnly = {{"-l", "/x.so"}, {"--no-target-check"}};
   auto with = [](std::string mode, const std::vector<std::string>& opt) {
     std::vector<std::string> args = {"-u", "app"};
     if (!mode.empty()) args.insert(args.end(), {"-m", mode});
@@ -235,7 +251,8 @@ TEST_CASE("duplicate options are refused precisely") {
 }
 
 TEST_CASE("no parser-library wording: each error names the option and says why") {
-  CHECK(errorOf({"--mode=", "-u", "nobody", "--", "id"}) == "-m/--mode: empty value; expected MODE");
+  CHECK(errorOf({"--mode=", "-u", "nobody", "--", "id"}) ==
+        "-m/--mode: empty value; expected MODE");
   CHECK(errorOf({"--user=", "id"}) == "-u/--user: empty value; expected USER");
   CHECK(errorOf({"-u", "", "cmd"}) == "-u/--user: empty value; expected USER");
   CHECK(errorOf({"-u", "a", "-l", "", "cmd"}) == "-l/--preload: empty value; expected PATH");
@@ -280,10 +297,14 @@ TEST_CASE("validate: -p and -r name only reserved ports") {
   CHECK(s.error().message() ==
         "-p/--ports: 1024-1025,2000 are not reserved (net.ipv4.ip_unprivileged_port_start is "
         "1024): any user may bind them, privbind has nothing to grant");
-  CHECK(validate(ok({"-u", "a", "-p", "2000", "cmd"}), 1024).error().message().find(
-            "-p/--ports: 2000 is not reserved") == 0);
-  CHECK(validate(ok({"-u", "a", "-r", "8080", "cmd"}), 1024).error().message().find(
-            "-r/--reuseport: 8080 is not reserved") == 0);
+  CHECK(validate(ok({"-u", "a", "-p", "2000", "cmd"}), 1024)
+            .error()
+            .message()
+            .find("-p/--ports: 2000 is not reserved") == 0);
+  CHECK(validate(ok({"-u", "a", "-r", "8080", "cmd"}), 1024)
+            .error()
+            .message()
+            .find("-r/--reuseport: 8080 is not reserved") == 0);
   // The sysctl is read, not assumed: with a higher start the same list passes.
   CHECK(validate(o, 2001).ok());
   CHECK(validate(ok({"-u", "a", "cmd"}), 0).ok());
@@ -310,8 +331,8 @@ TEST_CASE("the table and --help are in step") {
   std::string help = privbind::cli::helpText();
   std::set<std::string> fromTable;
   for (const auto& o : privbind::cli::optionTable()) {
-    std::string line = (o.shortName ? std::string("  -") + o.shortName + ", --" : "      --") +
-                       o.longName;
+    std::string line =
+        (o.shortName ? std::string("  -") + o.shortName + ", --" : "      --") + o.longName;
     CAPTURE(line);
     auto at = help.find("\n" + line + (o.takesValue ? " " : ""));
     CHECK(at != std::string::npos);
@@ -324,7 +345,8 @@ TEST_CASE("the table and --help are in step") {
   for (std::sregex_iterator it(help.begin(), help.end(), optionLine), e; it != e; ++it)
     fromHelp.insert((*it)[1]);
   CHECK(fromHelp == fromTable);
-  for (const auto& m : privbind::cli::modeNames()) CHECK(help.find("\n  " + m) != std::string::npos);
+  for (const auto& m : privbind::cli::modeNames())
+    CHECK(help.find("\n  " + m) != std::string::npos);
   for (auto word : {"doctor", "125", "126", "127", "WorkingDirectory="})
     CHECK_MESSAGE(help.find(word) != std::string::npos, word);
   CHECK(help.find("doctor: 0 no problem found, 1 problems found, 125 could not inspect") !=

@@ -77,8 +77,8 @@ TEST_CASE("help teaches the options and exit codes, from the table") {
                            "$ORIGIN", "125", "privbind-orig", "Usage: privbind doctor"})
     CHECK_MESSAGE(h.find(word) != std::string::npos, word);
   for (const auto& o : optionTable()) {
-    std::string line = (o.shortName ? std::string("  -") + o.shortName + ", --" : "      --") +
-                       o.longName;
+    std::string line =
+        (o.shortName ? std::string("  -") + o.shortName + ", --" : "      --") + o.longName;
     CHECK_MESSAGE(h.find("\n" + line) != std::string::npos, line);
   }
   CHECK(h.find("-n,") == std::string::npos);
