@@ -69,6 +69,8 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     o.target = split->operands[0];
   }
   if (o.dryRun && !o.fix) return usage("--dry-run", "only makes sense with --fix");
+  if (!o.user.empty() && o.target.empty())
+    return usage("-u/--user", "only makes sense with a TARGET to look up");
   if (o.fix && o.target.empty())
     return usage("--fix", "needs a TARGET: the binary whose RPATH should be fixed");
   return o;

@@ -56,6 +56,7 @@ TEST_CASE("doctor usage errors") {
   CHECK(usageOf({"-u"}) == "-u/--user: needs a value (USER)");
   CHECK(usageOf({"--user=", "x"}) == "-u/--user: empty value; expected USER");
   CHECK(usageOf({"-u", "a", "-u", "b"}) == "-u/--user: given more than once");
+  CHECK(usageOf({"-u", "nobody"}) == "-u/--user: only makes sense with a TARGET to look up");
   // No short flag that means something else in the launcher: -n is --binds there.
   CHECK(usageOf({"-n", "--fix", "x"}) == "-n: unknown option");
 }
