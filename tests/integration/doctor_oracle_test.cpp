@@ -168,7 +168,7 @@ Observed observe(const Target& t, const std::vector<std::string>& args) {
   o.binds = direct.status == 0 && direct.out.find("bound") != std::string::npos;
   RunResult caps = runAs(t, {privbindPath(), "--mode=caps", "-u", "nobody", "--"}, args);
   o.caps = caps.status == 0 && caps.out.find("bound") != std::string::npos;
-  RunResult broker = runAs(t, {privbindPath(), "-u", "nobody", "--"}, args);
+  RunResult broker = runAs(t, {privbindPath(), "--mode=broker", "-u", "nobody", "--"}, args);
   o.broker = broker.status == 0 && broker.out.find("bound") != std::string::npos;
   o.log = "direct " + std::to_string(direct.status) + ": " + direct.out + direct.err + "caps " +
           std::to_string(caps.status) + ": " + caps.out + caps.err + "broker " +
