@@ -5,16 +5,26 @@ _privbind() {
   local cur prev words cword
   _init_completion || return
 
-  local -a with_value=(-u --user -g --group -m --mode -n --binds -p --ports -r --reuseport
+  # The option tables of src/cli/cli.cpp and src/doctor/options.cpp, word for word; a unit test
+  # (tests/unit/cli_test.cpp) holds these lists against them.
+  local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds -r --reuseport
                        -l --preload)
-  local opts="-u --user -g --group -G --no-groups -m --mode -n --binds -p --ports
-              -r --reuseport -l --preload --no-target-check --allow-setuid --keep-env
-              -v --verbose -h --help -V --version --"
+  local -a flags=(-G --no-groups --allow-setuid --keep-env -v --verbose -h --help -V --version
+                  --no-target-check)
+  local modes='auto cgroup broker caps'
+  local -a doctor_with_value=(-u --user)
+  local -a doctor_flags=(--json --fix --dry-run -h --help)
 
-  # privbind doctor [--json] [TARGET], privbind doctor --fix [--dry-run] [--json] TARGET
+  # privbind doctor [-u USER] [--json] [TARGET], privbind doctor --fix [--dry-run] [--json] TARGET
   if ((cword >= 2)) && [[ ${words[1]} == doctor ]]; then
+    case $prev in
+      -u | --user)
+        mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+        return
+        ;;
+    esac
     if [[ $cur == -* ]]; then
-      mapfile -t COMPREPLY < <(compgen -W '--json --fix --dry-run --help' -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "${doctor_with_value[*]} ${doctor_flags[*]}" -- "$cur")
     else
       mapfile -t COMPREPLY < <(compgen -c -- "$cur")
       [[ $cur == */* || -z $cur ]] && mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
@@ -51,7 +61,7 @@ _privbind() {
       return
       ;;
     -m | --mode)
-      mapfile -t COMPREPLY < <(compgen -W 'auto cgroup broker caps' -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "$modes" -- "$cur")
       return
       ;;
     -l | --preload)
@@ -64,7 +74,7 @@ _privbind() {
   esac
 
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "${with_value[*]} ${flags[*]} --" -- "$cur")
   elif ((cword == 1)); then
     mapfile -t COMPREPLY < <(compgen -W 'doctor' -- "$cur"; compgen -c -- "$cur")
   else

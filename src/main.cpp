@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "common/error.h"
 #include "common/invoker.h"
+#include "common/proc_status.h"
 #include "doctor/doctor.h"
 #include "modes/broker/broker_mode.h"
 #include "modes/caps/caps_mode.h"
@@ -14,25 +15,18 @@
 
 namespace {
 
-int fail(const privbind::Error& error) {
-  privbind::printError(error);
+// help: the command whose --help a usage error points to.
+int fail(const privbind::Error& error, const char* help = "privbind") {
+  privbind::printError(error, help);
   return error.exitCode();
 }
 
-// -m auto: cgroup mode where this host can do it, otherwise broker mode. The broker-only
-// options name broker mode; everything else is decided by cgroup mode's own probe (load the
-// programs, create and enter the cgroup), which gives up cleanly before anything outlives it.
+// -m auto: cgroup mode where this host can do it, otherwise broker mode. A broker-only option
+// (-l, --no-target-check) has already made the parser choose broker mode (cli::parse); the rest
+// is decided by cgroup mode's own probe (load the programs, create and enter the cgroup), which
+// gives up cleanly before anything outlives it.
 privbind::Error runAuto(const privbind::LaunchOptions& options) {
   using namespace privbind;
-  const char* brokerOnly = !options.preload.empty() ? "-l/--preload"
-                           : options.noTargetCheck  ? "--no-target-check"
-                                                    : nullptr;
-  if (brokerOnly) {
-    if (options.verbose)
-      std::fprintf(stderr, "privbind: auto: broker mode, because %s is a broker-mode option\n",
-                   brokerOnly);
-    return broker::run(options);
-  }
   std::string unavailable;
   Error error = cgroupmode::run(options, &unavailable);
   if (unavailable.empty()) return error;
@@ -60,7 +54,7 @@ int run(int argc, char** argv) {
     case cli::Action::kDoctor: {
       // doctor prints its own report; 0 clean, 1 findings, 125 (an Error) could not inspect.
       auto status = doctor::run(parsed->doctorArgs);
-      return status ? *status : fail(status.error());
+      return status ? *status : fail(status.error(), "privbind doctor");
     }
     case cli::Action::kRun:
       break;
@@ -68,6 +62,11 @@ int run(int argc, char** argv) {
   // Only root starts commands as another user; doctor, --help and --version serve anyone.
   if (auto s = invoker::requireRealRoot(); !s) return fail(s.error());
   const LaunchOptions& options = parsed->options;
+  // The checks that read this host's settings, apart from the pure parser.
+  if (auto s = cli::validate(options, proc::unprivilegedPortStart()); !s) return fail(s.error());
+  // -m auto with a broker-only option: the parser chose broker mode and said why.
+  if (options.verbose && !options.modeReason.empty())
+    std::fprintf(stderr, "privbind: auto: broker mode, because %s\n", options.modeReason.c_str());
   // Each mode returns only when it could not run the command.
   switch (options.mode) {
     case Mode::kCaps:

@@ -1,122 +1,170 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <map>
+#include <span>
 
+#include "cli/argtable.h"
 #include "privbind/version.h"
 
 namespace privbind::cli {
 
 namespace {
 
-struct OptionSpec {
-  char shortName;     // 0 when there is none
-  const char* longName;
-  bool takesValue;
-  bool brokerOnly;
-};
+using Row = argtable::Option<LaunchOptions>;
 
-constexpr OptionSpec kOptions[] = {
-    {'u', "user", true, false},         {'g', "group", true, false},
-    {'G', "no-groups", false, false},   {'m', "mode", true, false},
-    {'n', "binds", true, true},         {'l', "preload", true, true},
-    {'p', "ports", true, true},         {'r', "reuseport", true, true},
-    {0, "no-target-check", false, true}, {0, "allow-setuid", false, false},
-    {0, "keep-env", false, false},      {'v', "verbose", false, false},
-    {'h', "help", false, false},        {'V', "version", false, false},
-};
+constexpr unsigned kAllModes = kInBroker | kInCgroup | kInCaps;
+constexpr unsigned kLimits = kInBroker | kInCgroup;  // a helper or a kernel program enforces them
 
-const OptionSpec* findShort(char c) {
-  for (const auto& o : kOptions)
-    if (o.shortName == c) return &o;
-  return nullptr;
-}
+// The values of -m, in help order.
+constexpr const char* kModeNames[] = {"auto", "cgroup", "broker", "caps"};
+constexpr Mode kModes[] = {Mode::kAuto, Mode::kCgroup, Mode::kBroker, Mode::kCaps};
 
-const OptionSpec* findLong(std::string_view name) {
-  for (const auto& o : kOptions)
-    if (name == o.longName) return &o;
-  return nullptr;
-}
+Status fail(std::string why) { return Error::refuse("", std::move(why)); }
 
-std::string display(const OptionSpec& o) {
-  std::string out;
-  if (o.shortName) out = std::string("-") + o.shortName + "/";
-  return out + "--" + o.longName;
-}
-
-Error usage(std::string what, std::string why) {
-  return Error::usage(std::move(what), std::move(why));
-}
-
-// Splits args into options and the command, the way getopt with a leading '+' would: parsing
-// stops at the first word that is not an option or at "--". Checks every option name and refuses
-// an option given twice, so that CLI11 below only converts values.
-struct Split {
-  std::vector<std::string> options;
-  std::vector<std::string> command;
-  std::map<std::string, int> seen;  // long name -> count
-};
-
-Result<Split> split(const std::vector<std::string>& args) {
-  Split out;
-  auto note = [&](const OptionSpec& o) -> Status {
-    if (++out.seen[o.longName] > 1) return usage(display(o), "given more than once");
-    return {};
-  };
-  size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      ++i;
-      break;
+Status setMode(LaunchOptions& o, const std::string& v) {
+  for (size_t i = 0; i < std::size(kModeNames); ++i)
+    if (v == kModeNames[i]) {
+      o.mode = kModes[i];
+      return {};
     }
-    if (a.size() < 2 || a[0] != '-') break;  // the command starts here
-    out.options.push_back(a);
-    if (a[1] == '-') {
-      std::string name = a.substr(2);
-      bool attached = false;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        name.resize(eq);
-        attached = true;
-      }
-      const OptionSpec* o = findLong(name);
-      if (!o) return usage("--" + name, "unknown option");
-      if (auto s = note(*o); !s) return s.error();
-      if (attached && !o->takesValue) return usage(display(*o), "takes no value");
-      if (o->takesValue && !attached) {
-        if (i + 1 >= args.size()) return usage(display(*o), "needs a value");
-        out.options.push_back(args[++i]);
-      }
-      continue;
-    }
-    // A cluster of short options: -vG, -uapp, -vu app.
-    for (size_t k = 1; k < a.size(); ++k) {
-      const OptionSpec* o = findShort(a[k]);
-      if (!o) return usage(std::string("-") + a[k], "unknown option");
-      if (auto s = note(*o); !s) return s.error();
-      if (o->takesValue) {
-        if (k + 1 == a.size()) {
-          if (i + 1 >= args.size()) return usage(display(*o), "needs a value");
-          out.options.push_back(args[++i]);
+  return fail("'" + v + "' is not a mode; expected auto, cgroup, broker or caps");
+}
+
+Status setBinds(LaunchOptions& o, const std::string& v) {
+  bool digits = !v.empty() && v.size() <= 9 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  unsigned n = digits ? static_cast<unsigned>(std::stoul(v)) : 0;
+  if (n == 0) return fail("'" + v + "' is not a whole number from 1");
+  o.binds = n;
+  return {};
+}
+
+Result<ports::PortSet> portList(const std::string& v) {
+  auto set = ports::parse(v);
+  if (!set) return Error::refuse("", set.error().why() + " in '" + v + "'");
+  return set;
+}
+
+// The one description of the launcher's options. Row order is help order and apply order.
+constexpr Row kTable[] = {
+    {'u', "user", "USER", kAllModes, "run as USER (name or uid); required, never root",
+     [](LaunchOptions& o, const std::string& v) -> Status {
+       o.user = v;
+       return {};
+     }},
+    {'g', "group", "GROUP", kAllModes,
+     "run with GROUP (name or gid) as primary group\n"
+     "(default: USER's primary group; required for a uid\n"
+     "that has no passwd entry); never gid 0",
+     [](LaunchOptions& o, const std::string& v) -> Status {
+       o.group = v;
+       return {};
+     }},
+    {'G', "no-groups", nullptr, kAllModes, "no supplementary groups (default: all of USER's)",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.noGroups = true;
+       return {};
+     }},
+    {'m', "mode", "MODE", kAllModes, "auto, cgroup, broker or caps (default: auto)", setMode},
+    {0, "allow-setuid", nullptr, kAllModes,
+     "do not set no_new_privs, so COMMAND may run setuid\n"
+     "programs (they still get no capability beyond the\n"
+     "bounding set privbind leaves)",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.allowSetuid = true;
+       return {};
+     }},
+    {0, "keep-env", nullptr, kAllModes,
+     "keep HOME, USER and LOGNAME as they are (by default\n"
+     "they describe USER; the rest of the environment is\n"
+     "always kept)",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.keepEnv = true;
+       return {};
+     }},
+    {'v', "verbose", nullptr, kAllModes, "say what privbind does, on stderr",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.verbose = true;
+       return {};
+     }},
+    {'h', "help", nullptr, kAllModes, "show this help and exit",
+     [](LaunchOptions&, const std::string&) -> Status { return {}; }},
+    {'V', "version", nullptr, kAllModes, "show the version and exit",
+     [](LaunchOptions&, const std::string&) -> Status { return {}; }},
+    {'p', "ports", "LIST", kLimits,
+     "only these reserved ports, e.g. 80,443,8000-8010;\n"
+     "binds of other reserved ports fail with EACCES",
+     [](LaunchOptions& o, const std::string& v) -> Status {
+       auto set = portList(v);
+       if (!set) return set.error();
+       o.ports = *set;
+       return {};
+     }},
+    {'n', "binds", "NUM", kLimits,
+     "NUM privileged binds (each address, protocol and\n"
+     "port counts), then privileged binds fail with EACCES",
+     setBinds},
+    {'r', "reuseport", "LIST", kLimits, "set SO_REUSEPORT before binding these ports",
+     [](LaunchOptions& o, const std::string& v) -> Status {
+       auto set = portList(v);
+       if (!set) return set.error();
+       o.reuseport = *set;
+       return {};
+     }},
+    {'l', "preload", "PATH", kInBroker, "use this preload library instead of the installed one",
+     [](LaunchOptions& o, const std::string& v) -> Status {
+       o.preload = v;
+       return {};
+     }},
+    {0, "no-target-check", nullptr, kInBroker,
+     "run COMMAND even when the preload library cannot\n"
+     "reach it (static binary, Go program, setuid binary)",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.noTargetCheck = true;
+       return {};
+     }},
+};
+
+constexpr std::span<const Row> kRows = kTable;
+
+size_t rowOf(std::string_view longName) {
+  for (size_t i = 0; i < kRows.size(); ++i)
+    if (longName == kRows[i].longName) return i;
+  return kRows.size();
+}
+
+Error usage(const std::string& what, std::string why) { return Error::usage(what, std::move(why)); }
+
+// An option the chosen mode has no use for is refused: it would be silently ignored otherwise.
+// With auto, an option only broker mode has chooses broker mode.
+Status checkModes(const argtable::Split& split, LaunchOptions& o) {
+  for (const auto& g : split.given) {
+    const Row& row = kRows[g.row];
+    switch (o.mode) {
+      case Mode::kCaps:
+        if (!(row.mask & kInCaps))
+          return usage(argtable::display(row),
+                       "not in caps mode: the command holds CAP_NET_BIND_SERVICE itself, so "
+                       "there is no helper or kernel policy to limit and no library to load");
+        break;
+      case Mode::kCgroup:
+        if (!(row.mask & kInCgroup))
+          return usage(argtable::display(row),
+                       "broker mode only: cgroup mode preloads no library, the kernel grants "
+                       "the binds for any program");
+        break;
+      case Mode::kBroker:
+        if (!(row.mask & kInBroker)) return usage(argtable::display(row), "not in broker mode");
+        break;
+      case Mode::kAuto:
+        if (!(row.mask & kInCgroup) && (row.mask & kInBroker)) {
+          o.mode = Mode::kBroker;
+          o.modeReason = argtable::display(row) + " is a broker-mode option";
         }
         break;
-      }
     }
   }
-  out.command.assign(args.begin() + static_cast<long>(i), args.end());
-  return out;
-}
-
-Result<unsigned> parseCount(const std::string& text) {
-  unsigned long v = 0;
-  size_t used = 0;
-  bool ok = !text.empty() && text.size() <= 9 &&
-            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (ok) v = std::stoul(text, &used);
-  if (!ok || v == 0) return usage("-n/--binds '" + text + "'", "expected a whole number from 1");
-  return static_cast<unsigned>(v);
+  return {};
 }
 
 }  // namespace
@@ -128,102 +176,77 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
     parsed.doctorArgs.assign(args.begin() + 1, args.end());
     return parsed;
   }
-  auto sp = split(args);
-  if (!sp) return sp.error();
-
-  LaunchOptions& o = parsed.options;
-  std::string mode, binds, ports, reuseport;
-  bool help = false, version = false;
-  CLI::App app{"privbind"};
-  app.set_help_flag();
-  app.allow_extras(false);
-  app.add_option("-u,--user", o.user);
-  app.add_option("-g,--group", o.group);
-  app.add_flag("-G,--no-groups", o.noGroups);
-  app.add_option("-m,--mode", mode);
-  app.add_option("-n,--binds", binds);
-  app.add_option("-l,--preload", o.preload);
-  app.add_option("-p,--ports", ports);
-  app.add_option("-r,--reuseport", reuseport);
-  app.add_flag("--no-target-check", o.noTargetCheck);
-  app.add_flag("--allow-setuid", o.allowSetuid);
-  app.add_flag("--keep-env", o.keepEnv);
-  app.add_flag("-v,--verbose", o.verbose);
-  app.add_flag("-h,--help", help);
-  app.add_flag("-V,--version", version);
-  try {
-    std::vector<std::string> reversed(sp->options.rbegin(), sp->options.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    return usage("command line", e.what());
-  }
-
-  if (help) {
+  auto split = argtable::split(kRows, args, argtable::Operands::kEndOptions);
+  if (!split) return split.error();
+  // --help and --version answer whatever else is on the line, once every name is known.
+  if (split->has(rowOf("help"))) {
     parsed.action = Action::kHelp;
     return parsed;
   }
-  if (version) {
+  if (split->has(rowOf("version"))) {
     parsed.action = Action::kVersion;
     return parsed;
   }
 
-  if (sp->seen.contains("mode")) {
-    if (mode == "auto") {
-      o.mode = Mode::kAuto;
-    } else if (mode == "cgroup") {
-      o.mode = Mode::kCgroup;
-    } else if (mode == "broker") {
-      o.mode = Mode::kBroker;
-    } else if (mode == "caps") {
-      o.mode = Mode::kCaps;
-    } else {
-      return usage("-m/--mode '" + mode + "'", "expected 'auto', 'cgroup', 'broker' or 'caps'");
-    }
+  LaunchOptions& o = parsed.options;
+  if (auto s = argtable::apply(kRows, *split, o); !s) return s.error();
+  if (auto s = checkModes(*split, o); !s) return s.error();
+
+  // Conflicts between values: SO_REUSEPORT on a port that -p never lets bind does nothing.
+  if (o.reuseport && o.ports) {
+    ports::PortSet outside;
+    for (unsigned p = 1; p <= 65535; ++p)
+      if (o.reuseport->contains(static_cast<uint16_t>(p)) &&
+          !o.ports->contains(static_cast<uint16_t>(p)))
+        outside.add(static_cast<uint16_t>(p));
+    if (!outside.empty())
+      return usage("-r/--reuseport", outside.toString() + " not in -p/--ports, so never bound");
   }
-  if (o.mode == Mode::kCgroup) {
-    for (const char* name : {"preload", "no-target-check"})
-      if (sp->seen.contains(name))
-        return usage(display(*findLong(name)),
-                     "is a broker-mode option; cgroup mode loads no preload library, and the "
-                     "kernel grants the bind whatever the program is");
-  }
-  if (o.mode == Mode::kCaps) {
-    for (const auto& spec : kOptions)
-      if (spec.brokerOnly && sp->seen.contains(spec.longName))
-        return usage(display(spec), "is a broker-mode option; caps mode has no helper and no "
-                                    "preload library, so it has nothing to limit or load");
-  }
-  if (sp->seen.contains("binds")) {
-    auto n = parseCount(binds);
-    if (!n) return n.error();
-    o.binds = *n;
-  }
-  for (auto [name, text, target] : {std::tuple{"ports", &ports, &o.ports},
-                                    std::tuple{"reuseport", &reuseport, &o.reuseport}}) {
-    if (!sp->seen.contains(name)) continue;
-    auto set = ports::parse(*text);
-    if (!set) return usage(set.error().what(), set.error().why());
-    *target = *set;
-  }
-  if (sp->seen.contains("preload") && o.preload.empty()) return usage("-l/--preload", "empty path");
-  if (o.user.empty())
-    return usage("-u/--user", sp->seen.contains("user") ? "empty user name"
-                                                        : "required: the user the command runs as");
-  if (sp->command.empty()) return usage("command", "missing: what should privbind run?");
-  o.command = std::move(sp->command);
+  if (!split->has(rowOf("user")))
+    return usage("-u/--user", "required: the user the command runs as");
+  if (split->operands.empty()) return usage("COMMAND", "missing: what should privbind run?");
+  if (split->operands[0].empty()) return usage("COMMAND", "empty name");
+  o.command = std::move(split->operands);
   return parsed;
 }
+
+Status validate(const LaunchOptions& options, unsigned unprivilegedPortStart) {
+  for (auto [name, set] :
+       {std::pair{"-p/--ports", &options.ports}, std::pair{"-r/--reuseport", &options.reuseport}}) {
+    if (!*set) continue;
+    ports::PortSet unreserved;
+    for (unsigned p = std::max(1u, unprivilegedPortStart); p <= 65535; ++p)
+      if ((*set)->contains(static_cast<uint16_t>(p))) unreserved.add(static_cast<uint16_t>(p));
+    if (!unreserved.empty())
+      return usage(name, unreserved.toString() + (unreserved.size() == 1 ? " is" : " are") +
+                             " not reserved (net.ipv4.ip_unprivileged_port_start is " +
+                             std::to_string(unprivilegedPortStart) +
+                             "): any user may bind them, privbind has nothing to grant");
+  }
+  return {};
+}
+
+std::vector<OptionInfo> optionTable() {
+  std::vector<OptionInfo> out;
+  for (const auto& r : kRows)
+    out.push_back({r.shortName, r.longName, r.valueName != nullptr, r.mask});
+  return out;
+}
+
+std::vector<std::string> modeNames() { return {std::begin(kModeNames), std::end(kModeNames)}; }
 
 std::string versionText() { return std::string("privbind ") + PRIVBIND_VERSION + "\n"; }
 
 std::string helpText() {
-  return R"(Usage: privbind [OPTIONS] [--] COMMAND [ARG...]
-       privbind doctor [--json] [--fix [--dry-run]] [TARGET]
+  return std::string(R"(Usage: privbind [OPTIONS] [--] COMMAND [ARG...]
+       privbind doctor [OPTIONS] [TARGET]
 
 Run COMMAND as an unprivileged user and still let it bind TCP/UDP ports below
 net.ipv4.ip_unprivileged_port_start (normally 1024). Run privbind as root.
 COMMAND replaces privbind (same pid; in cgroup mode as process 1 of a pid
 namespace privbind stays as its init instead); its exit status is privbind's.
+COMMAND is looked up on PATH as USER would find it, and that file is the one
+checked and run; relative PATH entries (empty or ".") are refused.
 
 Modes:
   auto (default)    cgroup mode where this host can do it, otherwise broker
@@ -243,36 +266,13 @@ Modes:
                     binaries, Go programs and scripts alike.
 
 Options:
-  -u, --user USER       run as USER (name or uid); required, never root
-  -g, --group GROUP     run with GROUP (name or gid) as primary group
-                        (default: USER's primary group; required for a uid
-                        that has no passwd entry)
-  -G, --no-groups       no supplementary groups (default: all of USER's)
-  -m, --mode MODE       auto, cgroup, broker or caps (default: auto)
-      --allow-setuid    do not set no_new_privs, so COMMAND may run setuid
-                        programs (they still get no capability beyond the
-                        bounding set privbind leaves)
-      --keep-env        keep HOME, USER and LOGNAME as they are (by default
-                        they describe USER; the rest of the environment is
-                        always kept)
-  -v, --verbose         say what privbind does, on stderr
-  -h, --help            show this help and exit
-  -V, --version         show the version and exit
-
-Cgroup and broker mode:
-  -n, --binds NUM       at most NUM successful privileged binds; later ones
-                        fail with EACCES
-  -p, --ports LIST      grant only these reserved ports, e.g. 80,443,8000-8010;
-                        others fail with EACCES
-  -r, --reuseport LIST  set SO_REUSEPORT before binding these ports
-
-Broker mode only:
-  -l, --preload PATH    use this preload library instead of the installed one
-      --no-target-check run COMMAND even when the preload library cannot reach
-                        it (static binary, Go program, setuid binary)
-
+)") + argtable::render(kRows, kAllModes) +
+         "\nNot in caps mode (limits enforced by the helper or the kernel):\n" +
+         argtable::render(kRows, kLimits) + "\nBroker mode only:\n" +
+         argtable::render(kRows, kInBroker) + R"(
 Options end at the first word that is not an option, or at "--":
   privbind -u app java -jar app.jar -u foo     passes "-u foo" to java.
+Each option may be given once.
 
 Examples:
   privbind -u www-data -- python3 -m http.server 80
@@ -290,6 +290,9 @@ Exit status:
   otherwise the exit status of COMMAND
   doctor: 0 no problem found, 1 problems found, 125 could not inspect
   (privbind doctor --help explains its options)
+
+COMMAND runs in privbind's working directory; if USER cannot enter it,
+privbind warns (cd first, or set WorkingDirectory= in a systemd unit).
 
 See privbind(8), and docs/ for cgroup, caps and broker mode and the Java RPATH trap.
 )";

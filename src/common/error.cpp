@@ -30,9 +30,9 @@ Error& Error::prefix(const std::string& context) {
   return *this;
 }
 
-void printError(const Error& error) {
+void printError(const Error& error, const char* help) {
   std::string line = "privbind: " + error.message() + "\n";
-  if (error.isUsage()) line += "Try 'privbind --help'.\n";
+  if (error.isUsage()) line += std::string("Try '") + help + " --help'.\n";
   size_t done = 0;
   while (done < line.size()) {
     ssize_t n =

@@ -89,9 +89,10 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-// Writes "privbind: <what>: <why>" (and "Try 'privbind --help'." after a usage error) to stderr
-// with one write(2): the one output format of every refusal.
-void printError(const Error& error);
+// Writes "privbind: <what>: <why>" (and "Try '<help> --help'." after a usage error) to stderr
+// with one write(2): the one output format of every refusal. help: the command whose --help a
+// usage error points to ("privbind doctor" for doctor's own options).
+void printError(const Error& error, const char* help = "privbind");
 
 // Prints the error and ends the process with _exit(2) at once: no destructor, no atexit handler,
 // no stdio flush runs in a process whose state is not one privbind vouches for (minijail's pdie).

@@ -133,6 +133,16 @@ Result<Target> resolveTarget(const std::string& userSpec, const std::string& gro
                          "uid " + std::to_string(user->uid) +
                              " has no passwd entry, so it has no primary group; name one with -g");
   }
+  // gid 0 is refused like uid 0: group root owns files (/etc/shadow on some systems, sockets,
+  // devices, logs) that uid 0 alone should reach, so a root primary group is a root grant.
+  if (target.gid == 0) {
+    if (!groupSpec.empty())
+      return Error::refuse("group '" + groupSpec + "'",
+                           "resolves to gid 0, root's group, which privbind refuses as it "
+                           "refuses uid 0");
+    return Error::refuse("user '" + userSpec + "'",
+                         "its primary group is gid 0 (root); name another group with -g");
+  }
   if (!noGroups) {
     auto groups = groupsOf(target.user, target.gid);
     if (!groups) return groups.error();

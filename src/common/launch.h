@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/ids.h"
+#include "common/options.h"
 
 namespace privbind::launch {
 
@@ -30,8 +31,36 @@ std::vector<std::string> pathCandidates(const std::string& name);
 // a library that will run inside the command.
 std::vector<std::string> shimCandidates();
 
-// execvpe(3) of command with env. Returns only on failure: 127 when the command is not found,
-// 126 when it is found but cannot be run, as env(1) does.
-Error execCommand(const std::vector<std::string>& command, const Env& env);
+// COMMAND as the target will run it: the one file privbind checks, names with -v and executes.
+struct Command {
+  std::string name;          // as given on the command line
+  std::string path;          // the file: name itself when it contains a '/', else DIR/name
+  bool searched = false;     // found on PATH
+  std::string cwd;           // privbind's working directory, which COMMAND inherits
+  bool cwdEnterable = true;  // the target may search it (relative paths work)
+};
+
+// Looks name up the way execvp(3) would as the target: each $PATH directory (default
+// /usr/local/bin:/usr/bin:/bin) is searched with the target's uid, gid and groups, so that a
+// directory only root may search (0700) hides its programs as it will for the command, and ACLs
+// and noexec mounts count. The search runs in a child that takes the target's ids and exits;
+// privbind itself changes nothing. A relative entry (empty, ".", "bin") that the search reaches
+// is refused: it would run whatever lies in the working directory. Errors: 127 not found, 126
+// found but not executable by the target, 125 otherwise. Needs CAP_SETUID and CAP_SETGID; a
+// process that is not root (doctor run by an ordinary user) searches with its own ids. The one
+// PATH search of privbind: the launcher's modes and doctor's TARGET lookup both use it.
+Result<Command> resolveCommand(const std::string& name, const ids::Target& as);
+
+// stderr: the one-line warning when the target cannot enter the working directory, and with
+// verbose the file that will run.
+void reportCommand(const Command& command, const ids::Target& as, bool verbose);
+
+// The limits in force, for the -v banner: "ports 80,443; 2 privileged binds; SO_REUSEPORT on 443",
+// or "none (any reserved port, any number of binds)".
+std::string limitsText(const LaunchOptions& options);
+
+// execve(2) of command.path with argv and env. Returns only on failure: 127 when it is not
+// found, 126 when it is found but cannot be run (a missing #! or ELF interpreter is named).
+Error execCommand(const Command& command, const std::vector<std::string>& argv, const Env& env);
 
 }  // namespace privbind::launch

@@ -9,7 +9,8 @@
 
 namespace privbind {
 
-// kAuto: cgroup mode where this host can do it, otherwise broker mode (chosen in main.cpp).
+// kAuto: cgroup mode where the host can do it, else broker mode. An option that only broker mode
+// has (-l, --no-target-check) makes the command line choose broker mode itself.
 enum class Mode { kAuto, kCgroup, kBroker, kCaps };
 
 struct LaunchOptions {
@@ -17,12 +18,13 @@ struct LaunchOptions {
   std::string group;                // -g: name or gid; empty = the user's primary group
   bool noGroups = false;            // -G: no supplementary groups
   Mode mode = Mode::kAuto;          // -m
+  std::string modeReason;           // why the command line chose the mode, for -v; may be empty
   bool verbose = false;             // -v
   bool allowSetuid = false;         // --allow-setuid: do not set no_new_privs
   bool keepEnv = false;             // --keep-env: leave HOME, USER, LOGNAME as they are
-  // Broker and cgroup mode.
-  std::optional<unsigned> binds;    // -n: at most this many privileged binds
-  std::optional<ports::PortSet> ports;      // -p: only these reserved ports are granted
+  // Broker and cgroup modes.
+  std::optional<unsigned> binds;    // -n: this many privileged binds, then no more
+  std::optional<ports::PortSet> ports;      // -p: only these reserved ports
   std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these
   // Broker mode only.
   std::string preload;              // -l: shim path

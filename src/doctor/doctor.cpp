@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/ids.h"
 #include "doctor/fix.h"
 #include "doctor/loader.h"
 #include "doctor/options.h"
@@ -14,10 +15,18 @@ namespace privbind::doctor {
 
 namespace {
 
-// Resolves and inspects target into a fresh report.
-Result<Report> inspectTarget(const std::string& target, const loader::Host& host) {
+// Resolves and inspects target into a fresh report. A command name is found on PATH by the
+// launcher's own search (launch::resolveCommand), as user (-u) or an ordinary user would find it.
+Result<Report> inspectTarget(const std::string& target, const std::string& user,
+                             const loader::Host& host) {
   Report report;
-  auto bin = resolve::target(target);
+  std::optional<ids::Target> as;
+  if (!user.empty()) {
+    auto resolved = ids::resolveTarget(user, "", false);
+    if (!resolved) return resolved.error();
+    as = std::move(*resolved);
+  }
+  auto bin = resolve::target(target, as);
   if (!bin) return bin.error();
   if (auto s = verdicts::judge(*bin, host, report); !s) return s.error();
   report.binary = std::move(*bin);
@@ -50,7 +59,7 @@ Result<int> run(const std::vector<std::string>& args) {
     syscheck::system(report);
   } else {
     loader::Host host = loader::probeHost();
-    auto inspected = inspectTarget(opts->target, host);
+    auto inspected = inspectTarget(opts->target, opts->user, host);
     if (!inspected) return failed(inspected.error());
     report = std::move(*inspected);
     if (opts->fix) {
@@ -58,7 +67,8 @@ Result<int> run(const std::vector<std::string>& args) {
       // that report is the one printed.
       std::optional<Report> after;
       auto fixed = fix::apply(
-          *report.binary, opts->dryRun, [&] { return inspectTarget(opts->target, host); }, after);
+          *report.binary, opts->dryRun,
+          [&] { return inspectTarget(opts->target, opts->user, host); }, after);
       if (!fixed) return failed(fixed.error());
       if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);

@@ -9,7 +9,7 @@
 #include <optional>
 #include <utility>
 
-#include "common/command_path.h"
+#include "common/launch.h"
 #include "common/unique_fd.h"
 #include "doctor/file_caps.h"
 #include "doctor/tools.h"
@@ -86,16 +86,39 @@ std::string envTarget(const std::pair<std::string, std::string>& line) {
   return "";
 }
 
+// name on PATH as `as` finds it, by the launcher's search; "" when it finds nothing. Any other
+// failure (a relative PATH entry reached, a file the user may not execute) means doctor could
+// not inspect: exit 125, whatever code the launcher would use.
+Result<std::string> findOnPath(const std::string& name, const ids::Target& as) {
+  auto command = launch::resolveCommand(name, as);
+  if (command) return command->path;
+  if (command.error().exitCode() == kExitNotFound) return std::string();
+  return Error::refuse(command.error().what(), command.error().why());
+}
+
+// The uid whose PATH search it was: the target's, or ours when we could not take its ids.
+uid_t searchUid(const ids::Target& as) { return geteuid() == 0 ? as.user.uid : getuid(); }
+
 }  // namespace
 
-Result<BinaryReport> target(const std::string& target, uid_t uid, gid_t gid) {
+Result<BinaryReport> target(const std::string& target, const std::optional<ids::Target>& user) {
+  ids::Target as;
+  if (user) {
+    as = *user;
+  } else {
+    as.user.uid = kDefaultUid;
+    as.gid = kDefaultGid;
+  }
+  const uid_t uid = searchUid(as);
   BinaryReport bin;
   bin.query = target;
   std::string path;
   if (target.find('/') != std::string::npos) {
     path = target;
   } else {
-    if (target == "java") {
+    // $JAVA_HOME is root's environment; "privbind -u USER" never consults it, so doctor -u does
+    // not either.
+    if (target == "java" && !user) {
       const char* home = std::getenv("JAVA_HOME");
       if (home && *home) {
         std::string candidate = std::string(home) + "/bin/java";
@@ -109,10 +132,10 @@ Result<BinaryReport> target(const std::string& target, uid_t uid, gid_t gid) {
       }
     }
     if (path.empty()) {
-      auto found = launch::findCommandAs(target, uid, gid);
+      auto found = findOnPath(target, as);
       if (!found) return found.error();
       path = *found;
-      if (!path.empty()) bin.chain.push_back("PATH (as uid " + std::to_string(uid) + "): " + path);
+      if (!path.empty()) bin.chain.push_back("PATH as uid " + std::to_string(uid) + ": " + path);
     }
     if (path.empty())
       return Error::refuse(target, "not found: not a path, and no command on PATH that uid " +
@@ -145,13 +168,13 @@ Result<BinaryReport> target(const std::string& target, uid_t uid, gid_t gid) {
       if (name.find('/') != std::string::npos) {
         path = name;
       } else {
-        auto found = launch::findCommandAs(name, uid, gid);
+        auto found = findOnPath(name, as);
         if (!found) return found.error();
         if (found->empty())
           return Error::refuse(real, "its \"#!\" line runs env " + name + ", and no " + name +
                                          " on PATH can be run by uid " + std::to_string(uid));
         path = *found;
-        bin.chain.push_back("PATH (as uid " + std::to_string(uid) + "): " + path);
+        bin.chain.push_back("PATH as uid " + std::to_string(uid) + ": " + path);
       }
     }
   }

@@ -5,9 +5,11 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "common/error.h"
+#include "common/ids.h"
 #include "doctor/model.h"
 
 namespace privbind::doctor::resolve {
@@ -17,10 +19,12 @@ inline constexpr uid_t kDefaultUid = 65534;
 inline constexpr gid_t kDefaultGid = 65534;
 
 // Fills the resolution chain and the real path of the program that runs for target. A command
-// name is looked up on PATH as uid:gid would (launch::findCommandAs), the same search the
-// launcher's exec makes after it dropped privileges. A script is followed through its "#!" line
-// (and "#!/usr/bin/env NAME" through PATH) to the interpreter the kernel really runs.
-Result<BinaryReport> target(const std::string& target, uid_t uid = kDefaultUid,
-                            gid_t gid = kDefaultGid);
+// name is looked up on PATH by the launcher's own search (launch::resolveCommand) as user would
+// find it: user is the -u USER of doctor, or by default an ordinary user (kDefaultUid:kDefaultGid,
+// no supplementary groups), for whom "java" is first looked for through $JAVA_HOME. A script is
+// followed through its "#!" line (and "#!/usr/bin/env NAME" through PATH) to the interpreter the
+// kernel really runs.
+Result<BinaryReport> target(const std::string& target,
+                            const std::optional<ids::Target>& user = std::nullopt);
 
 }  // namespace privbind::doctor::resolve

@@ -1,5 +1,5 @@
 // cli::parse on hostile argv: the input is split at NUL bytes into arguments. Invariants: no
-// exception escapes (CLI11 throws; the parser must catch), every failure is a usage error with a
+// exception escapes (the parser is meant to throw nothing), every failure is a usage error with a
 // reason, and a successful run has a user, a command and non-empty port lists.
 #include <cstddef>
 #include <cstdint>
@@ -36,5 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (o.reuseport) FUZZ_CHECK(!o.reuseport->empty());
   if (o.binds) FUZZ_CHECK(*o.binds > 0);
   if (o.mode == Mode::kCaps) FUZZ_CHECK(!o.ports && !o.reuseport && !o.binds && o.preload.empty());
+  if (o.mode == Mode::kCgroup) FUZZ_CHECK(o.preload.empty() && !o.noTargetCheck);
+  if (o.mode == Mode::kAuto) FUZZ_CHECK(o.preload.empty() && !o.noTargetCheck);
   return 0;
 }

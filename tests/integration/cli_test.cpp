@@ -23,6 +23,48 @@ void checkRefusal(const RunResult& r, const std::string& needle) {
 const std::vector<std::string> kAsNobody = {"setpriv", "--reuid=65534", "--regid=65534",
                                             "--clear-groups"};
 
+// privbind with args, under env (NAME=value words for env(1)).
+RunResult runPrivbind(const std::vector<std::string>& args,
+                      const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {"env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(privbindPath());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+void writeFile(const std::string& path, const std::string& text, mode_t mode) {
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  REQUIRE(chmod(path.c_str(), mode) == 0);
+}
+
+// A usage error: exactly the line and the hint, exit 125.
+void checkUsage(const RunResult& r, const std::string& line, const char* help = "privbind") {
+  CHECK(r.status == 125);
+  CHECK(r.err == "privbind: " + line + "\nTry '" + help + " --help'.\n");
+  CHECK(r.out.empty());
+}
+
+unsigned portStart() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  unsigned v = 1024;
+  in >> v;
+  return v;
+}
+
+// A system user created for one test and removed after it.
+struct TempUser {
+  std::string name;
+  explicit TempUser(const std::string& extra) {
+    name = "pbt-cli-" + std::to_string(getpid());
+    REQUIRE(sh("useradd --system --no-create-home " + extra + " " + name).status == 0);
+  }
+  ~TempUser() { sh("userdel " + name); }
+};
+
 }  // namespace
 
 TEST_SUITE("cli") {
@@ -82,7 +124,7 @@ TEST_CASE("usage errors: one line, the hint, exit 125, nothing run") {
   CHECK(dup.status == 125);
   RunResult brokerOnly = run({privbindPath(), "-m", "caps", "-u", "nobody", "-p", "80", "true"});
   CHECK(brokerOnly.status == 125);
-  CHECK(brokerOnly.err.find("privbind: -p/--ports: is a broker-mode option") == 0);
+  CHECK(brokerOnly.err.find("privbind: -p/--ports: not in caps mode: ") == 0);
 }
 
 TEST_CASE("--help and --version") {
@@ -202,6 +244,174 @@ TEST_CASE("root without CAP_SETUID, CAP_SETGID or CAP_SETPCAP: refused, naming i
 TEST_CASE("a kernel without ambient capabilities") {
   // Linux >= 4.3 always has them; the refusal path can only be read, not produced, here.
   MESSAGE("not produced on this kernel: ambient capabilities are always present since Linux 4.3");
+}
+
+TEST_CASE("a root-only PATH directory does not shadow the user's program: it is checked and run") {
+  TempDir dir;
+  std::string rootOnly = dir / "root-only", user = dir / "user";
+  REQUIRE(mkdir(rootOnly.c_str(), 0700) == 0);
+  REQUIRE(mkdir(user.c_str(), 0755) == 0);
+  // root's program is set-user-ID: broker mode's target check would refuse it.
+  writeFile(rootOnly + "/pbt-tool", "#!/bin/sh\necho root-program\n", 04755);
+  writeFile(user + "/pbt-tool", "#!/bin/sh\necho user-program; id -u\n", 0755);
+  const std::string path = "PATH=" + rootOnly + ":" + user + ":/usr/bin:/bin";
+  // Negative control: root itself finds the root-only one first.
+  CHECK(run({"env", path, "pbt-tool"}).out == "root-program\n");
+  for (std::string mode : {"broker", "caps"}) {
+    CAPTURE(mode);
+    RunResult r = runPrivbind({"-m", mode, "-v", "-u", "nobody", "pbt-tool"}, {path});
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out == "user-program\n65534\n");
+    CHECK(r.err.find("privbind: command: " + user + "/pbt-tool (found on PATH as uid 65534)\n") !=
+          std::string::npos);
+    CHECK(r.err.find("root-only") == std::string::npos);
+  }
+  // Only in the root-only directory: not found for the user (127), not "permission denied".
+  writeFile(rootOnly + "/pbt-hidden", "#!/bin/sh\necho hidden\n", 0755);
+  RunResult hidden = runPrivbind({"-m", "caps", "-u", "nobody", "pbt-hidden"}, {path});
+  CHECK(hidden.status == 127);
+  CHECK(hidden.err == "privbind: pbt-hidden: command not found\n");
+  // Found, but not executable by the user: 126, naming the file.
+  writeFile(user + "/pbt-noexec", "#!/bin/sh\necho no\n", 0744);
+  RunResult noexec = runPrivbind({"-m", "caps", "-u", "nobody", "pbt-noexec"}, {path});
+  CHECK(noexec.status == 126);
+  CHECK(noexec.err == "privbind: " + user + "/pbt-noexec: not executable by uid 65534 "
+                                            "(Permission denied)\n");
+  // doctor -u judges the same file (an ELF program here: doctor's verdicts are about those).
+  for (const auto& d : {rootOnly, user})
+    REQUIRE(run({"cp", "/bin/true", d + "/pbt-elf"}).status == 0);
+  RunResult doctor = runPrivbind({"doctor", "-u", "nobody", "pbt-elf"}, {path});
+  CHECK_MESSAGE(doctor.out.find("PATH as uid 65534: " + user + "/pbt-elf") != std::string::npos,
+                doctor.out << doctor.err);
+  CHECK(doctor.out.find(rootOnly) == std::string::npos);
+  // Without -u, doctor looks as an ordinary user (nobody) does, never as root.
+  RunResult plain = runPrivbind({"doctor", "pbt-elf"}, {path});
+  CHECK_MESSAGE(plain.out.find("PATH as uid 65534: " + user + "/pbt-elf") != std::string::npos,
+                plain.out << plain.err);
+  CHECK(plain.out.find(rootOnly) == std::string::npos);
+}
+
+TEST_CASE("a relative PATH entry reached by the search is refused") {
+  for (std::string path : {"PATH=:/usr/bin:/bin", "PATH=.:/usr/bin:/bin", "PATH=bin:/usr/bin"}) {
+    CAPTURE(path);
+    RunResult r = runPrivbind({"-m", "caps", "-u", "nobody", "id"}, {path});
+    checkRefusal(r, "privbind: PATH: the search for id reaches the relative entry '");
+  }
+  // Found before the relative entry: runs (negative control).
+  CHECK(runPrivbind({"-m", "caps", "-u", "nobody", "true"}, {"PATH=/usr/bin:/bin:"}).status == 0);
+}
+
+TEST_CASE("parser messages: the option and why, never a library's words") {
+  checkUsage(runPrivbind({"--mode=", "-u", "nobody", "--", "id"}),
+             "-m/--mode: empty value; expected MODE");
+  checkUsage(runPrivbind({"--user=", "id"}), "-u/--user: empty value; expected USER");
+  checkUsage(runPrivbind({"-m", "-u", "nobody", "id"}),
+             "-m/--mode: needs a value (MODE), not the option -u");
+  checkUsage(runPrivbind({"-m", "cgroup", "-u", "nobody", "-l", "/x.so", "id"}),
+             "-l/--preload: broker mode only: cgroup mode preloads no library, the kernel "
+             "grants the binds for any program");
+}
+
+TEST_CASE("-p and -r with ports that are not reserved: refused, naming them") {
+  unsigned start = portStart();
+  if (start < 2 || start > 65000)
+    SKIP_TEST("ip_unprivileged_port_start is " + std::to_string(start));
+  std::string below = std::to_string(start - 1), at = std::to_string(start);
+  checkUsage(runPrivbind({"-u", "nobody", "-p", below + "," + at, "true"}),
+             "-p/--ports: " + at + " is not reserved (net.ipv4.ip_unprivileged_port_start is " +
+                 at + "): any user may bind them, privbind has nothing to grant");
+  RunResult two = runPrivbind({"-u", "nobody", "-p", "80," + at + "," + std::to_string(start + 976),
+                            "true"});
+  CHECK(two.status == 125);
+  CHECK(two.err.find("privbind: -p/--ports: " + at + "," + std::to_string(start + 976) +
+                     " are not reserved") == 0);
+  RunResult r = runPrivbind({"-u", "nobody", "-r", at, "true"});
+  CHECK(r.status == 125);
+  CHECK(r.err.find("privbind: -r/--reuseport: " + at + " is not reserved") == 0);
+  // Negative control: a reserved port passes.
+  CHECK(runPrivbind({"-u", "nobody", "-p", below, "true"}).status == 0);
+}
+
+TEST_CASE("group 0 is refused like uid 0: -g root, -g 0, and a user whose primary group is 0") {
+  checkRefusal(runPrivbind({"-m", "caps", "-u", "nobody", "-g", "root", "id"}),
+               "privbind: group 'root': resolves to gid 0");
+  checkRefusal(runPrivbind({"-m", "caps", "-u", "nobody", "-g", "0", "id"}),
+               "privbind: group '0': resolves to gid 0");
+  TempUser user("-g 0");
+  checkRefusal(runPrivbind({"-u", user.name, "id"}),
+               "privbind: user '" + user.name + "': its primary group is gid 0 (root); name "
+               "another group with -g");
+  // With another group it runs (negative control).
+  RunResult ok = runPrivbind({"-m", "caps", "-u", user.name, "-g", "nogroup", "id", "-g"});
+  CHECK(ok.status == 0);
+  CHECK(ok.out == "65534\n");
+}
+
+TEST_CASE("-v echoes the limits in force") {
+  uint16_t port = freeReservedPort();
+  std::string p = std::to_string(port);
+  RunResult r = runPrivbind({"-v", "-u", "nobody", "-p", p, "-n", "2", "-r", p, "true"});
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK(r.err.find("privbind: limits: ports " + p + "; 2 privileged binds; SO_REUSEPORT on " + p +
+                   "\n") != std::string::npos);
+  RunResult none = runPrivbind({"-v", "-u", "nobody", "true"});
+  CHECK(none.err.find("privbind: limits: none (any reserved port, any number of binds)\n") !=
+        std::string::npos);
+  RunResult quiet = runPrivbind({"-u", "nobody", "-p", p, "true"});
+  CHECK(quiet.err.empty());
+}
+
+TEST_CASE("messages that point the right way") {
+  // "doctor" after the options is a command: not found, with the hint.
+  RunResult doctor = runPrivbind({"-u", "nobody", "doctor"});
+  CHECK(doctor.status == 127);
+  CHECK(doctor.err == "privbind: doctor: command not found (did you mean 'privbind doctor'?)\n");
+  // doctor's own usage errors point to doctor's own help, which is doctor's.
+  checkUsage(runPrivbind({"doctor", "-n", "--fix", "/bin/true"}), "-n: unknown option",
+             "privbind doctor");
+  RunResult help = runPrivbind({"doctor", "--help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.find("Usage: privbind doctor") == 0);
+  CHECK(help.out.find("--binds") == std::string::npos);
+  // A script whose #! interpreter is missing names it (126), in both modes.
+  TempDir dir;
+  std::string script = dir / "srv.sh";
+  writeFile(script, "#!/nonexistent/pbt-interp\necho hi\n", 0755);
+  for (std::string mode : {"broker", "caps"}) {
+    CAPTURE(mode);
+    RunResult r = runPrivbind({"-m", mode, "-u", "nobody", script});
+    CHECK(r.status == 126);
+    CHECK(r.err == "privbind: " + script +
+                       ": its #! interpreter /nonexistent/pbt-interp is missing: No such file or "
+                       "directory\n");
+  }
+  // -l with a missing library says what is wrong with it.
+  RunResult preload = runPrivbind({"-u", "nobody", "-l", "/nonexistent.so", "true"});
+  CHECK(preload.status == 125);
+  CHECK(preload.err == "privbind: -l/--preload /nonexistent.so: No such file or directory\n");
+  RunResult notFile = runPrivbind({"-u", "nobody", "-l", "/tmp", "true"});
+  CHECK(notFile.status == 125);
+  CHECK(notFile.err == "privbind: -l/--preload /tmp: not a regular file\n");
+}
+
+TEST_CASE("a working directory the user cannot enter: one warning line, the command still runs") {
+  TempDir dir;
+  std::string closed = dir / "closed";
+  REQUIRE(mkdir(closed.c_str(), 0700) == 0);
+  for (std::string mode : {"broker", "caps"}) {
+    CAPTURE(mode);
+    RunResult r = sh("cd " + closed + " && exec " + privbindPath() + " -m " + mode +
+                     " -u nobody true");
+    CHECK(r.status == 0);
+    CHECK(r.err == "privbind: warning: working directory " + closed +
+                       ": uid 65534 cannot enter it, so relative paths in true will fail (cd "
+                       "first, or set WorkingDirectory=)\n");
+  }
+  // Negative control: a directory the user can enter gives no warning.
+  RunResult open =
+      sh("cd " + dir.path() + " && exec " + privbindPath() + " -m caps -u nobody true");
+  CHECK(open.status == 0);
+  CHECK(open.err.empty());
 }
 
 }  // TEST_SUITE

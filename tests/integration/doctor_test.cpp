@@ -596,7 +596,7 @@ TEST_SUITE("doctor") {
   TEST_CASE("usage errors") {
     RunResult bogus = doctor({"--bogus"});
     CHECK(bogus.status == 125);
-    CHECK(bogus.err == "privbind: doctor: --bogus: unknown option\nTry 'privbind --help'.\n");
+    CHECK(bogus.err == "privbind: --bogus: unknown option\nTry 'privbind doctor --help'.\n");
     RunResult dry = doctor({"--dry-run", "/bin/true"});
     CHECK(dry.status == 125);
     CHECK(dry.err.find("--dry-run: only makes sense with --fix") != std::string::npos);

@@ -60,6 +60,11 @@ TEST_CASE("cmake --install lays out a root tool: sbin, private lib dir, man, com
     CHECK(run({"gzip", "-t", path}).status == 0);
   }
   CHECK(contains(run({"man", "-l", p + "/share/man/man8/privbind.8.gz"}).out, "broker"));
+  // The page lands where man looks: <prefix>/share/man is a man hierarchy man finds by name...
+  CHECK(run({"man", "-M", p + "/share/man", "-w", "privbind"}).out ==
+        p + "/share/man/man8/privbind.8.gz\n");
+  // ...and the default prefix's (/usr/local/share/man) is on man-db's search path.
+  CHECK(contains(run({"manpath", "-g"}).out, "/usr/local/share/man"));
   CHECK(modeOf(p + "/share/bash-completion/completions/privbind") == 0644);
   CHECK(exists(p + "/share/doc/privbind/copyright"));
   CHECK(run({"gzip", "-t", p + "/share/doc/privbind/changelog.gz"}).status == 0);
@@ -182,6 +187,7 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");
   CHECK(complete("privbind -m ''") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind doctor --u") == "--user\n");
   CHECK(contains(complete("privbind -u nob"), "nobody\n"));
   CHECK(complete("privbind doctor --dr") == "--dry-run\n");
   // After the command starts, its options are not privbind's.

@@ -47,20 +47,43 @@ TEST_CASE("doctor options") {
 }
 
 TEST_CASE("doctor usage errors") {
-  CHECK(usageOf({"--bogus"}) == "doctor: --bogus: unknown option");
-  CHECK(usageOf({"--json", "--json"}) == "doctor: --json: given more than once");
-  CHECK(usageOf({"--fix=yes", "x"}) == "doctor: --fix: takes no value");
-  CHECK(usageOf({"a", "b"}) == "doctor: 'b': only one TARGET at a time");
-  CHECK(usageOf({"--dry-run", "x"}) == "doctor: --dry-run: only makes sense with --fix");
+  CHECK(usageOf({"--bogus"}) == "--bogus: unknown option");
+  CHECK(usageOf({"--json", "--json"}) == "--json: given more than once");
+  CHECK(usageOf({"--fix=yes", "x"}) == "--fix: takes no value");
+  CHECK(usageOf({"a", "b"}) == "'b': only one TARGET at a time");
+  CHECK(usageOf({"--dry-run", "x"}) == "--dry-run: only makes sense with --fix");
   CHECK(usageOf({"--fix"}).find("needs a TARGET") != std::string::npos);
-  CHECK(usageOf({""}) == "doctor: TARGET: empty");
+  CHECK(usageOf({""}) == "TARGET: empty");
+  CHECK(usageOf({"-u"}) == "-u/--user: needs a value (USER)");
+  CHECK(usageOf({"--user=", "x"}) == "-u/--user: empty value; expected USER");
+  CHECK(usageOf({"-u", "a", "-u", "b"}) == "-u/--user: given more than once");
+  CHECK(usageOf({"-u", "nobody"}) == "-u/--user: only makes sense with a TARGET to look up");
+  // No short flag that means something else in the launcher: -n is --binds there.
+  CHECK(usageOf({"-n", "--fix", "x"}) == "-n: unknown option");
 }
 
-TEST_CASE("help teaches the options and exit codes") {
+TEST_CASE("doctor -u: the user TARGET is looked up as") {
+  auto r = parseOptions({"-u", "www-data", "python3"});
+  REQUIRE(r.ok());
+  CHECK(r->user == "www-data");
+  CHECK(r->target == "python3");
+  auto attached = parseOptions({"python3", "--user=app"});
+  REQUIRE(attached.ok());
+  CHECK(attached->user == "app");
+  CHECK(parseOptions({"python3"})->user.empty());
+}
+
+TEST_CASE("help teaches the options and exit codes, from the table") {
   std::string h = helpText();
   for (const char* word : {"--fix", "--dry-run", "--json", "JAVA_HOME", "secure-execution",
-                           "$ORIGIN", "125", "privbind-orig"})
+                           "$ORIGIN", "125", "privbind-orig", "Usage: privbind doctor"})
     CHECK_MESSAGE(h.find(word) != std::string::npos, word);
+  for (const auto& o : optionTable()) {
+    std::string line =
+        (o.shortName ? std::string("  -") + o.shortName + ", --" : "      --") + o.longName;
+    CHECK_MESSAGE(h.find("\n" + line) != std::string::npos, line);
+  }
+  CHECK(h.find("-n,") == std::string::npos);
 }
 
 TEST_CASE("JSON strings are escaped and stay valid UTF-8") {

@@ -72,3 +72,17 @@ TEST_CASE("groups: by name, by number, and none with -G") {
   REQUIRE(other.ok());
   CHECK(other->gid == 1);
 }
+
+TEST_CASE("gid 0 as the primary group is refused like uid 0") {
+  for (auto root : {"root", "0"}) {
+    auto t = resolveTarget("nobody", root, false);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().message() == std::string("group '") + root +
+                                     "': resolves to gid 0, root's group, which privbind refuses "
+                                     "as it refuses uid 0");
+  }
+  // A uid without passwd entry and -g 0: the same refusal.
+  CHECK_FALSE(resolveTarget("4000000000", "0", true).ok());
+  // Negative control: any other group passes.
+  CHECK(resolveTarget("nobody", "1", true).ok());
+}

@@ -39,21 +39,12 @@ Status ensureStandardFds() {
   return {};
 }
 
-std::string pathOnPath(const std::string& name) {
-  for (const auto& candidate : launch::pathCandidates(name)) {
-    struct stat st {};
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
-      return candidate;
-  }
-  return "";
-}
-
-// Issue §6: programs the preload library cannot reach are refused before anything starts,
-// with the reason and the way out. A command that cannot be found is left to exec (127).
+// Programs the preload library cannot reach are refused before anything starts, with the reason
+// and the way out. path is the file that will run (launch::resolveCommand); one that does not
+// exist is left to exec, which says why.
 Status checkTarget(const std::string& command) {
   const std::string hint = "; use --mode=caps (or --no-target-check to run it anyway)";
-  std::string path = pathOnPath(command);
-  if (path.empty()) return {};
+  std::string path = command;
   for (int depth = 0; depth < 4; ++depth) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return {};  // exec will say why
@@ -64,9 +55,9 @@ Status checkTarget(const std::string& command) {
                                      hint);
     // A script: what matters is its interpreter ("#!/usr/bin/env python3" -> env, which is
     // dynamic and passes LD_PRELOAD on to python3).
+    // The kernel runs the #! program by its path as written, without a PATH search.
     if (auto interp = elf::scriptInterpreter(path); interp.ok()) {
-      path = pathOnPath(*interp);
-      if (path.empty()) return {};
+      path = *interp;
       continue;
     }
     auto info = elf::read(path);
@@ -128,6 +119,11 @@ Result<std::string> findShim(const std::string& preload) {
   std::string tried;
   for (const auto& c : candidates) {
     struct stat st {};
+    if (!preload.empty() && !isRegularFile(c, st)) {
+      // The library given with -l: say what is wrong with it.
+      if (stat(c.c_str(), &st) != 0) return Error::fromErrno("-l/--preload " + c, errno);
+      return Error::refuse("-l/--preload " + c, "not a regular file");
+    }
     if (!isRegularFile(c, st)) {
       tried += (tried.empty() ? "" : ", ") + c;
       continue;
@@ -253,9 +249,12 @@ Error run(const LaunchOptions& options) {
   auto helper = privdrop::checkPreconditions(std::move(helperPlan));
   if (!helper) return helper.error();
 
-  // 2. Targets the shim cannot reach, before anything is started.
+  // 2. The one file that runs, found as the target would find it; the check below, -v and
+  //    exec all use it. Targets the shim cannot reach are refused before anything is started.
+  auto resolved = launch::resolveCommand(options.command[0], *target);
+  if (!resolved) return resolved.error();
   if (!options.noTargetCheck)
-    if (auto s = checkTarget(options.command[0]); !s) return s.error();
+    if (auto s = checkTarget(resolved->path); !s) return s.error();
 
   // 3. The shim.
   auto shim = findShim(options.preload);
@@ -294,6 +293,10 @@ Error run(const LaunchOptions& options) {
                  target->gid, target->groups.size(),
                  command->plan().noNewPrivs ? ", no_new_privs" : "", shim->c_str());
 
+  if (options.verbose)
+    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
+  launch::reportCommand(*resolved, *target, options.verbose);
+
   // 6. A terminal on 0-2 gets a pseudo-terminal of its own; the relay closes the channel and
   //    never returns from here. Then the drop: a failure ends the process at that point, and
   //    its exit closes the channel, so the helper follows.
@@ -310,7 +313,7 @@ Error run(const LaunchOptions& options) {
   //    exec. Exec in place: same pid, the command's status is privbind's.
   if (fcntl(channel->command.get(), F_SETFD, 0) != 0)
     return Error::fromErrno("fcntl(channel, F_SETFD, 0)", errno);
-  Error error = launch::execCommand(options.command, env);
+  Error error = launch::execCommand(*resolved, options.command, env);
   return error;
 }
 

@@ -24,6 +24,10 @@ Error run(const LaunchOptions& options) {
   if (!checked) return checked.error();
   const ids::Target& target = checked->target();
 
+  // The one file that runs: found as the target would find it, named by -v, executed below.
+  auto command = launch::resolveCommand(options.command[0], target);
+  if (!command) return command.error();
+
   launch::Env env = launch::currentEnvironment();
   if (!options.keepEnv) launch::describeUser(env, target.user);
 
@@ -32,12 +36,13 @@ Error run(const LaunchOptions& options) {
                  target.user.uid, target.gid, target.groups.size(),
                  caps::names(checked->plan().keep, checked->lastCap()).c_str(),
                  checked->plan().noNewPrivs ? ", no_new_privs" : "");
+  launch::reportCommand(*command, target, options.verbose);
 
   // A terminal on 0-2 gets a pseudo-terminal of its own in between; in the relay this never
   // returns. Then the drop, which returns only on success (a failure ends the process there).
   if (auto s = terminal::isolate(target); !s) return s.error();
   privdrop::drop(*checked);
-  return launch::execCommand(options.command, env);
+  return launch::execCommand(*command, options.command, env);
 }
 
 }  // namespace privbind::capsmode

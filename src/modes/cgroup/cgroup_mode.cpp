@@ -140,6 +140,11 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   auto programs = Programs::load(policy);
   if (!programs) return cannot(programs.error());
 
+  // The one file that runs, found as the target would find it; -v and exec use it. Not a
+  // matter of this host: a command that is not found is not found in broker mode either.
+  auto resolved = launch::resolveCommand(options.command[0], *target);
+  if (!resolved) return resolved.error();
+
   // 3. The parent directory; cgroups left by a watcher that was killed go first.
   UniqueFd parent(open(host->parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent) return cannot(Error::fromErrno("open(" + host->parentDir + ")", errno));
@@ -185,25 +190,22 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     if (unavailable)
       std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
                  "programs\n", stderr);
-    std::string limits;
-    if (options.ports) limits += ", ports " + options.ports->toString();
-    if (options.binds) limits += ", at most " + std::to_string(*options.binds) + " binds";
-    if (options.reuseport) limits += ", SO_REUSEPORT on " + options.reuseport->toString();
     std::fprintf(stderr,
                  "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
-                 "(held by watcher pid %d); grants ports below %u to uid %u%s%s; command as uid %u "
+                 "(held by watcher pid %d); grants ports below %u to uid %u%s; command as uid %u "
                  "gid %u, %zu groups, no capability%s\n",
-                 dir.c_str(), static_cast<int>(watcher->pid), host->portStart,
-                 target->user.uid, limits.c_str(),
+                 dir.c_str(), static_cast<int>(watcher->pid), host->portStart, target->user.uid,
                  programs->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
                  target->user.uid, target->gid, target->groups.size(),
                  command->plan().noNewPrivs ? ", no_new_privs" : "");
+    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
   }
+  launch::reportCommand(*resolved, *target, options.verbose);
 
   // 8. Drop: a failure ends the process at that point. The lifeline and the programs'
   //    descriptors are close-on-exec.
   privdrop::drop(*command);
-  return launch::execCommand(options.command, env);
+  return launch::execCommand(*resolved, options.command, env);
 }
 
 }  // namespace privbind::cgroupmode
