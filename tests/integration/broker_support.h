@@ -61,28 +61,6 @@ inline bool notDumpable(pid_t pid) {
 
 inline std::string str(int v) { return std::to_string(v); }
 
-// A directory whose every ancestor is owned by root and writable by nobody else (under /run),
-// mode 0755, removed with everything in it.
-class RootOnlyDir {
- public:
-  RootOnlyDir() {
-    char tmpl[] = "/run/privbind-test.XXXXXX";
-    if (mkdtemp(tmpl)) {
-      path_ = tmpl;
-      chmod(tmpl, 0755);
-    }
-  }
-  ~RootOnlyDir() {
-    if (!path_.empty()) testsupport::run({"rm", "-rf", "--", path_});
-  }
-  RootOnlyDir(const RootOnlyDir&) = delete;
-  RootOnlyDir& operator=(const RootOnlyDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // privbind OPTIONS -- REST (broker mode unless the options say otherwise: -m broker is added,
 // since the default, auto, takes cgroup mode where the host can do it).

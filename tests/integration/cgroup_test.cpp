@@ -696,7 +696,12 @@ TEST_CASE("auto picks cgroup mode on this host; -l and --no-target-check make it
   std::string path = v2PathIn(autoMode.out);
   CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
   CHECK_MESSAGE(autoMode.err.find("cgroup mode") != std::string::npos, autoMode.err);
-  for (auto option : {std::vector<std::string>{"-l", shimPath()},
+  // -l takes a library whose every directory is root's and not writable by others; the build
+  // tree may be anywhere (under /tmp, say), so a copy in such a directory.
+  RootOnlyDir lib;
+  REQUIRE(!lib.path().empty());
+  REQUIRE(run({"cp", shimPath(), lib / "libprivbind-shim.so"}).status == 0);
+  for (auto option : {std::vector<std::string>{"-l", lib / "libprivbind-shim.so"},
                       std::vector<std::string>{"--no-target-check"}}) {
     CAPTURE(option[0]);
     RunResult broker = run(std::vector<std::string>{privbindPath(), "-v", "-u", "nobody"} +

@@ -2,9 +2,11 @@
 // Only loopback addresses; only processes the test started are ever signalled, by pid.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,6 +78,29 @@ class TempDir {
 std::optional<std::string> cgroupModeUnavailable();
 // The modes that launch a command: caps, broker, and cgroup where this host can run it.
 std::vector<std::string> launchModes();
+
+// A directory whose every ancestor is owned by root and writable by nobody else (under /run),
+// mode 0755, removed with everything in it.
+class RootOnlyDir {
+ public:
+  RootOnlyDir() {
+    char tmpl[] = "/run/privbind-test.XXXXXX";
+    if (mkdtemp(tmpl)) {
+      path_ = tmpl;
+      chmod(tmpl, 0755);
+    }
+  }
+  ~RootOnlyDir() {
+    if (!path_.empty()) run({"rm", "-rf", "--", path_});
+  }
+  RootOnlyDir(const RootOnlyDir&) = delete;
+  RootOnlyDir& operator=(const RootOnlyDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 // A system user created for one test, with its own primary group and extraGroups more
 // supplementary groups; the destructor removes the user and every group it created.
