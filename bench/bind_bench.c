@@ -4,8 +4,8 @@
  *
  * Thread i binds a fresh TCP socket to 127.0.0.1:(PORT+i), n times (socket and close are not
  * timed). Every bind must succeed: a failure prints the errno and exits 1, so a number is never
- * the cost of a refusal. With -s the program binds WARMUP times, prints "ready" and waits for a line
- * on stdin; then the same with n binds (the memory benchmark reads the helper at each stop).
+ * the cost of a refusal. With -s the program binds WARMUP times, prints "ready" and waits for a
+ * line on stdin; then the same with n binds (the memory benchmark reads the helper at each stop).
  * Prints one line: "binds=N median_ns=M p99_ns=P wall_s=W". */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,11 +71,21 @@ int main(int argc, char** argv) {
   warmup = 10;
   while ((opt = getopt(argc, argv, "t:n:w:s")) != -1) {
     switch (opt) {
-      case 't': threads = atoi(optarg); break;
-      case 'n': per_thread = atoi(optarg); break;
-      case 'w': warmup = atoi(optarg); break;
-      case 's': serve = 1; break;
-      default: fprintf(stderr, "usage: bind_bench [-t N] [-n N] [-w N] [-s] PORT\n"); return 2;
+      case 't':
+        threads = atoi(optarg);
+        break;
+      case 'n':
+        per_thread = atoi(optarg);
+        break;
+      case 'w':
+        warmup = atoi(optarg);
+        break;
+      case 's':
+        serve = 1;
+        break;
+      default:
+        fprintf(stderr, "usage: bind_bench [-t N] [-n N] [-w N] [-s] PORT\n");
+        return 2;
     }
   }
   if (optind != argc - 1 || threads < 1 || per_thread < 1) {

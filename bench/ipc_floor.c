@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
     h->cmsg_len = CMSG_LEN(sizeof fd);
     memcpy(CMSG_DATA(h), &fd, sizeof fd);
     unsigned char reply[12];
-    if (sendmsg(c, &m, MSG_NOSIGNAL) != (ssize_t)sizeof req || recv(c, reply, sizeof reply, 0) != 12) {
+    if (sendmsg(c, &m, MSG_NOSIGNAL) != (ssize_t)sizeof req ||
+        recv(c, reply, sizeof reply, 0) != 12) {
       perror("ipc_floor: round trip");
       kill(server, SIGKILL);
       return 1;

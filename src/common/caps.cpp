@@ -62,11 +62,10 @@ Status setSets(uint64_t keep, uint64_t inheritable, int last) {
     if (keep & bit(cap)) kept.push_back(cap);
     if (inheritable & bit(cap)) inh.push_back(cap);
   }
-  if ((!kept.empty() &&
-       (cap_set_flag(caps.get(), CAP_PERMITTED, static_cast<int>(kept.size()), kept.data(),
-                     CAP_SET) != 0 ||
-        cap_set_flag(caps.get(), CAP_EFFECTIVE, static_cast<int>(kept.size()), kept.data(),
-                     CAP_SET) != 0)) ||
+  if ((!kept.empty() && (cap_set_flag(caps.get(), CAP_PERMITTED, static_cast<int>(kept.size()),
+                                      kept.data(), CAP_SET) != 0 ||
+                         cap_set_flag(caps.get(), CAP_EFFECTIVE, static_cast<int>(kept.size()),
+                                      kept.data(), CAP_SET) != 0)) ||
       (!inh.empty() && cap_set_flag(caps.get(), CAP_INHERITABLE, static_cast<int>(inh.size()),
                                     inh.data(), CAP_SET) != 0))
     return Error::fromErrno("cap_set_flag()", errno);

@@ -14,7 +14,7 @@ namespace privbind {
 
 // Exit codes, like env(1).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 125;     // privbind itself failed or refused
+inline constexpr int kExitFailure = 125;  // privbind itself failed or refused
 inline constexpr int kExitNotExecutable = 126;
 inline constexpr int kExitNotFound = 127;
 
@@ -52,7 +52,7 @@ class Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}   // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

@@ -64,16 +64,17 @@ Result<std::optional<gid_t>> lookupGroup(Lookup&& lookup, const std::string& wha
 Result<User> resolveUser(const std::string& spec) {
   const std::string what = "user '" + spec + "'";
   if (spec.empty()) return Error::refuse("user ''", "empty user name");
-  auto byName = lookupUser(
-      [&](passwd* pw, char* b, size_t n, passwd** r) { return getpwnam_r(spec.c_str(), pw, b, n, r); },
-      what);
+  auto byName = lookupUser([&](passwd* pw, char* b, size_t n,
+                               passwd** r) { return getpwnam_r(spec.c_str(), pw, b, n, r); },
+                           what);
   if (!byName) return byName.error();
   if (*byName) return **byName;
   auto id = parseId(spec);
   if (!id) return Error::refuse(what, "no such user");
   uid_t uid = *id;
   auto byId = lookupUser(
-      [&](passwd* pw, char* b, size_t n, passwd** r) { return getpwuid_r(uid, pw, b, n, r); }, what);
+      [&](passwd* pw, char* b, size_t n, passwd** r) { return getpwuid_r(uid, pw, b, n, r); },
+      what);
   if (!byId) return byId.error();
   if (*byId) return **byId;
   User anonymous;
@@ -85,9 +86,9 @@ Result<User> resolveUser(const std::string& spec) {
 Result<gid_t> resolveGroup(const std::string& spec) {
   const std::string what = "group '" + spec + "'";
   if (spec.empty()) return Error::refuse("group ''", "empty group name");
-  auto byName = lookupGroup(
-      [&](group* gr, char* b, size_t n, group** r) { return getgrnam_r(spec.c_str(), gr, b, n, r); },
-      what);
+  auto byName = lookupGroup([&](group* gr, char* b, size_t n,
+                                group** r) { return getgrnam_r(spec.c_str(), gr, b, n, r); },
+                            what);
   if (!byName) return byName.error();
   if (*byName) return **byName;
   auto id = parseId(spec);

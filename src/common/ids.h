@@ -14,9 +14,9 @@ namespace privbind::ids {
 
 struct User {
   uid_t uid = 0;
-  gid_t gid = 0;           // primary group from passwd
-  std::string name;        // empty when the uid has no passwd entry
-  std::string home;        // empty when the uid has no passwd entry
+  gid_t gid = 0;     // primary group from passwd
+  std::string name;  // empty when the uid has no passwd entry
+  std::string home;  // empty when the uid has no passwd entry
   bool hasPasswd = false;
 };
 

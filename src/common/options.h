@@ -14,22 +14,22 @@ namespace privbind {
 enum class Mode { kAuto, kCgroup, kBroker, kCaps };
 
 struct LaunchOptions {
-  std::string user;                 // -u: name or uid
-  std::string group;                // -g: name or gid; empty = the user's primary group
-  bool noGroups = false;            // -G: no supplementary groups
-  Mode mode = Mode::kAuto;          // -m
-  std::string modeReason;           // why the command line chose the mode, for -v; may be empty
-  bool verbose = false;             // -v
-  bool allowSetuid = false;         // --allow-setuid: do not set no_new_privs
-  bool keepEnv = false;             // --keep-env: leave HOME, USER, LOGNAME as they are
+  std::string user;          // -u: name or uid
+  std::string group;         // -g: name or gid; empty = the user's primary group
+  bool noGroups = false;     // -G: no supplementary groups
+  Mode mode = Mode::kAuto;   // -m
+  std::string modeReason;    // why the command line chose the mode, for -v; may be empty
+  bool verbose = false;      // -v
+  bool allowSetuid = false;  // --allow-setuid: do not set no_new_privs
+  bool keepEnv = false;      // --keep-env: leave HOME, USER, LOGNAME as they are
   // Broker and cgroup modes.
-  std::optional<unsigned> binds;    // -n: this many privileged binds, then no more
+  std::optional<unsigned> binds;            // -n: this many privileged binds, then no more
   std::optional<ports::PortSet> ports;      // -p: only these reserved ports
   std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these
   // Broker mode only.
-  std::string preload;              // -l: shim path
-  bool noTargetCheck = false;       // --no-target-check: run targets the shim cannot reach
-  std::vector<std::string> command; // COMMAND [ARG...]
+  std::string preload;               // -l: shim path
+  bool noTargetCheck = false;        // --no-target-check: run targets the shim cannot reach
+  std::vector<std::string> command;  // COMMAND [ARG...]
 };
 
 }  // namespace privbind

@@ -38,8 +38,7 @@ Result<PortSet> parse(std::string_view text) {
       auto h = parsePort(item.substr(dash + 1), text);
       if (!h) return h.error();
       high = *h;
-      if (high < *low)
-        return Error::refuse(what, "range " + std::string(item) + " runs backwards");
+      if (high < *low) return Error::refuse(what, "range " + std::string(item) + " runs backwards");
     }
     for (unsigned p = *low; p <= high; ++p) {
       if (set.contains(static_cast<uint16_t>(p)))

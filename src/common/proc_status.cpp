@@ -88,8 +88,10 @@ Result<Status> parseStatus(const std::string& text) {
       const char* name;
       unsigned bit;
       uint64_t* cap;
-    } caps[] = {{"CapInh", kInh, &st.capInh}, {"CapPrm", kPrm, &st.capPrm},
-                {"CapEff", kEff, &st.capEff}, {"CapBnd", kBnd, &st.capBnd},
+    } caps[] = {{"CapInh", kInh, &st.capInh},
+                {"CapPrm", kPrm, &st.capPrm},
+                {"CapEff", kEff, &st.capEff},
+                {"CapBnd", kBnd, &st.capBnd},
                 {"CapAmb", kAmb, &st.capAmb}};
     unsigned bit = 0;
     bool ok = true;

@@ -39,10 +39,9 @@ constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
 #if PRIVBIND_SECCOMP && PRIVBIND_SANITIZED
 // The sanitizer runtimes (ASan+UBSan test builds only) switch signal stacks around calls, take
 // their own locks and thread ids, map memory and write their reports.
-constexpr long kSanitizerCalls[] = {SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask,
-                                    SYS_getpid,      SYS_gettid,       SYS_futex,
-                                    SYS_sched_yield, SYS_mmap,         SYS_munmap,
-                                    SYS_write};
+constexpr long kSanitizerCalls[] = {
+    SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_getpid, SYS_gettid,
+    SYS_futex,       SYS_sched_yield,  SYS_mmap,           SYS_munmap, SYS_write};
 #endif
 
 }  // namespace

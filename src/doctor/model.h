@@ -107,7 +107,7 @@ struct BinaryReport {
 struct ModeVerdict {
   std::string name;  // "cgroup", "broker", "caps"
   bool works = false;
-  std::string why;   // empty when it works
+  std::string why;  // empty when it works
 };
 
 struct SystemReport {

@@ -24,14 +24,13 @@ std::string format(const privbind::proc::Status& st) {
                 st.uid[1], st.uid[2], st.uid[3], st.gid[0], st.gid[1], st.gid[2], st.gid[3]);
   out += buf;
   for (gid_t g : st.groups) out += " " + std::to_string(g);
-  std::snprintf(buf, sizeof buf,
-                "\nCapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
-                "CapAmb:\t%016llx\nNoNewPrivs:\t%d\nSeccomp:\t%d\n",
-                static_cast<unsigned long long>(st.capInh),
-                static_cast<unsigned long long>(st.capPrm),
-                static_cast<unsigned long long>(st.capEff),
-                static_cast<unsigned long long>(st.capBnd),
-                static_cast<unsigned long long>(st.capAmb), st.noNewPrivs, st.seccomp);
+  std::snprintf(
+      buf, sizeof buf,
+      "\nCapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
+      "CapAmb:\t%016llx\nNoNewPrivs:\t%d\nSeccomp:\t%d\n",
+      static_cast<unsigned long long>(st.capInh), static_cast<unsigned long long>(st.capPrm),
+      static_cast<unsigned long long>(st.capEff), static_cast<unsigned long long>(st.capBnd),
+      static_cast<unsigned long long>(st.capAmb), st.noNewPrivs, st.seccomp);
   out += buf;
   return out;
 }

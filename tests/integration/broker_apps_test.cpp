@@ -1,7 +1,7 @@
 // Broker mode with real programs doing what real programs do: many threads, forked children, a
 // wrapper script, a daemon that closes every descriptor, IPv6, UDP and a Java ServerSocket.
-#include <doctest/doctest.h>
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -79,8 +79,10 @@ TEST_CASE("a daemon that closes every descriptor and binds a second later") {
     CHECK(text.starts_with("bound " + str(port) + "\nlifeline "));
     // The lifeline's number: where privbind put it, or (dup2 onto it) moved to 100 and up.
     int lifeline = std::stoi(text.substr(text.rfind(' ') + 1));
-    if (how == "dup2") CHECK(lifeline >= 100);
-    else CHECK(lifeline < 100);
+    if (how == "dup2")
+      CHECK(lifeline >= 100);
+    else
+      CHECK(lifeline < 100);
     CHECK(tcpRead("127.0.0.1", port) == "daemon\n");
     // The grandchild answered its one client and exited: the helper follows within a second.
     CHECK(eventually([&] { return gone(helper); }, 1500ms));
@@ -124,9 +126,8 @@ TEST_CASE("a Java ServerSocket on the dual-stack wildcard, in a loopback-only na
       "ip link set lo up && exec \"$0\" --mode=broker -v -u nobody -- java \"$1\" \"$2\"";
   Process server({"unshare", "--net", "--", "/bin/sh", "-c", script, privbindPath(),
                   sourceDir() + "/programs/Server.java", str(port)});
-  REQUIRE_MESSAGE(
-      eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
-      server.err());
+  REQUIRE_MESSAGE(eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
+                  server.err());
   auto st = status(server.pid());
   CHECK(st.uid[1] == kNobody);
   CHECK(st.capEff == 0);
@@ -144,4 +145,4 @@ TEST_CASE("a Java ServerSocket on the dual-stack wildcard, in a loopback-only na
   CHECK(server.wait(30s).has_value());
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("broker_apps")

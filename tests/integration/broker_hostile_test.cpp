@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <map>
 #include <memory>
-#include <fstream>
 #include <sstream>
 
 #include "broker_support.h"
@@ -49,8 +49,8 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   REQUIRE(chown(fifo.c_str(), kNobody, 65534) == 0);
   uint16_t allowed = freeReservedPort();
   uint16_t denied = allowed == 999 ? 998 : allowed + 1;
-  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "-p", str(allowed), "--", prog, str(allowed),
-             str(denied), fifo});
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "-p", str(allowed), "--", prog,
+             str(allowed), str(denied), fifo});
   pid_t helper = waitForHelper(p);
   REQUIRE_MESSAGE(helper > 0, p.err());
   REQUIRE(helper != p.pid());
@@ -59,9 +59,9 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   const int baseline = fdCount(helper);
 
   signalFifo(fifo);
-  REQUIRE_MESSAGE(eventually([&] { return p.out().find("hostile done") != std::string::npos; },
-                             180s),
-                  p.out(), p.err());
+  REQUIRE_MESSAGE(
+      eventually([&] { return p.out().find("hostile done") != std::string::npos; }, 180s), p.out(),
+      p.err());
   auto m = results(p.out());
   const std::string einval = str(EINVAL);
   // No usable reply end (one descriptor, three, thirteen, a reply end that is not a unix
@@ -98,16 +98,15 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   CHECK(refusals >= 1);
   CHECK(refusals <= 40);
   CHECK(eventually(
-      [&] { return p.err().find("more refusals in 10 s not logged") != std::string::npos; },
-      15s));
+      [&] { return p.err().find("more refusals in 10 s not logged") != std::string::npos; }, 15s));
 
   // Every descriptor it was sent is closed again; it still runs as before.
   CHECK(eventually([&] { return fdCount(helper) == baseline; }));
   CHECK_FALSE(gone(helper));
   CHECK(status(helper).capEff == kNetBind);
   // -p refusals are logged even without -v.
-  CHECK(p.err().find("bind 127.0.0.1:" + str(denied) + ": Permission denied (port " +
-                     str(denied) + " is not in --ports)") != std::string::npos);
+  CHECK(p.err().find("bind 127.0.0.1:" + str(denied) + ": Permission denied (port " + str(denied) +
+                     " is not in --ports)") != std::string::npos);
 
   signalFifo(fifo);
   REQUIRE(p.wait(30s) == 0);
@@ -146,26 +145,27 @@ TEST_CASE("another user cannot reach the helper; a flood by 16 of its processes 
   if (run({"unshare", "--net", "--", "true"}).status != 0)
     SKIP_TEST("cannot create a network namespace here");
   auto argv = broker({"-v", "-u", "nobody"}, {python(), "-c", code, str(port)});
-  std::vector<std::string> inNs = {"unshare", "--net", "--", "/bin/sh", "-c",
-                                   "ip link set lo up && exec \"$@\"", "sh"};
+  std::vector<std::string> inNs = {
+      "unshare", "--net", "--", "/bin/sh", "-c", "ip link set lo up && exec \"$@\"", "sh"};
   inNs.insert(inNs.end(), argv.begin(), argv.end());
   Process app(inNs);
   int channel = -1;
-  REQUIRE_MESSAGE(eventually([&] {
-                    auto at = app.out().find("channel ");
-                    if (at == std::string::npos) return false;
-                    channel = std::stoi(app.out().substr(at + 8));
-                    return true;
-                  },
-                            10s),
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto at = app.out().find("channel ");
+                        if (at == std::string::npos) return false;
+                        channel = std::stoi(app.out().substr(at + 8));
+                        return true;
+                      },
+                      10s),
                   app.err());
   // 16 processes of the other user, each trying every way in for 5 seconds.
   std::vector<std::unique_ptr<Process>> flood;
   for (int i = 0; i < 16; ++i)
-    flood.push_back(std::make_unique<Process>(std::vector<std::string>{
-        "nsenter", "--net=/proc/" + str(app.pid()) + "/ns/net", "--", "setpriv",
-        "--reuid=" + intruder.name(), "--regid=65534", "--clear-groups", "--", prog,
-        str(app.pid()), str(channel), "5"}));
+    flood.push_back(std::make_unique<Process>(
+        std::vector<std::string>{"nsenter", "--net=/proc/" + str(app.pid()) + "/ns/net", "--",
+                                 "setpriv", "--reuid=" + intruder.name(), "--regid=65534",
+                                 "--clear-groups", "--", prog, str(app.pid()), str(channel), "5"}));
   for (auto& f : flood) {
     REQUIRE(f->wait(30s) == 0);
     std::istringstream in(f->out());
@@ -175,9 +175,9 @@ TEST_CASE("another user cannot reach the helper; a flood by 16 of its processes 
     in >> w >> rounds >> w >> connected >> w >> found >> w >> connectErr >> w >> openErr >> w >>
         getfdErr;
     CAPTURE(f->out());
-    CHECK(rounds > 100);       // it really tried, in a loop
-    CHECK(connected == 0);     // never connected, opened or took the channel
-    CHECK(found == 0);         // and no socket of privbind's has a name to dial
+    CHECK(rounds > 100);          // it really tried, in a loop
+    CHECK(connected == 0);        // never connected, opened or took the channel
+    CHECK(found == 0);            // and no socket of privbind's has a name to dial
     CHECK(connectErr == EACCES);  // /proc/PID/fd of another user's process: ptrace check
     CHECK(openErr == EACCES);
     CHECK(getfdErr == EPERM);  // pidfd_getfd(2) needs ptrace access too
@@ -242,12 +242,11 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES at once, no spi
       "s = socket.socket()\n"
       "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
       "print('recovered', s.getsockname()[1], flush=True)\n";
-  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", python(), "-c", code, str(port), fifo});
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", python(), "-c", code,
+             str(port), fifo});
   pid_t helper = waitForHelper(p);
   REQUIRE_MESSAGE(helper > 0, p.err());
-  {
-    std::ofstream(fifo) << helper;
-  }
+  { std::ofstream(fifo) << helper; }
   auto cpuTicks = [&] {
     std::ifstream in("/proc/" + str(helper) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -261,8 +260,8 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES at once, no spi
     return utime + stime;
   };
   const long before = cpuTicks();
-  REQUIRE_MESSAGE(eventually([&] { return results(p.out()).count("starved") > 0; }, 20s),
-                  p.out(), p.err());
+  REQUIRE_MESSAGE(eventually([&] { return results(p.out()).count("starved") > 0; }, 20s), p.out(),
+                  p.err());
   const long during = cpuTicks();
   // A helper spinning on poll would burn about 100 ticks a second (USER_HZ 100).
   CHECK(during - before < 50);
@@ -272,4 +271,4 @@ TEST_CASE("an app that starves the helper of descriptors: EACCES at once, no spi
   CHECK(m["recovered"] == str(port));
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("broker_hostile")

@@ -61,7 +61,6 @@ inline bool notDumpable(pid_t pid) {
 
 inline std::string str(int v) { return std::to_string(v); }
 
-
 // privbind OPTIONS -- REST (broker mode unless the options say otherwise: -m broker is added,
 // since the default, auto, takes cgroup mode where the host can do it).
 inline std::vector<std::string> broker(const std::vector<std::string>& options,

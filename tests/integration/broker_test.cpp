@@ -31,7 +31,8 @@ std::vector<std::string> pyBinds(const std::vector<std::string>& specs) {
       "        s.bind(('127.0.0.1', int(port)))\n"
       "        rp = s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)\n"
       "        ra = s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)\n"
-      "        print(port, 'ok', 'reuseport=%d' % rp, 'reuseaddr=%d' % ra, 'got=%d' % s.getsockname()[1])\n"
+      "        print(port, 'ok', 'reuseport=%d' % rp, 'reuseaddr=%d' % ra, 'got=%d' % "
+      "s.getsockname()[1])\n"
       "    except OSError as e:\n"
       "        print(port, errno.errorcode[e.errno])\n"
       "    keep.append(s)\n"
@@ -49,9 +50,9 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   TempDir dir;
   { std::ofstream(dir / "index.html") << "hello from privbind broker mode\n"; }
   uint16_t port = freeReservedPort();
-  Process server(broker({"-v", "-u", "nobody"},
-                        {python(), "-m", "http.server", std::to_string(port), "--bind",
-                         "127.0.0.1", "--directory", dir.path()}));
+  Process server(
+      broker({"-v", "-u", "nobody"}, {python(), "-m", "http.server", std::to_string(port), "--bind",
+                                      "127.0.0.1", "--directory", dir.path()}));
   REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), server.err());
   std::string page = httpGet("127.0.0.1", port, "/index.html");
   CHECK(page.find("200 OK") != std::string::npos);
@@ -99,8 +100,8 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(firstChild(server.pid()) != helper);
   // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
   CHECK(fdCount(helper) == 4);
-  CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) + " bind 127.0.0.1:" +
-                          str(port) + ": ok") != std::string::npos);
+  CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) +
+                          " bind 127.0.0.1:" + str(port) + ": ok") != std::string::npos);
 
   // When the app exits, the helper follows within a second.
   server.kill(15);
@@ -113,9 +114,9 @@ TEST_CASE("without the shim's help the same bind fails: the test can fail") {
   RunResult r = run(broker({"-u", "nobody", "-l", "/dev/null"}, {"true"}));
   CHECK(r.status == 125);  // /dev/null is no library: refused, not run
   // The same program as the same user, with no privbind at all: EACCES.
-  RunResult plain = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                         "--inh-caps=-all", "--bounding-set=-all", "--", python(), "-c",
-                         pyBinds({str(port)})[2], str(port)});
+  RunResult plain =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+           "--bounding-set=-all", "--", python(), "-c", pyBinds({str(port)})[2], str(port)});
   CHECK(plain.out == str(port) + " EACCES\n");
 }
 
@@ -142,7 +143,7 @@ TEST_CASE("-n: after NUM binds the helper is gone and privileged binds fail with
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(r.status == 0);
   CHECK_MESSAGE(r.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(b) +
-                    " EACCES\n2000 ok reuseport=0 reuseaddr=0 got=2000\n",
+                             " EACCES\n2000 ok reuseport=0 reuseaddr=0 got=2000\n",
                 r.err);
   CHECK(r.err.empty());  // silent without -v
   CHECK(took < 4s);      // promptly, not after a timeout
@@ -153,9 +154,9 @@ TEST_CASE("--ports: other reserved ports get EACCES and a log line") {
   if (a == b) b = a == 999 ? 998 : a + 1;
   RunResult r = run(broker({"-u", "nobody", "-p", str(a)}, pyBinds({str(b), str(a)})));
   CHECK(r.status == 0);
-  CHECK_MESSAGE(r.out == str(b) + " EACCES\n" + str(a) + " ok reuseport=0 reuseaddr=0 got=" +
-                    str(a) + "\n",
-                r.err);
+  CHECK_MESSAGE(
+      r.out == str(b) + " EACCES\n" + str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n",
+      r.err);
   CHECK(r.err.find("privbind: helper: pid ") == 0);
   CHECK(r.err.find("bind 127.0.0.1:" + str(b) + ": Permission denied (port " + str(b) +
                    " is not in --ports)") != std::string::npos);
@@ -167,10 +168,9 @@ TEST_CASE("-v: one line per brokered bind, with pid, address and result") {
   RunResult r = run(broker({"-v", "-u", "nobody"}, pyBinds({str(a), str(a)})));
   CHECK(r.status == 0);
   CHECK(r.err.find("bind 127.0.0.1:" + str(a) + ": ok\n") != std::string::npos);
-  CHECK(r.err.find("bind 127.0.0.1:" + str(a) + ": Address already in use\n") !=
-        std::string::npos);
-  CHECK(r.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
-                     " EADDRINUSE\n");
+  CHECK(r.err.find("bind 127.0.0.1:" + str(a) + ": Address already in use\n") != std::string::npos);
+  CHECK(r.out ==
+        str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) + " EADDRINUSE\n");
 }
 
 TEST_CASE("SO_REUSEADDR and SO_REUSEPORT set by the app hold; --reuseport sets it") {
@@ -178,16 +178,16 @@ TEST_CASE("SO_REUSEADDR and SO_REUSEPORT set by the app hold; --reuseport sets i
   // The app's own options on its own socket: two sockets share the port.
   RunResult own = run(broker({"-u", "nobody"}, pyBinds({str(a) + ":ra", str(a) + ":ra"})));
   CHECK_MESSAGE(own.out == str(a) + " ok reuseport=1 reuseaddr=1 got=" + str(a) + "\n" + str(a) +
-                    " ok reuseport=1 reuseaddr=1 got=" + str(a) + "\n",
+                               " ok reuseport=1 reuseaddr=1 got=" + str(a) + "\n",
                 own.err);
   // Without the option the second bind is refused by the kernel...
   RunResult plain = run(broker({"-u", "nobody"}, pyBinds({str(a), str(a)})));
-  CHECK(plain.out == str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
-                         " EADDRINUSE\n");
+  CHECK(plain.out ==
+        str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n" + str(a) + " EADDRINUSE\n");
   // ...and with -r the helper sets SO_REUSEPORT before binding.
   RunResult r = run(broker({"-u", "nobody", "-r", str(a)}, pyBinds({str(a), str(a)})));
   CHECK_MESSAGE(r.out == str(a) + " ok reuseport=1 reuseaddr=0 got=" + str(a) + "\n" + str(a) +
-                    " ok reuseport=1 reuseaddr=0 got=" + str(a) + "\n",
+                             " ok reuseport=1 reuseaddr=0 got=" + str(a) + "\n",
                 r.err);
 }
 
@@ -328,15 +328,15 @@ TEST_CASE("-l: the library and every directory above it must be root's and not w
 }
 
 TEST_CASE("LD_PRELOAD already set is kept after the shim; environment variables for the shim") {
-  RunResult r = run({"env", "LD_PRELOAD=libm.so.6", privbindPath(), "--mode=broker", "-u", "nobody", "--",
-                     "/bin/sh", "-c", "echo \"$LD_PRELOAD|$PRIVBIND_LIFELINE\""});
+  RunResult r = run({"env", "LD_PRELOAD=libm.so.6", privbindPath(), "--mode=broker", "-u", "nobody",
+                     "--", "/bin/sh", "-c", "echo \"$LD_PRELOAD|$PRIVBIND_LIFELINE\""});
   CHECK(r.status == 0);
   CHECK(r.out.starts_with(shimPath() + ":libm.so.6|"));
 }
 
 TEST_CASE("refused when CAP_NET_BIND_SERVICE is not in privbind's bounding set") {
-  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", "--", privbindPath(), "--mode=broker", "-u",
-                     "nobody", "--", "true"});
+  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", "--", privbindPath(),
+                     "--mode=broker", "-u", "nobody", "--", "true"});
   CHECK(r.status == 125);
   CHECK(r.err.starts_with("privbind: cap_net_bind_service is not in privbind's bounding set"));
 }
@@ -346,7 +346,7 @@ TEST_CASE("the shim alone: the lifeline survives close, closefrom, close_range a
   std::string prog = buildC("shim_lifeline.c", dir.path());
   RunResult with = run({"env", "LD_PRELOAD=" + shimPath(), prog});
   CHECK_MESSAGE(with.status == 0, with.err);
-  CHECK(with.out == "ok\neof\n");  // protected while it ran, gone once it exited
+  CHECK(with.out == "ok\neof\n");   // protected while it ran, gone once it exited
   RunResult without = run({prog});  // the same program without the shim: the test can fail
   CHECK(without.status == 1);
   CHECK(without.out == "FAIL: close() closed the lifeline\neof\n");
@@ -357,12 +357,11 @@ TEST_CASE("the shim alone: no channel means EACCES at once, other binds untouche
   auto start = std::chrono::steady_clock::now();
   RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--", "env",
-                     "LD_PRELOAD=" + shimPath(),
-                     "PRIVBIND_LIFELINE=0000000009", python(), "-c",
+                     "LD_PRELOAD=" + shimPath(), "PRIVBIND_LIFELINE=0000000009", python(), "-c",
                      pyBinds({})[2], str(port), "0", "2000", str(port)});
   CHECK(std::chrono::steady_clock::now() - start < 3s);
-  CHECK_MESSAGE(r.out.starts_with(str(port) + " EACCES\n0 ok reuseport=0 reuseaddr=0 got="),
-                r.out, r.err);
+  CHECK_MESSAGE(r.out.starts_with(str(port) + " EACCES\n0 ok reuseport=0 reuseaddr=0 got="), r.out,
+                r.err);
   CHECK(r.out.find("\n2000 ok reuseport=0 reuseaddr=0 got=2000\n" + str(port) + " EACCES\n") !=
         std::string::npos);
 }
@@ -379,8 +378,7 @@ TEST_CASE("bind() as libc's: EFAULT, errno untouched on success, EMFILE without 
   // leaves the preset errno alone, and no descriptor for the private pair is EMFILE.
   RunResult brokered = run(broker({"-u", "nobody"}, {prog, str(p1), str(p2)}));
   CHECK_MESSAGE(brokered.status == 0, brokered.err);
-  CHECK(brokered.out ==
-        efault + success + "emfile -1 " + str(EMFILE) + "\n" + "after 0 4242\n");
+  CHECK(brokered.out == efault + success + "emfile -1 " + str(EMFILE) + "\n" + "after 0 4242\n");
 
   // Negative control: root binding directly gives the same EFAULT and the same untouched errno
   // (its bind needs no descriptor, so the third call simply succeeds there).
@@ -389,11 +387,11 @@ TEST_CASE("bind() as libc's: EFAULT, errno untouched on success, EMFILE without 
   CHECK(direct.out == efault + success + "emfile 0 4242\n" + "after -1 " + str(EINVAL) + "\n");
 
   // And the shim with no helper behind it: the kernel's EACCES, not EMFILE, for the same calls.
-  RunResult alone = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                         "--inh-caps=-all", "--bounding-set=-all", "--", "env",
-                         "LD_PRELOAD=" + shimPath(), prog, str(p1), str(p2)});
+  RunResult alone =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+           "--bounding-set=-all", "--", "env", "LD_PRELOAD=" + shimPath(), prog, str(p1), str(p2)});
   CHECK(alone.out == efault + "success -1 " + str(EACCES) + "\nemfile -1 " + str(EACCES) +
                          "\nafter -1 " + str(EACCES) + "\n");
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("broker")

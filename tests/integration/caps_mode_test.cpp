@@ -83,8 +83,8 @@ TEST_CASE("UDP on 127.0.0.1") {
   REQUIRE(eventually([&] { return server.out().find("bound") != std::string::npos; }));
   RunResult client = run({python(), "-c",
                           "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
-                          "s.settimeout(5); s.sendto(b'x', ('127.0.0.1'," + std::to_string(port) +
-                              ")); print(s.recv(100).decode(), end='')"});
+                          "s.settimeout(5); s.sendto(b'x', ('127.0.0.1'," +
+                              std::to_string(port) + ")); print(s.recv(100).decode(), end='')"});
   CHECK(client.out.find("uid=65534") == 0);
   CHECK(server.wait() == 0);
 }
@@ -122,9 +122,10 @@ TEST_CASE("a Java ServerSocket on the dual-stack wildcard, in a loopback-only na
   checkCapsModeState(server.pid(), kNobody, 65534);
   std::string ns = "--net=/proc/" + std::to_string(server.pid()) + "/ns/net";
   for (std::string host : {"127.0.0.1", "::1"}) {
-    RunResult client = run({"nsenter", ns, "--", python(), "-c",
-                            "import socket; s=socket.create_connection(('" + host + "'," +
-                                std::to_string(port) + "), 5); print(s.recv(100).decode(), end='')"});
+    RunResult client =
+        run({"nsenter", ns, "--", python(), "-c",
+             "import socket; s=socket.create_connection(('" + host + "'," + std::to_string(port) +
+                 "), 5); print(s.recv(100).decode(), end='')"});
     CHECK_MESSAGE(client.out == "java uid=nobody\n", host, client.err);
   }
   CHECK(server.wait(30s) == 0);
@@ -134,9 +135,10 @@ TEST_CASE("a script and its interpreter bind under caps mode too") {
   TempDir dir;
   uint16_t port = freeReservedPort();
   {
-    std::ofstream(dir / "serve.sh") << "#!/bin/sh\nexec " << python()
-                                    << " -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\","
-                                    << port << ")); print(\"bound\")'\n";
+    std::ofstream(dir / "serve.sh")
+        << "#!/bin/sh\nexec " << python()
+        << " -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\"," << port
+        << ")); print(\"bound\")'\n";
   }
   chmod((dir / "serve.sh").c_str(), 0755);
   RunResult r = run(caps({dir / "serve.sh"}));
@@ -151,23 +153,24 @@ TEST_CASE("groups: all of the user's by default, none with -G, another primary w
   REQUIRE(st.ok());
   CHECK(st->groups == std::vector<gid_t>{65534});
 
-  RunResult none = run({privbindPath(), "-m", "caps", "-G", "-u", "nobody", "cat", "/proc/self/status"});
+  RunResult none =
+      run({privbindPath(), "-m", "caps", "-G", "-u", "nobody", "cat", "/proc/self/status"});
   REQUIRE(none.status == 0);
   auto st2 = privbind::proc::parseStatus(none.out);
   REQUIRE(st2.ok());
   CHECK(st2->groups.empty());
   CHECK(st2->gid[0] == 65534);
 
-  RunResult other =
-      run({privbindPath(), "-m", "caps", "-G", "-u", "nobody", "-g", "daemon", "cat", "/proc/self/status"});
+  RunResult other = run({privbindPath(), "-m", "caps", "-G", "-u", "nobody", "-g", "daemon", "cat",
+                         "/proc/self/status"});
   REQUIRE(other.status == 0);
   auto st3 = privbind::proc::parseStatus(other.out);
   REQUIRE(st3.ok());
   for (int i = 0; i < 4; ++i) CHECK(st3->gid[i] == 1);
 
   // A numeric uid with no passwd entry runs with the group it is given.
-  RunResult anon =
-      run({privbindPath(), "-m", "caps", "-u", "4000000", "-g", "4000001", "cat", "/proc/self/status"});
+  RunResult anon = run(
+      {privbindPath(), "-m", "caps", "-u", "4000000", "-g", "4000001", "cat", "/proc/self/status"});
   REQUIRE_MESSAGE(anon.status == 0, anon.err);
   auto st4 = privbind::proc::parseStatus(anon.out);
   REQUIRE(st4.ok());
@@ -187,13 +190,14 @@ TEST_CASE("environment: HOME, USER, LOGNAME describe the user; the rest is kept"
   CHECK(r.out.find("PRIVBIND_TEST_VAR=kept") != std::string::npos);
   CHECK(r.out.find("USER=root") == std::string::npos);
 
-  RunResult kept = run({"env", "HOME=/root", "USER=root", "LOGNAME=root", privbindPath(), "-m", "caps",
-                        "--keep-env", "-u", "nobody", "--", "/usr/bin/env"});
+  RunResult kept = run({"env", "HOME=/root", "USER=root", "LOGNAME=root", privbindPath(), "-m",
+                        "caps", "--keep-env", "-u", "nobody", "--", "/usr/bin/env"});
   REQUIRE(kept.status == 0);
   CHECK(kept.out.find("HOME=/root") != std::string::npos);
   CHECK(kept.out.find("USER=root") != std::string::npos);
 
-  RunResult anon = run({privbindPath(), "-m", "caps", "-u", "4000000", "-g", "4000001", "/usr/bin/env"});
+  RunResult anon =
+      run({privbindPath(), "-m", "caps", "-u", "4000000", "-g", "4000001", "/usr/bin/env"});
   REQUIRE(anon.status == 0);
   CHECK(anon.out.find("USER=4000000\n") != std::string::npos);
   CHECK(anon.out.find("HOME=/\n") != std::string::npos);
@@ -203,8 +207,8 @@ TEST_CASE("no_new_privs by default; --allow-setuid leaves it off") {
   RunResult on = run({privbindPath(), "-m", "caps", "-u", "nobody", "cat", "/proc/self/status"});
   REQUIRE(on.status == 0);
   CHECK(privbind::proc::parseStatus(on.out)->noNewPrivs == 1);
-  RunResult off =
-      run({privbindPath(), "-m", "caps", "--allow-setuid", "-u", "nobody", "cat", "/proc/self/status"});
+  RunResult off = run(
+      {privbindPath(), "-m", "caps", "--allow-setuid", "-u", "nobody", "cat", "/proc/self/status"});
   REQUIRE(off.status == 0);
   auto st = privbind::proc::parseStatus(off.out);
   CHECK(st->noNewPrivs == 0);
@@ -214,11 +218,11 @@ TEST_CASE("no_new_privs by default; --allow-setuid leaves it off") {
 
 TEST_CASE("without caps mode the same user cannot bind: the test can fail") {
   uint16_t port = freeReservedPort();
-  RunResult r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python(), "-c",
-                     "import socket; s=socket.socket(); s.bind(('127.0.0.1'," +
-                         std::to_string(port) + "))"});
+  RunResult r =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python(), "-c",
+           "import socket; s=socket.socket(); s.bind(('127.0.0.1'," + std::to_string(port) + "))"});
   CHECK(r.status != 0);
   CHECK(r.err.find("Permission denied") != std::string::npos);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("caps")

@@ -231,8 +231,8 @@ TEST_CASE("the command: same pid, no capability, NoNewPrivs, nobody, in privbind
   REQUIRE_CGROUP_MODE();
   uint16_t port = freeReservedPort();
   Process p(cg({}, {serverProgram(), "-c", "1", str(port)}));
-  REQUIRE_MESSAGE(eventually([&] { return p.out() == "bound " + str(port) + "\n"; }, 10s),
-                  p.out(), p.err());
+  REQUIRE_MESSAGE(eventually([&] { return p.out() == "bound " + str(port) + "\n"; }, 10s), p.out(),
+                  p.err());
   CHECK(exeOf(p.pid()) == serverProgram());
   expectNoPrivilege(p.pid());
   std::string dir = expectPrivbindCgroup(p.pid());
@@ -277,8 +277,7 @@ TEST_CASE("a static C binary, and a #!/bin/sh script that execs it") {
   CHECK(run({"file", bin}).out.find("statically linked") != std::string::npos);
   uint16_t scriptPort = freeReservedPort();
   {
-    std::ofstream(dir / "start.sh")
-        << "#!/bin/sh\nexec " << bin << " -c 1 " << scriptPort << "\n";
+    std::ofstream(dir / "start.sh") << "#!/bin/sh\nexec " << bin << " -c 1 " << scriptPort << "\n";
   }
   chmod((dir / "start.sh").c_str(), 0755);
   for (bool script : {false, true}) {
@@ -326,9 +325,8 @@ TEST_CASE("Java on the dual-stack wildcard [::], reached over 127.0.0.1 and ::1"
   Process server(std::vector<std::string>{"unshare", "--net", "--", "/bin/sh", "-c",
                                           "ip link set lo up && exec \"$@\"", "sh"} +
                  cg({}, {"java", "-cp", dir.path(), "CgroupServer", str(port)}));
-  REQUIRE_MESSAGE(
-      eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
-      server.err());
+  REQUIRE_MESSAGE(eventually([&] { return server.out().find("bound") != std::string::npos; }, 60s),
+                  server.err());
   // The kernel's view: one AF_INET6 socket listening (state 0A) on [::]:port.
   char wildcard[64];
   snprintf(wildcard, sizeof wildcard, "00000000000000000000000000000000:%04X 0", port);
@@ -377,8 +375,8 @@ TEST_CASE("IPv6 and UDP: TCP on ::1, UDP on 127.0.0.1 and ::1, each reached by a
   RunResult r =
       run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", bindsProgram(),
            "seq", "tcp6:" + str(port), "udp4:" + str(port), "udp6:" + str(port)});
-  CHECK(r.out == "tcp6:" + str(port) + " EACCES\nudp4:" + str(port) +
-                     " EACCES\nudp6:" + str(port) + " EACCES\n");
+  CHECK(r.out == "tcp6:" + str(port) + " EACCES\nudp4:" + str(port) + " EACCES\nudp6:" + str(port) +
+                     " EACCES\n");
 }
 
 TEST_CASE("64 threads bind privileged ports at once") {
@@ -404,8 +402,7 @@ TEST_CASE("forked children bind") {
   CHECK(r.out.find("done 8/8\n") != std::string::npos);
 }
 
-TEST_CASE(
-    "a daemon that double-forks, closes every descriptor and binds after its parent exited") {
+TEST_CASE("a daemon that double-forks, closes every descriptor and binds after its parent exited") {
   REQUIRE_CGROUP_MODE();
   TempDir dir;
   chmod(dir.path().c_str(), 0777);  // the daemon, as nobody, writes its pid file and report here
@@ -466,8 +463,7 @@ TEST_CASE("-r: the program sets SO_REUSEPORT, so a port can be bound twice; with
   CHECK(shared.out == tcp + " ok\n" + tcp + " ok\n" + udp + " ok\n" + udp + " ok\n");
   // The control: the same binds without -r.
   RunResult alone = run(cg({}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
-  CHECK(alone.out ==
-        tcp + " ok\n" + tcp + " EADDRINUSE\n" + udp + " ok\n" + udp + " EADDRINUSE\n");
+  CHECK(alone.out == tcp + " ok\n" + tcp + " EADDRINUSE\n" + udp + " ok\n" + udp + " EADDRINUSE\n");
 }
 
 TEST_CASE("EADDRINUSE stays EADDRINUSE, and does not use up -n") {
@@ -578,7 +574,8 @@ TEST_CASE("PID 1 of a pid namespace: privbind stays as init, the command's statu
   expectRemoved(cgroupDir(path));
 }
 
-TEST_CASE("PID 1 of a pid namespace: init unprivileged outside the cgroup; SIGKILL of the command") {
+TEST_CASE(
+    "PID 1 of a pid namespace: init unprivileged outside the cgroup; SIGKILL of the command") {
   REQUIRE_CGROUP_MODE();
   Process p(asPid1({}, {"/bin/sh", "-c", "cat /proc/self/cgroup; exec sleep 60"}));
   std::string path = cgroupPrinted(p);
@@ -704,8 +701,8 @@ TEST_CASE("auto picks cgroup mode on this host; -l and --no-target-check make it
   for (auto option : {std::vector<std::string>{"-l", lib / "libprivbind-shim.so"},
                       std::vector<std::string>{"--no-target-check"}}) {
     CAPTURE(option[0]);
-    RunResult broker = run(std::vector<std::string>{privbindPath(), "-v", "-u", "nobody"} +
-                           option + std::vector<std::string>{"--", "cat", "/proc/self/cgroup"});
+    RunResult broker = run(std::vector<std::string>{privbindPath(), "-v", "-u", "nobody"} + option +
+                           std::vector<std::string>{"--", "cat", "/proc/self/cgroup"});
     REQUIRE_MESSAGE(broker.status == 0, broker.err);
     CHECK(v2PathIn(broker.out) == cgroupOf(getpid()));
     CHECK_MESSAGE(broker.err.find("broker mode: helper pid") != std::string::npos, broker.err);
@@ -722,16 +719,14 @@ TEST_CASE("auto falls back to broker mode when BPF is refused; --mode=cgroup exi
   for (const auto& wrapper : withoutBpfRights()) {
     CAPTURE(wrapper[0]);
     uint16_t port = freeReservedPort();
-    RunResult fallback =
-        run(wrapper +
-            std::vector<std::string>{privbindPath(), "-v", "-u", "nobody", "--", "/bin/sh", "-c",
-                                     "cat /proc/self/cgroup; exec \"$0\" seq tcp4:" + str(port),
-                                     bindsProgram()});
+    RunResult fallback = run(
+        wrapper + std::vector<std::string>{
+                      privbindPath(), "-v", "-u", "nobody", "--", "/bin/sh", "-c",
+                      "cat /proc/self/cgroup; exec \"$0\" seq tcp4:" + str(port), bindsProgram()});
     CHECK_MESSAGE(fallback.status == 0, fallback.err);
     CHECK(v2PathIn(fallback.out) == cgroupOf(getpid()));
     CHECK(fallback.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos);
-    CHECK_MESSAGE(fallback.err.find("broker mode: helper pid") != std::string::npos,
-                  fallback.err);
+    CHECK_MESSAGE(fallback.err.find("broker mode: helper pid") != std::string::npos, fallback.err);
     RunResult refused = run(wrapper + cg({}, {"true"}));
     CHECK(refused.status == 125);
     CHECK_MESSAGE(refused.err.starts_with("privbind: cgroup mode: "), refused.err);
@@ -764,4 +759,4 @@ TEST_CASE("without privbind, nobody is refused a reserved port: the controls can
   CHECK(exists(cgroupDir(cgroupOf(getpid())) + "/cgroup.procs"));
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("cgroup")

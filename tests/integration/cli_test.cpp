@@ -70,16 +70,18 @@ struct TempUser {
 TEST_SUITE("cli") {
 
 TEST_CASE("the command's own exit status passes through") {
-  CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "--", "sh", "-c", "exit 42"}).status == 42);
+  CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "--", "sh", "-c", "exit 42"}).status ==
+        42);
   CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "true"}).status == 0);
   CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "false"}).status == 1);
   // Killed by a signal: the shell convention, 128 + signal.
-  CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "--", "sh", "-c", "kill -TERM $$"}).status ==
-        128 + 15);
+  CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "--", "sh", "-c", "kill -TERM $$"})
+            .status == 128 + 15);
 }
 
 TEST_CASE("127 for a command not found, 126 for one that cannot be run") {
-  RunResult missing = run({privbindPath(), "-m", "caps", "-u", "nobody", "no-such-command-privbind"});
+  RunResult missing =
+      run({privbindPath(), "-m", "caps", "-u", "nobody", "no-such-command-privbind"});
   CHECK(missing.status == 127);
   CHECK(missing.err == "privbind: no-such-command-privbind: command not found\n");
   RunResult missingPath = run({privbindPath(), "-m", "caps", "-u", "nobody", "/no/such/file"});
@@ -87,8 +89,8 @@ TEST_CASE("127 for a command not found, 126 for one that cannot be run") {
   CHECK(missingPath.err == "privbind: /no/such/file: No such file or directory\n");
 
   TempDir dir;
-  RunResult touch = run({"sh", "-c", "echo 'echo hi' > " + dir / "noexec" + " && chmod 644 " +
-                                         dir / "noexec"});
+  RunResult touch =
+      run({"sh", "-c", "echo 'echo hi' > " + dir / "noexec" + " && chmod 644 " + dir / "noexec"});
   REQUIRE(touch.status == 0);
   RunResult noexec = run({privbindPath(), "-m", "caps", "-u", "nobody", dir / "noexec"});
   CHECK(noexec.status == 126);
@@ -96,8 +98,9 @@ TEST_CASE("127 for a command not found, 126 for one that cannot be run") {
   // A directory is found but cannot be run.
   CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", "/tmp"}).status == 126);
   // A file only root may run: found, and refused to the target user.
-  RunResult rootOnly = run({"sh", "-c", "printf '#!/bin/sh\\necho hi\\n' > " + dir / "rootonly" +
-                                            " && chmod 700 " + dir / "rootonly"});
+  RunResult rootOnly = run({"sh", "-c",
+                            "printf '#!/bin/sh\\necho hi\\n' > " + dir / "rootonly" +
+                                " && chmod 700 " + dir / "rootonly"});
   REQUIRE(rootOnly.status == 0);
   CHECK(run({privbindPath(), "-m", "caps", "-u", "nobody", dir / "rootonly"}).status == 126);
 }
@@ -105,9 +108,9 @@ TEST_CASE("127 for a command not found, 126 for one that cannot be run") {
 TEST_CASE("unknown user or group, and root as target, are refused") {
   checkRefusal(run({privbindPath(), "-m", "caps", "-u", "no-such-user-privbind", "true"}),
                "privbind: user 'no-such-user-privbind': no such user");
-  checkRefusal(run({privbindPath(), "-m", "caps", "-u", "nobody", "-g", "no-such-group-privbind",
-                    "true"}),
-               "privbind: group 'no-such-group-privbind': no such group");
+  checkRefusal(
+      run({privbindPath(), "-m", "caps", "-u", "nobody", "-g", "no-such-group-privbind", "true"}),
+      "privbind: group 'no-such-group-privbind': no such group");
   checkRefusal(run({privbindPath(), "-m", "caps", "-u", "root", "id"}), "resolves to uid 0");
   checkRefusal(run({privbindPath(), "-m", "caps", "-u", "0", "id"}), "resolves to uid 0");
   checkRefusal(run({privbindPath(), "-m", "caps", "-u", "4000000", "true"}), "name one with -g");
@@ -155,15 +158,15 @@ namespace {
 // A copy of privbind made privileged the way an admin might, run by nobody: refused first thing,
 // whatever it is asked to do, and what it was asked to run never runs.
 void checkElevatedCopyRefused(const std::string& copy) {
-  const std::string secure = "privbind: secure-execution mode: privbind is installed setuid, "
-                             "setgid or with file capabilities and refuses to run that way";
+  const std::string secure =
+      "privbind: secure-execution mode: privbind is installed setuid, "
+      "setgid or with file capabilities and refuses to run that way";
   for (std::string mode : {"caps", "broker"}) {
     CAPTURE(mode);
     std::vector<std::string> argv = kAsNobody;
     for (auto a : {copy, std::string("-m"), mode, std::string("-u"), std::string("nobody"),
-                   std::string("-g"), std::string("shadow"), std::string("--"),
-                   std::string("head"), std::string("-c"), std::string("64"),
-                   std::string("/etc/shadow")})
+                   std::string("-g"), std::string("shadow"), std::string("--"), std::string("head"),
+                   std::string("-c"), std::string("64"), std::string("/etc/shadow")})
       argv.push_back(a);
     RunResult r = run(argv);
     checkRefusal(r, secure);
@@ -224,8 +227,8 @@ TEST_CASE("installed with file capabilities: refused") {
 }
 
 TEST_CASE("CAP_NET_BIND_SERVICE missing from privbind's bounding set: refused") {
-  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", privbindPath(), "-m", "caps", "-u",
-                     "nobody", "true"});
+  RunResult r = run({"setpriv", "--bounding-set=-net_bind_service", privbindPath(), "-m", "caps",
+                     "-u", "nobody", "true"});
   checkRefusal(r, "cap_net_bind_service is not in privbind's bounding set");
   RunResult capsh = run({"capsh", "--drop=cap_net_bind_service", "--", "-c",
                          privbindPath() + " -m caps -u nobody true"});
@@ -235,8 +238,8 @@ TEST_CASE("CAP_NET_BIND_SERVICE missing from privbind's bounding set: refused") 
 TEST_CASE("root without CAP_SETUID, CAP_SETGID or CAP_SETPCAP: refused, naming it") {
   // Dropped from the bounding set, the capability is not granted to root at exec.
   for (std::string cap : {"cap_setuid", "cap_setgid", "cap_setpcap"}) {
-    RunResult r = run({"capsh", "--drop=" + cap, "--", "-c",
-                       privbindPath() + " -m caps -u nobody true"});
+    RunResult r =
+        run({"capsh", "--drop=" + cap, "--", "-c", privbindPath() + " -m caps -u nobody true"});
     checkRefusal(r, "privbind: not privileged enough: privbind needs " + cap + " (run it as root)");
   }
 }
@@ -275,8 +278,9 @@ TEST_CASE("a root-only PATH directory does not shadow the user's program: it is 
   writeFile(user + "/pbt-noexec", "#!/bin/sh\necho no\n", 0744);
   RunResult noexec = runPrivbind({"-m", "caps", "-u", "nobody", "pbt-noexec"}, {path});
   CHECK(noexec.status == 126);
-  CHECK(noexec.err == "privbind: " + user + "/pbt-noexec: not executable by uid 65534 "
-                                            "(Permission denied)\n");
+  CHECK(noexec.err == "privbind: " + user +
+                          "/pbt-noexec: not executable by uid 65534 "
+                          "(Permission denied)\n");
   // doctor -u judges the same file (an ELF program here: doctor's verdicts are about those).
   for (const auto& d : {rootOnly, user})
     REQUIRE(run({"cp", "/bin/true", d + "/pbt-elf"}).status == 0);
@@ -320,8 +324,8 @@ TEST_CASE("-p and -r with ports that are not reserved: refused, naming them") {
   checkUsage(runPrivbind({"-u", "nobody", "-p", below + "," + at, "true"}),
              "-p/--ports: " + at + " is not reserved (net.ipv4.ip_unprivileged_port_start is " +
                  at + "): any user may bind them, privbind has nothing to grant");
-  RunResult two = runPrivbind({"-u", "nobody", "-p", "80," + at + "," + std::to_string(start + 976),
-                            "true"});
+  RunResult two =
+      runPrivbind({"-u", "nobody", "-p", "80," + at + "," + std::to_string(start + 976), "true"});
   CHECK(two.status == 125);
   CHECK(two.err.find("privbind: -p/--ports: " + at + "," + std::to_string(start + 976) +
                      " are not reserved") == 0);
@@ -339,8 +343,9 @@ TEST_CASE("group 0 is refused like uid 0: -g root, -g 0, and a user whose primar
                "privbind: group '0': resolves to gid 0");
   TempUser user("-g 0");
   checkRefusal(runPrivbind({"-u", user.name, "id"}),
-               "privbind: user '" + user.name + "': its primary group is gid 0 (root); name "
-               "another group with -g");
+               "privbind: user '" + user.name +
+                   "': its primary group is gid 0 (root); name "
+                   "another group with -g");
   // With another group it runs (negative control).
   RunResult ok = runPrivbind({"-m", "caps", "-u", user.name, "-g", "nogroup", "id", "-g"});
   CHECK(ok.status == 0);
@@ -400,8 +405,8 @@ TEST_CASE("a working directory the user cannot enter: one warning line, the comm
   REQUIRE(mkdir(closed.c_str(), 0700) == 0);
   for (std::string mode : {"broker", "caps"}) {
     CAPTURE(mode);
-    RunResult r = sh("cd " + closed + " && exec " + privbindPath() + " -m " + mode +
-                     " -u nobody true");
+    RunResult r =
+        sh("cd " + closed + " && exec " + privbindPath() + " -m " + mode + " -u nobody true");
     CHECK(r.status == 0);
     CHECK(r.err == "privbind: warning: working directory " + closed +
                        ": uid 65534 cannot enter it, so relative paths in true will fail (cd "
@@ -414,4 +419,4 @@ TEST_CASE("a working directory the user cannot enter: one warning line, the comm
   CHECK(open.err.empty());
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("cli")

@@ -499,18 +499,17 @@ int judgeAll(const std::string& needs) {
 }  // namespace
 
 TEST_SUITE("doctor_oracle") {
-  TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH") {
-    CHECK(judgeAll("") >= 25);
-  }
-
-  TEST_CASE("Go programs") {
-    if (run({"sh", "-c", "command -v go"}).status != 0)
-      SKIP_TEST("go (golang-go) is not installed");
-    CHECK(judgeAll("go") == 2);
-  }
-
-  TEST_CASE("copies of the system JDK") {
-    if (systemJdk().empty()) SKIP_TEST("no JDK behind /usr/bin/java");
-    CHECK(judgeAll("jdk") == 2);
-  }
+TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH") {
+  CHECK(judgeAll("") >= 25);
 }
+
+TEST_CASE("Go programs") {
+  if (run({"sh", "-c", "command -v go"}).status != 0) SKIP_TEST("go (golang-go) is not installed");
+  CHECK(judgeAll("go") == 2);
+}
+
+TEST_CASE("copies of the system JDK") {
+  if (systemJdk().empty()) SKIP_TEST("no JDK behind /usr/bin/java");
+  CHECK(judgeAll("jdk") == 2);
+}
+}  // TEST_SUITE("doctor_oracle")

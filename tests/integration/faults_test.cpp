@@ -45,8 +45,7 @@ class Subreaper {
  public:
   Subreaper() { REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0); }
   ~Subreaper() {
-    for (pid_t pid : helpers_)
-      eventually([&] { return waitpid(pid, nullptr, WNOHANG) != 0; }, 5s);
+    for (pid_t pid : helpers_) eventually([&] { return waitpid(pid, nullptr, WNOHANG) != 0; }, 5s);
     prctl(PR_SET_CHILD_SUBREAPER, 0);
   }
   Subreaper(const Subreaper&) = delete;
@@ -104,7 +103,8 @@ void loadRun(const std::vector<std::string>& appArgs, long total) {
   TempDir dir;
   std::string app = faultsApp(dir);
   Subreaper reaper;
-  std::vector<std::string> argv = {privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app};
+  std::vector<std::string> argv = {
+      privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app};
   argv.insert(argv.end(), appArgs.begin(), appArgs.end());
   argv.push_back(dir / "go1");
   argv.push_back(dir / "go2");
@@ -120,9 +120,9 @@ void loadRun(const std::vector<std::string>& appArgs, long total) {
   // The helper closes each connection after its reply; give the last one a moment.
   CHECK(eventually([&] { return fdCount(helper) <= fdsBefore; }, 2s));
   auto memAfter = memory(helper);
-  MESSAGE("helper fds " << fdsBefore << " -> " << fdCount(helper) << ", Rss "
-                        << memBefore["Rss"] << " -> " << memAfter["Rss"] << " KiB, anonymous "
-                        << memBefore["Anonymous"] << " -> " << memAfter["Anonymous"] << " KiB");
+  MESSAGE("helper fds " << fdsBefore << " -> " << fdCount(helper) << ", Rss " << memBefore["Rss"]
+                        << " -> " << memAfter["Rss"] << " KiB, anonymous " << memBefore["Anonymous"]
+                        << " -> " << memAfter["Anonymous"] << " KiB");
   // Flat: a leak of even 16 bytes per request would add 100 KiB over 6,400 of them. Anonymous
   // memory (heap, stack) is what a leak grows; Private_Clean is not: library pages turn from
   // shared to private whenever another process that mapped them exits.
@@ -147,8 +147,8 @@ TEST_CASE("the helper SIGKILLed: the next privileged bind fails with EACCES with
   std::string app = faultsApp(dir);
   uint16_t port = freeReservedPort();
   Subreaper reaper;
-  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app, "helper-dies", str(port),
-             dir / "go"});
+  Process p({privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app, "helper-dies",
+             str(port), dir / "go"});
   pid_t helper = ownHelper(p, reaper);
   REQUIRE_MESSAGE(eventually([&] { return hasLine(p, "first"); }, 10s), p.err());
   REQUIRE(line(p.out(), "first") == "first ok");
@@ -192,8 +192,8 @@ TEST_CASE("the app as PID 1 of its own pid namespace, SIGKILLed: no helper, no z
   uint16_t port = freeReservedPort();
   // unshare forks; its child is PID 1 of the new namespace and execs privbind, which execs the
   // app in place: the app is PID 1, and the helper's parent after the double fork.
-  Process p({"unshare", "--pid", "--fork", privbindPath(), "--mode=broker", "-v", "-u", "nobody", "--", app,
-             "hold", str(port)});
+  Process p({"unshare", "--pid", "--fork", privbindPath(), "--mode=broker", "-v", "-u", "nobody",
+             "--", app, "hold", str(port)});
   REQUIRE_MESSAGE(eventually([&] { return hasLine(p, "bound"); }, 10s), (p.out() + p.err()));
   pid_t pid1 = firstChild(p.pid());
   REQUIRE(pid1 > 0);
@@ -224,9 +224,10 @@ TEST_CASE("ulimit -n 64: broker and caps mode both work") {
   touch(dir / "go1");
   touch(dir / "go2");
   uint16_t port = freeReservedPort();
-  RunResult broker = sh("ulimit -n 64 && exec " + privbindPath() + " -m broker -u nobody -- " + app +
-                            " seq 1000 " + str(port) + " " + (dir / "go1") + " " + (dir / "go2"),
-                        120s);
+  RunResult broker =
+      sh("ulimit -n 64 && exec " + privbindPath() + " -m broker -u nobody -- " + app +
+             " seq 1000 " + str(port) + " " + (dir / "go1") + " " + (dir / "go2"),
+         120s);
   CHECK_MESSAGE(broker.status == 0, (broker.out + broker.err));
   CHECK(line(broker.out, "done") == "done 1000");
   RunResult caps = sh("ulimit -n 64 && exec " + privbindPath() + " -m caps -u nobody -- " + app +
@@ -242,8 +243,8 @@ TEST_CASE("a user in more than 64 supplementary groups: broker and caps mode bot
   uint16_t port = freeReservedPort();
   for (const char* mode : {"broker", "caps"}) {
     CAPTURE(mode);
-    RunResult r = run({privbindPath(), "-m", mode, "-u", user.name(), "--", app, "groups",
-                       str(port)});
+    RunResult r =
+        run({privbindPath(), "-m", mode, "-u", user.name(), "--", app, "groups", str(port)});
     CHECK_MESSAGE(r.status == 0, (r.out + r.err));
     std::istringstream g(line(r.out, "groups"));
     std::string word;
@@ -254,4 +255,4 @@ TEST_CASE("a user in more than 64 supplementary groups: broker and caps mode bot
   }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("faults")

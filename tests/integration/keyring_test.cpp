@@ -20,7 +20,9 @@ TEST_CASE("root's session keyring stays root's, in every mode") {
       "\n"
       "id=$($P add privbind-root-secret s3cret) || { echo \"add failed: $id\"; exit 90; }\n"
       "echo \"rootread:$($P read $id)\"\n"
-      "for m in" + modes + "; do\n"
+      "for m in" +
+      modes +
+      "; do\n"
       "  echo \"$m-read:$($B -m $m -u nobody -- $P read $id)\"\n"
       "  echo \"$m-search:$($B -m $m -u nobody -- $P search privbind-root-secret)\"\n"
       "  echo \"$m-session:$($B -m $m -u nobody -- $P session)\"\n"
@@ -46,4 +48,4 @@ TEST_CASE("root's session keyring stays root's, in every mode") {
   }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("keyring")

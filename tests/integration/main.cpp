@@ -58,8 +58,9 @@ void recordSkip(const std::string& reason) {
 
 int main(int argc, char** argv) {
   if (geteuid() != 0) {
-    std::printf("SKIPPED: integration tests need root (they setuid, setcap and bind ports "
-                "below 1024); run them with sudo\n");
+    std::printf(
+        "SKIPPED: integration tests need root (they setuid, setcap and bind ports "
+        "below 1024); run them with sudo\n");
     return 77;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -67,8 +68,9 @@ int main(int argc, char** argv) {
   int rc = context.run();
   if (context.shouldExit()) return rc;  // --help, --list-test-cases and the like
   if (rc == 0 && casesRun == 0) {
-    std::printf("FAILED: no test case matched the filter; a suite that runs nothing proves "
-                "nothing\n");
+    std::printf(
+        "FAILED: no test case matched the filter; a suite that runs nothing proves "
+        "nothing\n");
     return 1;
   }
   // doctest counts a test case that returned early as passed; a skip is not a pass. List each
@@ -76,8 +78,8 @@ int main(int argc, char** argv) {
   const int nSkipped = static_cast<int>(skipped.size());
   for (const auto& [name, reason] : skipped)
     std::printf("skipped: %s: %s\n", name.c_str(), reason.c_str());
-  std::printf("integration: %d passed, %d failed, %d skipped\n",
-              casesRun - casesFailed - nSkipped, casesFailed, nSkipped);
+  std::printf("integration: %d passed, %d failed, %d skipped\n", casesRun - casesFailed - nSkipped,
+              casesFailed, nSkipped);
   if (rc == 0 && nSkipped == casesRun) return 77;
   return rc;
 }

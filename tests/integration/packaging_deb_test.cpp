@@ -26,7 +26,8 @@ struct Built {
   Built() {
     // A fresh build without ccache, BPF program and skeleton included: on a loaded 2-core
     // machine it has taken more than 8 minutes.
-    result = run({projectDir() + "/scripts/build-deb", scratch / "build"}, std::chrono::minutes(20));
+    result =
+        run({projectDir() + "/scripts/build-deb", scratch / "build"}, std::chrono::minutes(20));
     deb = trim(result.out);
     if (auto nl = deb.rfind('\n'); nl != std::string::npos) deb = deb.substr(nl + 1);
   }
@@ -124,8 +125,9 @@ TEST_CASE("lintian finds no error") {
 
 TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing under /usr") {
   if (packageInstalled()) {
-    SKIP_TEST("a privbind package is already installed on this machine; this test "
-              "installs and purges its own and will not replace someone else's");
+    SKIP_TEST(
+        "a privbind package is already installed on this machine; this test "
+        "installs and purges its own and will not replace someone else's");
   }
   auto& b = built();
   std::vector<std::string> paths;  // every path the package ships, as installed
@@ -183,4 +185,4 @@ TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing 
   }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("packaging_deb")

@@ -74,7 +74,8 @@ std::map<std::string, std::vector<std::string>> serviceKeys(const std::string& p
 std::string expand(std::string word, const std::map<std::string, std::string>& env) {
   for (const auto& [name, value] : env) {
     std::string ref = "${" + name + "}";
-    for (size_t at; (at = word.find(ref)) != std::string::npos;) word.replace(at, ref.size(), value);
+    for (size_t at; (at = word.find(ref)) != std::string::npos;)
+      word.replace(at, ref.size(), value);
   }
   return word;
 }
@@ -147,8 +148,9 @@ TEST_SUITE("packaging_examples") {
 
 TEST_CASE("systemd-analyze verify accepts every example unit") {
   if (run({"sh", "-c", "command -v systemd-analyze"}).status != 0) {
-    SKIP_TEST("systemd-analyze is not installed (the systemd package has it; "
-              "scripts/bootstrap installs it)");
+    SKIP_TEST(
+        "systemd-analyze is not installed (the systemd package has it; "
+        "scripts/bootstrap installs it)");
   }
   // verify checks that ExecStart's program exists and that Documentation=man: pages resolve, so
   // it runs against a scratch root holding privbind where the units expect it, and finds the
@@ -157,9 +159,12 @@ TEST_CASE("systemd-analyze verify accepts every example unit") {
   REQUIRE(sh("set -e; cd " + quote(root.path()) +
              "; mkdir -p usr/sbin usr/bin usr/lib/systemd etc/systemd/system man/man8"
              "; ln -s /usr/lib/systemd/system usr/lib/systemd/system"
-             "; cp " + quote(privbindPath()) + " usr/sbin/privbind"
+             "; cp " +
+             quote(privbindPath()) +
+             " usr/sbin/privbind"
              "; cp /usr/bin/python3 usr/bin/python3"
-             "; cp " + quote(projectDir() + "/docs/privbind.8") + " man/man8/")
+             "; cp " +
+             quote(projectDir() + "/docs/privbind.8") + " man/man8/")
               .status == 0);
   int units = 0;
   for (const auto& entry : std::filesystem::directory_iterator(examples() + "/systemd")) {
@@ -193,7 +198,8 @@ TEST_CASE("each systemd unit's ExecStart serves a real client in the unit's secu
     // The unit's Environment=, with the drop-in a test machine needs.
     std::map<std::string, std::string> env;
     for (const auto& line : keys["Environment"])
-      for (const auto& kv : words(line)) env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+      for (const auto& kv : words(line))
+        env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
     REQUIRE(env.count("PORT"));
     env["PORT"] = std::to_string(port);
     env["ADDRESS"] = "127.0.0.1";
@@ -318,8 +324,9 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
 
 TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real client") {
   static const std::vector<std::string> kInstructions = {
-      "FROM", "RUN", "COPY", "ADD", "USER", "WORKDIR", "EXPOSE", "ENV", "ARG", "LABEL",
-      "ENTRYPOINT", "CMD", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "SHELL", "ONBUILD"};
+      "FROM",        "RUN",        "COPY",   "ADD",   "USER",       "WORKDIR",
+      "EXPOSE",      "ENV",        "ARG",    "LABEL", "ENTRYPOINT", "CMD",
+      "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "SHELL", "ONBUILD"};
   std::istringstream in(slurp(examples() + "/containers/Dockerfile"));
   std::string line, pending;
   std::vector<std::pair<std::string, std::string>> instructions;  // (INSTRUCTION, rest)
@@ -333,7 +340,8 @@ TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real c
     pending += line;
     auto ws = words(pending);
     auto space = pending.find(' ');
-    instructions.emplace_back(ws.at(0), space == std::string::npos ? "" : pending.substr(space + 1));
+    instructions.emplace_back(ws.at(0),
+                              space == std::string::npos ? "" : pending.substr(space + 1));
     pending.clear();
   }
   CHECK(pending.empty());  // no dangling continuation
@@ -390,4 +398,4 @@ TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real c
   CHECK(st.capPrm == 0);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("packaging_examples")

@@ -177,12 +177,12 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
     SKIP_TEST("bash-completion is not installed (scripts/bootstrap installs it)");
   }
   auto complete = [&](const std::string& words) {
-    std::string script =
-        "source /usr/share/bash-completion/bash_completion; source " +
-        quote(installed().prefix + "/share/bash-completion/completions/privbind") + "; " +
-        "COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
-        "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _privbind; " +
-        "printf '%s\\n' \"${COMPREPLY[@]}\"";
+    std::string script = "source /usr/share/bash-completion/bash_completion; source " +
+                         quote(installed().prefix + "/share/bash-completion/completions/privbind") +
+                         "; " + "COMP_WORDS=(" + words +
+                         "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
+                         "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _privbind; " +
+                         "printf '%s\\n' \"${COMPREPLY[@]}\"";
     return run({"bash", "-c", script}).out;
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");
@@ -211,4 +211,4 @@ TEST_CASE("the Debian changelog describes the project version") {
   CHECK(top.rfind(std::string("privbind (") + PRIVBIND_TEST_VERSION + ") ", 0) == 0);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("packaging_install")

@@ -29,14 +29,15 @@ std::string systemJdk() {
 
 // Copies what java needs (bin/java, lib/ minus src.zip and ct.sym, conf, release) to dest.
 void copyJdk(const std::string& home, const std::string& dest) {
-  auto r = sh("set -e; mkdir -p " + quote(dest + "/bin") + " " + quote(dest + "/lib") +
-                  "; cp -a " + quote(home + "/bin/java") + " " + quote(dest + "/bin/") +
-                  "; for f in " + quote(home) + "/lib/*; do case \"${f##*/}\" in ct.sym|src.zip)"
-                  " ;; *) cp -a \"$f\" " + quote(dest + "/lib/") + ";; esac; done" +
-                  "; for d in conf release; do [ ! -e " + quote(home) + "/$d ] || cp -aL " +
-                  quote(home) + "/$d " + quote(dest + "/") + "; done; chmod -R a+rX " +
-                  quote(dest),
-              std::chrono::minutes(2));
+  auto r =
+      sh("set -e; mkdir -p " + quote(dest + "/bin") + " " + quote(dest + "/lib") + "; cp -a " +
+             quote(home + "/bin/java") + " " + quote(dest + "/bin/") + "; for f in " + quote(home) +
+             "/lib/*; do case \"${f##*/}\" in ct.sym|src.zip)"
+             " ;; *) cp -a \"$f\" " +
+             quote(dest + "/lib/") + ";; esac; done" + "; for d in conf release; do [ ! -e " +
+             quote(home) + "/$d ] || cp -aL " + quote(home) + "/$d " + quote(dest + "/") +
+             "; done; chmod -R a+rX " + quote(dest),
+         std::chrono::minutes(2));
   REQUIRE_MESSAGE(r.status == 0, r.err);
 }
 
@@ -74,8 +75,8 @@ std::string javaServesAsNobody(const std::string& java) {
 }
 
 RunResult grant(const std::vector<std::string>& args, const std::string& stateDir) {
-  std::vector<std::string> argv = {"env", "PRIVBIND=" + privbindPath(), script(),
-                                   "--state-dir", stateDir};
+  std::vector<std::string> argv = {"env", "PRIVBIND=" + privbindPath(), script(), "--state-dir",
+                                   stateDir};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, std::chrono::minutes(3));
 }
@@ -162,10 +163,9 @@ TEST_CASE("after a JDK upgrade: grant re-applies, undo never brings back the old
   int version = 1;
   auto upgrade = [&] {
     ++version;
-    auto r = sh("set -e; cp " + quote(java + ".v1") + " " + quote(java + ".new") +
-                "; printf 'v" + std::to_string(version) + "' >> " + quote(java + ".new") +
-                "; chmod 0755 " + quote(java + ".new") + "; mv " + quote(java + ".new") + " " +
-                quote(java));
+    auto r = sh("set -e; cp " + quote(java + ".v1") + " " + quote(java + ".new") + "; printf 'v" +
+                std::to_string(version) + "' >> " + quote(java + ".new") + "; chmod 0755 " +
+                quote(java + ".new") + "; mv " + quote(java + ".new") + " " + quote(java));
     REQUIRE(r.status == 0);
   };
   REQUIRE(run({"cp", "-a", java, java + ".v1"}).status == 0);
@@ -224,8 +224,8 @@ TEST_CASE("refusals: unsafe ownership, missing JDK, not root, bad usage; failure
   CHECK(contains(missing.err, "not found"));
   CHECK(grant({"--missing-ok", dir / "no-such-jdk"}, state).status == 0);
 
-  auto notRoot = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", script(),
-                      jdk});
+  auto notRoot =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", script(), jdk});
   CHECK(notRoot.status == 1);
   CHECK(contains(notRoot.err, "must run as root"));
   CHECK(grant({"--undo", "--missing-ok", dir / "no-such-jdk"}, state).status == 0);
@@ -278,8 +278,8 @@ TEST_CASE("grant refuses ':' or '$' in the JDK path and a backup it did not make
     std::string hash = sha256(java);
     auto r = grant({dir / name}, state);
     CHECK(r.status == 1);
-    CHECK_MESSAGE(contains(r.err, "privbind-grant-java: " + java + ": the path contains ':' or '$'"),
-                  r.err);
+    CHECK_MESSAGE(
+        contains(r.err, "privbind-grant-java: " + java + ": the path contains ':' or '$'"), r.err);
     untouched(java, hash);
   }
 
@@ -371,8 +371,9 @@ TEST_CASE("--undo --missing-ok on a path that resolves to / or above a target ke
   CHECK(emptyDir(state));
 }
 
-TEST_CASE("docs/packaging.md recipe with dpkg: install grants, JDK upgrade re-grants, remove "
-          "restores, purge leaves nothing") {
+TEST_CASE(
+    "docs/packaging.md recipe with dpkg: install grants, JDK upgrade re-grants, remove "
+    "restores, purge leaves nothing") {
   std::string home = systemJdk();
   if (home.empty()) {
     SKIP_TEST("no JDK behind /usr/bin/java");
@@ -473,4 +474,4 @@ TEST_CASE("docs/packaging.md recipe with dpkg: install grants, JDK upgrade re-gr
   CHECK_FALSE(exists("/var/lib/privbind/grant-java" + optJdk));
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("packaging_java")

@@ -1,9 +1,8 @@
 #include "support.h"
 
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
@@ -47,8 +46,8 @@ int decode(int wstatus) {
   return -1;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extraEnv,
-            int in, int out, int err) {
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extraEnv, int in,
+            int out, int err) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -79,7 +78,9 @@ std::optional<int> waitPid(pid_t pid, std::chrono::milliseconds timeout) {
     if (r == pid) return decode(ws);
     if (r < 0) return -1;
     if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-    struct timespec ts {0, 5'000'000};
+    struct timespec ts {
+      0, 5'000'000
+    };
     nanosleep(&ts, nullptr);
   }
 }
@@ -284,7 +285,9 @@ int connectTo(const std::string& host, uint16_t port) {
     close(fd);
     return -1;
   }
-  struct timeval tv {5, 0};
+  struct timeval tv {
+    5, 0
+  };
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }
@@ -377,8 +380,8 @@ std::string buildC(const std::string& source, const std::string& dir,
   for (const auto& f : flags)
     if (f == "-static") name += "-static";
   std::string out = dir + "/" + name;
-  std::vector<std::string> argv = {"cc", "-O2", "-pthread", "-o", out,
-                                   sourceDir() + "/programs/" + source};
+  std::vector<std::string> argv = {"cc", "-O2", "-pthread",
+                                   "-o", out,   sourceDir() + "/programs/" + source};
   argv.insert(argv.end(), flags.begin(), flags.end());
   RunResult r = run(argv, 120s);
   if (r.status != 0) throw std::runtime_error("cc " + source + " failed: " + r.err);

@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,13 +19,13 @@ namespace testsupport {
 using namespace std::chrono_literals;
 
 // Paths baked in by CMake.
-std::string privbindPath();     // build/privbind
-std::string shimPath();         // build/libprivbind-shim.so
-std::string sourceDir();        // the tests/integration directory
-std::string python();           // a python3 any user can run (/usr/bin/python3)
+std::string privbindPath();  // build/privbind
+std::string shimPath();      // build/libprivbind-shim.so
+std::string sourceDir();     // the tests/integration directory
+std::string python();        // a python3 any user can run (/usr/bin/python3)
 
 struct RunResult {
-  int status = -1;       // exit code, or 128 + signal
+  int status = -1;  // exit code, or 128 + signal
   std::string out, err;
   bool timedOut = false;
 };
@@ -152,7 +152,9 @@ bool eventually(F&& predicate, std::chrono::milliseconds timeout = 5s) {
   auto end = std::chrono::steady_clock::now() + timeout;
   do {
     if (predicate()) return true;
-    struct timespec ts {0, 10'000'000};
+    struct timespec ts {
+      0, 10'000'000
+    };
     nanosleep(&ts, nullptr);
   } while (std::chrono::steady_clock::now() < end);
   return predicate();
@@ -173,10 +175,10 @@ void expectCredentials(pid_t pid, const Credentials& want);
 // A real skip: the test case is counted and listed as skipped at the end of the run (not as a
 // pass), with the reason. Use SKIP_TEST, which also leaves the test case.
 void recordSkip(const std::string& reason);
-#define SKIP_TEST(reason)                 \
-  do {                                    \
-    ::testsupport::recordSkip(reason);    \
-    return;                               \
+#define SKIP_TEST(reason)              \
+  do {                                 \
+    ::testsupport::recordSkip(reason); \
+    return;                            \
   } while (0)
 
 inline constexpr uint64_t kNetBind = uint64_t{1} << 10;  // CAP_NET_BIND_SERVICE

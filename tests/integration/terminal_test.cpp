@@ -160,8 +160,9 @@ TEST_CASE("control: without privbind's pseudo-terminal the attack takes root's t
   CHECK(report.find("tcsetpgrp=ok") != std::string::npos);
   CHECK(report.find("typed-after-exit") != std::string::npos);
   if (!tiocstiAllowed())
-    SKIP_TEST("dev.tty.legacy_tiocsti is 0: TIOCSTI fails for everyone, the injection control "
-              "cannot be shown (the foreground grab was)");
+    SKIP_TEST(
+        "dev.tty.legacy_tiocsti is 0: TIOCSTI fails for everyone, the injection control "
+        "cannot be shown (the foreground grab was)");
   CHECK(report.find("tiocsti=ok") != std::string::npos);
   CHECK(eventually([&] { return exists(a.pwned); }, 5s));
 }
@@ -192,8 +193,9 @@ TEST_CASE("the command's terminal is a pseudo-terminal of its own, owned by it")
   for (const std::string& mode : launchModes()) {
     CAPTURE(mode);
     RootShell shell;
-    REQUIRE(shell.runLine(privbindLine(mode, "sh -c 'echo \"TTY=$(tty)\"; stat -c OWNER=%u "
-                                             "\"$(tty)\"'")) == 0);
+    REQUIRE(shell.runLine(privbindLine(mode,
+                                       "sh -c 'echo \"TTY=$(tty)\"; stat -c OWNER=%u "
+                                       "\"$(tty)\"'")) == 0);
     CHECK(shell.screen().find("TTY=/dev/pts/") != std::string::npos);
     CHECK(shell.screen().find("OWNER=65534") != std::string::npos);
   }
@@ -287,4 +289,4 @@ TEST_CASE("Ctrl-Z stops the command, fg resumes it") {
   }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("terminal")

@@ -54,8 +54,8 @@ TEST_CASE("the cgroup2 mount is found wherever it is, never assumed") {
   CHECK(*udir == "/sys/fs/cgroup/system.slice/web.service");
 
   // No cgroup2 line at all (a v1-only host), and a v1 line that says "cgroup" is not v2.
-  auto none = findCgroup2Mount(
-      "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n", "/");
+  auto none =
+      findCgroup2Mount("31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n", "/");
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().why().find("not mounted") != std::string::npos);
 }
@@ -93,10 +93,11 @@ TEST_CASE("privbind's cgroup names, and nothing else, are recognised") {
   CHECK(n == "privbind-1234-0123456789abcdef");
   CHECK(isCgroupName(n));
   CHECK(isCgroupName(cgroupName(1, 0)));
-  for (const char* bad : {"privbind-", "privbind-12-", "privbind-x-0123456789abcdef",
-                          "privbind-12-0123456789abcde", "privbind-12-0123456789ABCDEF",
-                          "privbind-12-0123456789abcdef0", "privbind--0123456789abcdef",
-                          "system.slice", "privbind-12-0123456789abcdeg", "xprivbind-1-0123456789abcdef"})
+  for (const char* bad :
+       {"privbind-", "privbind-12-", "privbind-x-0123456789abcdef", "privbind-12-0123456789abcde",
+        "privbind-12-0123456789ABCDEF", "privbind-12-0123456789abcdef0",
+        "privbind--0123456789abcdef", "system.slice", "privbind-12-0123456789abcdeg",
+        "xprivbind-1-0123456789abcdef"})
     CHECK_MESSAGE(!isCgroupName(bad), bad);
 }
 

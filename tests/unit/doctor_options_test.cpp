@@ -1,8 +1,8 @@
 // privbind doctor's own command line, and its JSON output, from plain data.
 #include <doctest/doctest.h>
 
-#include "doctor/options.h"
 #include "doctor/json_writer.h"
+#include "doctor/options.h"
 #include "doctor/report.h"
 
 using namespace privbind::doctor;

@@ -1,7 +1,7 @@
 // Users and groups by name and number, against this machine's own passwd and group files.
-#include <doctest/doctest.h>
-
 #include "common/ids.h"
+
+#include <doctest/doctest.h>
 
 using namespace privbind::ids;
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "common/ports.h"
+
+#include <doctest/doctest.h>
 
 using privbind::ports::parse;
 

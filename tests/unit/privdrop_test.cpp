@@ -1,7 +1,7 @@
 // privdrop::compareCredentials: the last step of every drop, fed with made-up kernel states.
-#include <doctest/doctest.h>
-
 #include "common/privdrop.h"
+
+#include <doctest/doctest.h>
 
 using namespace privbind;
 

@@ -1,7 +1,8 @@
+#include "common/proc_status.h"
+
 #include <doctest/doctest.h>
 
 #include "common/error.h"
-#include "common/proc_status.h"
 
 using privbind::proc::parseStatus;
 
@@ -47,8 +48,8 @@ TEST_CASE("proc status: repeated lines, signs and extra fields are refused") {
       "CapAmb:\t0\n";
   CHECK(parseStatus(good).ok());
   // Seven CapAmb lines are not the seven lines verification needs (found by fuzzing).
-  CHECK_FALSE(parseStatus("CapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\n")
-                  .ok());
+  CHECK_FALSE(
+      parseStatus("CapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\nCapAmb:0\n").ok());
   CHECK_FALSE(parseStatus(good + "Uid:\t0\t0\t0\t0\n").ok());
   CHECK_FALSE(parseStatus("Uid:\t-0\t0\t0\t0\n" + good.substr(good.find("Gid"))).ok());
   CHECK_FALSE(parseStatus("Uid:\t1\t1\t1\t1\t1\n" + good.substr(good.find("Gid"))).ok());

@@ -19,10 +19,10 @@ struct HelperConfig {
 };
 
 // Runs in the freshly forked helper process and never returns.
-// Needs: root (plan checked by checkPreconditions()), the helper's end of the AF_UNIX SOCK_SEQPACKET
-// channel (the command inherits the other end), the write end of the status pipe; fds 0-2 open.
-// Leaves: on success "ok <pid>\n" on the status pipe, then serves until every copy of the
-// command's end is closed (end-of-file) or -n is reached, and _exit(0)s. On any failure before
+// Needs: root (plan checked by checkPreconditions()), the helper's end of the AF_UNIX
+// SOCK_SEQPACKET channel (the command inherits the other end), the write end of the status pipe;
+// fds 0-2 open. Leaves: on success "ok <pid>\n" on the status pipe, then serves until every copy of
+// the command's end is closed (end-of-file) or -n is reached, and _exit(0)s. On any failure before
 // that, the error text on the status pipe and _exit(125): the launcher then refuses to run the
 // command.
 [[noreturn]] void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,

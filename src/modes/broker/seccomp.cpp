@@ -18,38 +18,27 @@ namespace {
 const std::vector<long>& allowed() {
   static const std::vector<long> list = {
 #ifdef SYS_poll
-    SYS_poll,
+      SYS_poll,
 #endif
-    SYS_ppoll,
-    SYS_getsockopt,
-    SYS_setsockopt,
+      SYS_ppoll,        SYS_getsockopt,      SYS_setsockopt,
 #ifdef SYS_fstat
-    SYS_fstat,
+      SYS_fstat,
 #endif
 #ifdef SYS_newfstatat
-    SYS_newfstatat,
+      SYS_newfstatat,
 #endif
 #ifdef SYS_statx
-    SYS_statx,
+      SYS_statx,
 #endif
-    SYS_recvmsg,
-    SYS_sendto,
-    SYS_bind,
-    SYS_write,
-    SYS_close,
-    SYS_brk,
-    SYS_mmap,
-    SYS_munmap,
-    SYS_mremap,
-    SYS_madvise,
-    SYS_clock_gettime,
+      SYS_recvmsg,      SYS_sendto,          SYS_bind,
+      SYS_write,        SYS_close,           SYS_brk,
+      SYS_mmap,         SYS_munmap,          SYS_mremap,
+      SYS_madvise,      SYS_clock_gettime,
 #ifdef SYS_gettimeofday
-    SYS_gettimeofday,
+      SYS_gettimeofday,
 #endif
-    SYS_rt_sigreturn,
-    SYS_restart_syscall,
-    SYS_exit,
-    SYS_exit_group,
+      SYS_rt_sigreturn, SYS_restart_syscall, SYS_exit,
+      SYS_exit_group,
   };
   return list;
 }

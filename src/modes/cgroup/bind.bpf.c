@@ -16,11 +16,14 @@
 // Everything the programs decide on is read-only data set by privbind before load (the
 // verifier sees it as constants and drops the branches that cannot run), except the counter.
 
+// linux/bpf.h first: the libbpf headers use its types (so no include sorting here).
+// clang-format off
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <asm/socket.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+// clang-format on
 
 #define PRIVBIND_EACCES 13
 

@@ -8,8 +8,8 @@
 
 #include "common/launch.h"
 #include "common/privdrop.h"
-#include "common/terminal.h"
 #include "common/proc_status.h"
+#include "common/terminal.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/init.h"
@@ -46,8 +46,9 @@ Result<Host> checkHost() {
   auto uidMap = proc::readFile("/proc/self/uid_map");
   if (!uidMap) return uidMap.error();
   if (!isIdentityUidMap(*uidMap))
-    return Error::refuse("user namespace", "privbind runs in a user namespace that maps uids; "
-                                           "the BPF program would see other uids than it checks");
+    return Error::refuse("user namespace",
+                         "privbind runs in a user namespace that maps uids; "
+                         "the BPF program would see other uids than it checks");
   auto cg = proc::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto path = parseV2Path(*cg);
@@ -62,8 +63,7 @@ Result<Host> checkHost() {
   if (!dir) return dir.error();
   // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
   // container's /sys/fs/cgroup).
-  if (access(dir->c_str(), W_OK) != 0)
-    return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
+  if (access(dir->c_str(), W_OK) != 0) return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
   auto start = readPortStart();
   if (!start) return start.error();
   host.parentPath = *path;
@@ -86,8 +86,8 @@ Status enter(int cgroupFd, const std::string& expectedPath) {
   auto now = parseV2Path(*cg);
   if (!now) return now.error();
   if (*now != expectedPath)
-    return Error::refuse("entering the cgroup", "/proc/self/cgroup says " + *now + ", expected " +
-                                                    expectedPath);
+    return Error::refuse("entering the cgroup",
+                         "/proc/self/cgroup says " + *now + ", expected " + expectedPath);
   return {};
 }
 
@@ -150,8 +150,10 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   if (!parent) return cannot(Error::fromErrno("open(" + host->parentDir + ")", errno));
   for (const auto& old : removeLeftovers(parent.get()))
     if (options.verbose)
-      std::fprintf(stderr, "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
-                   "killed\n", host->parentDir.c_str(), old.c_str());
+      std::fprintf(stderr,
+                   "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
+                   "killed\n",
+                   host->parentDir.c_str(), old.c_str());
 
   // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
   //    removes the cgroup once it is empty.
@@ -188,8 +190,10 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   if (!options.keepEnv) launch::describeUser(env, target->user);
   if (options.verbose) {
     if (unavailable)
-      std::fputs("privbind: auto: cgroup mode, because this host loaded and linked the bind "
-                 "programs\n", stderr);
+      std::fputs(
+          "privbind: auto: cgroup mode, because this host loaded and linked the bind "
+          "programs\n",
+          stderr);
     std::fprintf(stderr,
                  "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
                  "(held by watcher pid %d); grants ports below %u to uid %u%s; command as uid %u "

@@ -36,8 +36,8 @@ std::string unescape(std::string_view field) {
   auto isOct = [](char c) { return c >= '0' && c <= '7'; };
   std::string out;
   for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() &&
-        isOct(field[i + 1]) && isOct(field[i + 2]) && isOct(field[i + 3])) {
+    if (field[i] == '\\' && i + 3 < field.size() && isOct(field[i + 1]) && isOct(field[i + 2]) &&
+        isOct(field[i + 3])) {
       out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
                                (field[i + 3] - '0'));
       i += 3;
@@ -73,9 +73,10 @@ Result<Cgroup2Mount> findCgroup2Mount(std::string_view mountinfo, std::string_vi
     m.readOnly = opts == "ro" || opts.starts_with("ro,");
     if (contains(m.root, cgroupPath)) return m;
   }
-  if (!sawV2) return Error::refuse("cgroup v2", "not mounted (no cgroup2 line in /proc/self/mountinfo)");
-  return Error::refuse("cgroup v2", "no cgroup2 mount shows privbind's own cgroup " +
-                                        std::string(cgroupPath));
+  if (!sawV2)
+    return Error::refuse("cgroup v2", "not mounted (no cgroup2 line in /proc/self/mountinfo)");
+  return Error::refuse("cgroup v2",
+                       "no cgroup2 mount shows privbind's own cgroup " + std::string(cgroupPath));
 }
 
 Result<std::string> parseV2Path(std::string_view procSelfCgroup) {

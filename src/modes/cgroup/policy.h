@@ -12,11 +12,11 @@
 namespace privbind::cgroupmode {
 
 struct Policy {
-  uid_t uid = 0;                                // only this user's binds are granted
-  unsigned unprivilegedStart = 1024;            // ports 1..start-1 are reserved
-  std::optional<ports::PortSet> ports;          // -p
-  std::optional<ports::PortSet> reuseport;      // -r
-  std::optional<unsigned> binds;                // -n
+  uid_t uid = 0;                            // only this user's binds are granted
+  unsigned unprivilegedStart = 1024;        // ports 1..start-1 are reserved
+  std::optional<ports::PortSet> ports;      // -p
+  std::optional<ports::PortSet> reuseport;  // -r
+  std::optional<unsigned> binds;            // -n
 };
 
 // A port set as 1024 64-bit words, bit (port % 64) of word (port / 64): the layout of

@@ -100,8 +100,8 @@ Result<Programs> Programs::load(const Policy& policy) {
   libbpfLog().clear();
   // bpf_set_retval() is probed on its own so that a kernel without it still runs cgroup mode
   // (a refused post_bind then fails with EPERM).
-  bool setRetval = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_set_retval,
-                                           nullptr) == 1;
+  bool setRetval =
+      libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_set_retval, nullptr) == 1;
   libbpfLog().clear();
   Attempt a = tryLoad(policy, setRetval, true);
   if (a.skel) return Programs(std::unique_ptr<bind_bpf, Deleter>(a.skel), setRetval);

@@ -29,12 +29,12 @@ namespace privbind::cgroupmode {
 namespace {
 
 // The watcher's descriptors once it is set up.
-constexpr int kParentFd = 3;    // the parent cgroup directory: unlinkat(kParentFd, name)
-constexpr int kLockFd = 4;      // its own cgroup directory, flock(LOCK_EX) held
-constexpr int kEventsFd = 5;    // <cgroup>/cgroup.events
-constexpr int kLifelineFd = 6;  // read end; EOF when privbind has exec'd or died
-constexpr int kReportFd = 7;    // to privbind, until set-up is done
-constexpr int kFirstLinkFd = 8; // the four BPF links: the grant lives as long as the watcher
+constexpr int kParentFd = 3;     // the parent cgroup directory: unlinkat(kParentFd, name)
+constexpr int kLockFd = 4;       // its own cgroup directory, flock(LOCK_EX) held
+constexpr int kEventsFd = 5;     // <cgroup>/cgroup.events
+constexpr int kLifelineFd = 6;   // read end; EOF when privbind has exec'd or died
+constexpr int kReportFd = 7;     // to privbind, until set-up is done
+constexpr int kFirstLinkFd = 8;  // the four BPF links: the grant lives as long as the watcher
 
 // Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), remove the cgroup
 // (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No open, no write, no
@@ -45,7 +45,7 @@ Status installSeccomp() {
 #ifdef SYS_poll
       SYS_poll,
 #endif
-      SYS_ppoll, SYS_read,      SYS_pread64,     SYS_lseek,       SYS_close,
+      SYS_ppoll, SYS_read,       SYS_pread64,      SYS_lseek,           SYS_close,
       SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
   };
   // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
@@ -114,8 +114,10 @@ bool moveTo(int fd, int to) {
     if (errno == EWOULDBLOCK) lost();
     fail(Error::fromErrno("flock(" + name + ")", errno), true);
   }
-  struct stat held {}, named {};
-  if (fstat(lockFd, &held) != 0 || fstatat(parentFd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+  struct stat held {
+  }, named{};
+  if (fstat(lockFd, &held) != 0 ||
+      fstatat(parentFd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
       held.st_ino != named.st_ino || held.st_dev != named.st_dev)
     lost();
   int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
@@ -224,7 +226,8 @@ Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Progra
     repRead.reset();
     pid_t w = fork();
     if (w == 0) watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get());
-    if (w < 0) report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
+    if (w < 0)
+      report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
     _exit(w < 0 ? kExitFailure : kExitOk);
   }
   lifeRead.reset();

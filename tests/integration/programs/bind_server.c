@@ -19,18 +19,33 @@ int main(int argc, char** argv) {
   int family = AF_INET, dual = 0, type = SOCK_STREAM, count = -1, opt;
   while ((opt = getopt(argc, argv, "46dUc:")) != -1) {
     switch (opt) {
-      case '4': family = AF_INET; break;
-      case '6': family = AF_INET6; break;
-      case 'd': family = AF_INET6; dual = 1; break;
-      case 'U': type = SOCK_DGRAM; break;
-      case 'c': count = atoi(optarg); break;
-      default: return 2;
+      case '4':
+        family = AF_INET;
+        break;
+      case '6':
+        family = AF_INET6;
+        break;
+      case 'd':
+        family = AF_INET6;
+        dual = 1;
+        break;
+      case 'U':
+        type = SOCK_DGRAM;
+        break;
+      case 'c':
+        count = atoi(optarg);
+        break;
+      default:
+        return 2;
     }
   }
   if (optind >= argc) return 2;
   int port = atoi(argv[optind]);
   int fd = socket(family, type, 0);
-  if (fd < 0) { perror("socket"); return 3; }
+  if (fd < 0) {
+    perror("socket");
+    return 3;
+  }
   int one = 1, zero = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_storage ss;
@@ -60,7 +75,10 @@ int main(int argc, char** argv) {
   snprintf(line, sizeof line, "uid=%d euid=%d pid=%d\n", (int)getuid(), (int)geteuid(),
            (int)getpid());
   if (type == SOCK_STREAM) {
-    if (listen(fd, 64) != 0) { perror("listen"); return 3; }
+    if (listen(fd, 64) != 0) {
+      perror("listen");
+      return 3;
+    }
     for (int served = 0; count < 0 || served < count; ++served) {
       int c = accept(fd, NULL, NULL);
       if (c < 0) continue;

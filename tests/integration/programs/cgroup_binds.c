@@ -20,17 +20,25 @@
 static const char* result(int rc, int err, char* buf, size_t len) {
   if (rc == 0) return "ok";
   switch (err) {
-    case EACCES: return "EACCES";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EPERM: return "EPERM";
-    default: snprintf(buf, len, "errno=%d", err); return buf;
+    case EACCES:
+      return "EACCES";
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EPERM:
+      return "EPERM";
+    default:
+      snprintf(buf, len, "errno=%d", err);
+      return buf;
   }
 }
 
 /* Returns bind's result; *err gets errno. The socket stays open until the process exits. */
 static int bind_one(int family, int type, unsigned addr4, int port, int* err) {
   int fd = socket(family, type, 0);
-  if (fd < 0) { *err = errno; return -1; }
+  if (fd < 0) {
+    *err = errno;
+    return -1;
+  }
   int rc;
   if (family == AF_INET) {
     struct sockaddr_in a;
@@ -63,9 +71,12 @@ static void* racer(void* arg) {
   pthread_barrier_wait(&race_start);
   int rc = bind_one(AF_INET, SOCK_STREAM, 0x7f000001u + (unsigned)i, race_port, &err);
   pthread_mutex_lock(&race_lock);
-  if (rc == 0) ++race_ok;
-  else if (err == EACCES) ++race_eacces;
-  else ++race_other;
+  if (rc == 0)
+    ++race_ok;
+  else if (err == EACCES)
+    ++race_eacces;
+  else
+    ++race_other;
   pthread_mutex_unlock(&race_lock);
   return NULL;
 }

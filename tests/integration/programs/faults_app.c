@@ -36,15 +36,24 @@ static void wait_file(const char* path) {
 
 static const char* errname(int e) {
   switch (e) {
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case EPIPE: return "EPIPE";
-    default: return "other";
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EINVAL:
+      return "EINVAL";
+    case EMFILE:
+      return "EMFILE";
+    case ENFILE:
+      return "ENFILE";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case EPIPE:
+      return "EPIPE";
+    default:
+      return "other";
   }
 }
 

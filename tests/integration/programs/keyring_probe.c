@@ -27,8 +27,8 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *op = argv[1];
   if (!strcmp(op, "add") && argc == 4) {
-    long id = syscall(SYS_add_key, "user", argv[2], argv[3], strlen(argv[3]),
-                      KEY_SPEC_SESSION_KEYRING);
+    long id =
+        syscall(SYS_add_key, "user", argv[2], argv[3], strlen(argv[3]), KEY_SPEC_SESSION_KEYRING);
     if (id < 0) return fail();
     printf("%ld\n", id);
     return 0;

@@ -30,12 +30,12 @@ static int isChannel(int fd) { /* the channel: a unix seqpacket socket */
 
 static int isOpen(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
-#define EXPECT(cond, why)             \
-  do {                                \
-    if (!(cond)) {                    \
-      printf("FAIL: %s\n", why);      \
-      return 1;                       \
-    }                                 \
+#define EXPECT(cond, why)        \
+  do {                           \
+    if (!(cond)) {               \
+      printf("FAIL: %s\n", why); \
+      return 1;                  \
+    }                            \
   } while (0)
 
 static int child(void) {
@@ -43,8 +43,8 @@ static int child(void) {
   EXPECT(close(7) == 0, "close(lifeline) did not return 0");
   EXPECT(isChannel(7), "close() closed the lifeline");
 
-  int a = open("/dev/null", O_RDONLY);  /* lower than 7 */
-  int b = fcntl(a, F_DUPFD, 20);        /* higher than 7 */
+  int a = open("/dev/null", O_RDONLY); /* lower than 7 */
+  int b = fcntl(a, F_DUPFD, 20);       /* higher than 7 */
   closefrom(3);
   EXPECT(isChannel(7), "closefrom() closed the lifeline");
   EXPECT(!isOpen(a) && !isOpen(b), "closefrom() left other descriptors open");
