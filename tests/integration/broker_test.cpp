@@ -100,7 +100,7 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(firstChild(server.pid()) != helper);
   // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
   CHECK(fdCount(helper) == 4);
-  CHECK(server.err().find("privbind: helper: pid " + str(server.pid()) +
+  CHECK(server.err().find("privbind: helper: app pid " + str(server.pid()) +
                           " bind 127.0.0.1:" + str(port) + ": ok") != std::string::npos);
 
   // When the app exits, the helper follows within a second.
@@ -157,7 +157,7 @@ TEST_CASE("--ports: other reserved ports get EACCES and a log line") {
   CHECK_MESSAGE(
       r.out == str(b) + " EACCES\n" + str(a) + " ok reuseport=0 reuseaddr=0 got=" + str(a) + "\n",
       r.err);
-  CHECK(r.err.find("privbind: helper: pid ") == 0);
+  CHECK(r.err.find("privbind: helper: app pid ") == 0);
   CHECK(r.err.find("bind 127.0.0.1:" + str(b) + ": Permission denied (port " + str(b) +
                    " is not in --ports)") != std::string::npos);
   CHECK(r.err.find(":" + str(a) + ":") == std::string::npos);  // allowed binds stay silent

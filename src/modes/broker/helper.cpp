@@ -258,7 +258,7 @@ class Server {
     }
 
     // Log first, then answer: once the app has its reply, the line is already on stderr.
-    const std::string who = "pid " + std::to_string(peer.pid);
+    const std::string who = "app pid " + std::to_string(peer.pid);
     if (d.error == 0) {
       if (config_.verbose)
         log(who + " bind " + formatAddress(d.address) + ": " +
