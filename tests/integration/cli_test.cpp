@@ -244,11 +244,6 @@ TEST_CASE("root without CAP_SETUID, CAP_SETGID or CAP_SETPCAP: refused, naming i
   }
 }
 
-TEST_CASE("a kernel without ambient capabilities") {
-  // Linux >= 4.3 always has them; the refusal path can only be read, not produced, here.
-  MESSAGE("not produced on this kernel: ambient capabilities are always present since Linux 4.3");
-}
-
 TEST_CASE("a root-only PATH directory does not shadow the user's program: it is checked and run") {
   TempDir dir;
   std::string rootOnly = dir / "root-only", user = dir / "user";
