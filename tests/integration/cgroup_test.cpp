@@ -109,11 +109,12 @@ void expectNoPrivilege(pid_t pid) {
   expectCredentials(pid, Credentials{.uid = kNobody, .gid = 65534, .groups = {65534}});
 }
 
-// pid is in a cgroup that privbind created directly below the test's own cgroup (privbind's
-// cgroup when the test started it), and that cgroup carries the four bind programs. Returns the
-// cgroup's directory.
-std::string expectPrivbindCgroup(pid_t pid) {
-  const std::string own = cgroupOf(getpid()), path = cgroupOf(pid);
+// pid is in a cgroup that privbind created directly below own (the test's own cgroup unless it
+// started privbind elsewhere: privbind's cgroup when it started), and that cgroup carries the
+// four bind programs. Returns the cgroup's directory.
+std::string expectPrivbindCgroup(pid_t pid, std::string own = "") {
+  if (own.empty()) own = cgroupOf(getpid());
+  const std::string path = cgroupOf(pid);
   CAPTURE(own);
   CAPTURE(path);
   const std::string parent = path.substr(0, path.rfind('/'));
@@ -667,11 +668,27 @@ TEST_CASE("a killed watcher ends the grant at once, and the next run removes its
   TempDir dir;
   const std::string go = dir / "go";
   uint16_t port = freeReservedPort();
-  Process p(cg({"-v"}, {bindsProgram(), "-w", go, "seq", "tcp4:" + str(port)}));
+  // Both runs start in a parent cgroup of this test's own: a run of another suite in ours would
+  // remove the leftover too, and this test is about which run does.
+  const std::string own = cgroupOf(getpid());
+  const std::string parentPath = (own == "/" ? "" : own) + "/pbt-watcher-" + str(getpid());
+  const std::string parent = cgroupDir(parentPath);
+  REQUIRE(mkdir(parent.c_str(), 0755) == 0);
+  struct RemoveParent {
+    std::string path;
+    ~RemoveParent() { rmdir(path.c_str()); }
+  } removeParent{parent};
+  auto inParent = [&](const std::vector<std::string>& argv) {
+    std::vector<std::string> out = {"/bin/sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"",
+                                    parent};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  };
+  Process p(inParent(cg({"-v"}, {bindsProgram(), "-w", go, "seq", "tcp4:" + str(port)})));
   pid_t watcher = -1;
   REQUIRE_MESSAGE(eventually([&] { return (watcher = watcherPidIn(p.err())) > 0; }), p.err());
   REQUIRE(eventually([&] { return status(p.pid()).uid[0] == kNobody; }));
-  std::string cgdir = expectPrivbindCgroup(p.pid());
+  std::string cgdir = expectPrivbindCgroup(p.pid(), parentPath);
   ::kill(watcher, SIGKILL);  // privbind started it; its pid is the one privbind printed
   REQUIRE(eventually([&] { return gone(watcher); }));
   { std::ofstream(go) << "go\n"; }
@@ -679,10 +696,12 @@ TEST_CASE("a killed watcher ends the grant at once, and the next run removes its
   // Its links held the programs: without it, the bind is the kernel's plain refusal.
   CHECK(p.out() == "tcp4:" + str(port) + " EACCES\n");
   CHECK(exists(cgdir));  // nobody left to remove it ...
-  RunResult next = run(cg({"-v"}, {"true"}));
+  RunResult next = run(inParent(cg({"-v"}, {"true"})));
   CHECK_MESSAGE(next.status == 0, next.err);
   CHECK(next.err.find("removed " + cgdir) != std::string::npos);
   expectRemoved(cgdir);  // ... until the next run
+  // The next run's own cgroup goes with it: the parent is empty again.
+  CHECK(eventually([&] { return rmdir(parent.c_str()) == 0; }, 2s));
 }
 
 TEST_CASE("auto picks cgroup mode on this host; -l and --no-target-check make it broker") {
