@@ -105,15 +105,11 @@ std::string searchAsTarget(const std::string& name, const std::string& pathVar) 
   std::string answer;
   // Not root (doctor run by an ordinary user): no ids to take, the search runs with our own.
   const bool switchIds = geteuid() == 0;
-  if (!switchIds) {
-    answer = searchAsTarget(name, pathVar);
-    answer += '\0';
-    answer += access(".", X_OK) == 0 ? '1' : '0';
-  } else if (setgroups(as.groups.size(), as.groups.data()) != 0) {
+  if (switchIds && setgroups(as.groups.size(), as.groups.data()) != 0) {
     answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setgroups()";
-  } else if (setresgid(as.gid, as.gid, as.gid) != 0) {
+  } else if (switchIds && setresgid(as.gid, as.gid, as.gid) != 0) {
     answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setresgid()";
-  } else if (setresuid(as.user.uid, as.user.uid, as.user.uid) != 0) {
+  } else if (switchIds && setresuid(as.user.uid, as.user.uid, as.user.uid) != 0) {
     answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setresuid()";
   } else {
     answer = searchAsTarget(name, pathVar);
@@ -180,7 +176,7 @@ Result<Command> resolveCommand(const std::string& name, const ids::Target& as) {
     auto space = payload.find(' ');
     return Error::fromErrno(payload.substr(space + 1) + " as uid " + std::to_string(as.user.uid) +
                                 " for the command search",
-                            std::atoi(payload.c_str()));
+                            static_cast<int>(std::strtol(payload.c_str(), nullptr, 10)));
   }
   if (fields.size() != 3 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
     return Error::refuse("command search", "the child ended without an answer");

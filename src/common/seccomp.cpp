@@ -84,7 +84,7 @@ Status install(const std::vector<long>& allowed, const std::vector<ArgRule>& rul
     for (uint8_t i = 0; i < n; ++i) {
       const auto& [index, value] = rule.equal[i];
       stmt(BPF_LD | BPF_W | BPF_ABS,
-           static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * index));
+           static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * static_cast<size_t>(index)));
       jump(BPF_JMP | BPF_JEQ | BPF_K, value, 0, static_cast<uint8_t>(2 * (n - i - 1) + 1));
     }
     stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);

@@ -116,7 +116,7 @@ class Relay {
     raw_ = false;
   }
 
-  void followWindowSize() {
+  void followWindowSize() const {
     winsize ws{};
     if (ioctl(ref_, TIOCGWINSZ, &ws) == 0) (void)ioctl(master_, TIOCSWINSZ, &ws);
   }

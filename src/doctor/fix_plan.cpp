@@ -6,8 +6,6 @@
 
 namespace privbind::doctor::fixplan {
 
-using tools::joinList;
-
 std::vector<std::string> fixedEntries(const BinaryReport& bin, const std::string& tag) {
   if (!bin.secure) return {};
   std::vector<std::string> out;

@@ -51,11 +51,11 @@ std::optional<std::pair<std::string, std::string>> shebang(const std::string& pa
   if (!fd) return std::nullopt;
   struct stat st {};
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  char buf[256];  // BINPRM_BUF_SIZE
+  char buf[256] = {};  // BINPRM_BUF_SIZE
   ssize_t n = retryEintr([&] { return ::read(fd.get(), buf, sizeof buf); });
   if (n < 2 || buf[0] != '#' || buf[1] != '!') return std::nullopt;
   std::string line(buf + 2, static_cast<size_t>(n) - 2);
-  line = line.substr(0, line.find('\n'));
+  if (size_t nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
   auto isSpace = [](char c) { return c == ' ' || c == '\t'; };
   size_t a = 0;
   while (a < line.size() && isSpace(line[a])) ++a;

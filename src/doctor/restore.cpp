@@ -36,7 +36,8 @@ Status copyAll(int from, int to, const std::string& fromName, const std::string&
 ssize_t preadFull(int fd, char* buf, size_t size, off_t at) {
   size_t got = 0;
   while (got < size) {
-    ssize_t n = retryEintr([&] { return ::pread(fd, buf + got, size - got, at + got); });
+    ssize_t n = retryEintr(
+        [&] { return ::pread(fd, buf + got, size - got, at + static_cast<off_t>(got)); });
     if (n < 0) return -1;
     if (n == 0) break;
     got += static_cast<size_t>(n);

@@ -244,7 +244,9 @@ refused:
  * reports an unreadable range as an error instead of a SIGSEGV. Returns 0, or an errno. */
 static int read_own_memory(const void* addr, void* buf, size_t len) {
   struct iovec local = {buf, len};
-  struct iovec remote = {(void*)(uintptr_t)addr, len}; /* only read from */
+  void* base; /* the iovec is not const; process_vm_readv only reads from it */
+  memcpy(&base, &addr, sizeof base);
+  struct iovec remote = {base, len};
   ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
   if (n == (ssize_t)len) return 0;
   if (n < 0 && (errno == ENOSYS || errno == EPERM)) {

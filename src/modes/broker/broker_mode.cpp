@@ -285,16 +285,15 @@ Error run(const LaunchOptions& options) {
   launch::setVar(env, "LD_PRELOAD", preload);
   launch::setVar(env, PRIVBIND_ENV_LIFELINE, padded(channel->command.get()));
 
-  if (options.verbose)
+  if (options.verbose) {
     std::fprintf(stderr,
                  "privbind: broker mode: helper pid %d, channel on fd %d; command as uid %u gid "
                  "%u, %zu groups, no capability%s, preloading %s\n",
                  static_cast<int>(*helperPid), channel->command.get(), target->user.uid,
                  target->gid, target->groups.size(),
                  command->plan().noNewPrivs ? ", no_new_privs" : "", shim->c_str());
-
-  if (options.verbose)
     std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
+  }
   launch::reportCommand(*resolved, *target, options.verbose);
 
   // 6. A terminal on 0-2 gets a pseudo-terminal of its own; the relay closes the channel and

@@ -32,7 +32,7 @@ void closeAllBut(int keep) {
   rlimit lim{};
   rlim_t max = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur : 65536;
   if (max == RLIM_INFINITY || max > (1U << 20)) max = 1U << 20;
-  const unsigned k = static_cast<unsigned>(keep);
+  const auto k = static_cast<unsigned>(keep);
   const unsigned ranges[2][2] = {{3, k - 1}, {k + 1, ~0U}};
   for (const auto& r : ranges) {
     if (r[0] > r[1]) continue;

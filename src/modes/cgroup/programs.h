@@ -31,8 +31,8 @@ class Programs {
   // Whether a refused post_bind fails with EACCES (bpf_set_retval, Linux 5.18) or EPERM.
   bool exactErrno() const { return exactErrno_; }
 
-  Programs(Programs&&) noexcept;
-  Programs& operator=(Programs&&) noexcept;
+  Programs(Programs&& other) noexcept;
+  Programs& operator=(Programs&& other) noexcept;
   ~Programs();
 
  private:
