@@ -22,7 +22,10 @@ std::string& libbpfLog() {
   return log;
 }
 
-int collect(enum libbpf_print_level level, const char* format, va_list args) {
+// libbpf's print callback: format is libbpf's own printf format (the attribute tells the
+// compiler so, for -Wformat-nonliteral).
+__attribute__((format(printf, 2, 0))) int collect(enum libbpf_print_level level, const char* format,
+                                                  va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
   char line[1024];
   int n = std::vsnprintf(line, sizeof line, format, args);
