@@ -29,8 +29,9 @@ namespace privbind::cgroupmode {
 namespace {
 
 // The watcher's descriptors once it is set up.
-constexpr int kParentFd = 3;     // the parent cgroup directory: unlinkat(kParentFd, name)
-constexpr int kLockFd = 4;       // its own cgroup directory, flock(LOCK_EX) held
+constexpr int kParentFd = 3;  // the parent cgroup directory: unlinkat(kParentFd, name)
+// Its own cgroup directory, open only to hold the flock(LOCK_EX): never used by number.
+[[maybe_unused]] constexpr int kLockFd = 4;
 constexpr int kEventsFd = 5;     // <cgroup>/cgroup.events
 constexpr int kLifelineFd = 6;   // read end; EOF when privbind has exec'd or died
 constexpr int kReportFd = 7;     // to privbind, until set-up is done
