@@ -229,12 +229,8 @@ Error run(const LaunchOptions& options) {
   if (!target) return target.error();
 
   // The command keeps no capability at all; its bounding set is emptied.
-  privdrop::Plan commandPlan;
-  commandPlan.target = *target;
-  commandPlan.keep = 0;
-  commandPlan.ambient = false;
-  commandPlan.noNewPrivs = !options.allowSetuid;
-  auto command = privdrop::checkPreconditions(std::move(commandPlan));
+  auto command = privdrop::checkPreconditions(
+      {.target = *target, .keep = 0, .ambient = false, .noNewPrivs = !options.allowSetuid});
   if (!command) return command.error();
 
   // The helper: same uid and gid, no supplementary groups (it opens no file), exactly

@@ -110,12 +110,8 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   if (!target) return target.error();
   // The command keeps no capability at all; its bounding set is emptied. The privilege is in
   // the cgroup, not in the process.
-  privdrop::Plan commandPlan;
-  commandPlan.target = *target;
-  commandPlan.keep = 0;
-  commandPlan.ambient = false;
-  commandPlan.noNewPrivs = !options.allowSetuid;
-  auto command = privdrop::checkPreconditions(std::move(commandPlan));
+  auto command = privdrop::checkPreconditions(
+      {.target = *target, .keep = 0, .ambient = false, .noNewPrivs = !options.allowSetuid});
   if (!command) return command.error();
 
   // Until privbind has entered the cgroup, a failure means "this host cannot": nothing done so
