@@ -260,26 +260,27 @@ bool canBind(int family, int type, uint16_t port) {
   return ok;
 }
 
-int connectTo(const std::string& host, uint16_t port) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  int family;
+// host:port ("127.0.0.1" or "::1") as a socket address; returns its length.
+socklen_t loopbackAddress(const std::string& host, uint16_t port, sockaddr_storage& ss) {
+  ss = {};
   if (host.find(':') != std::string::npos) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(port);
     inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
-    len = sizeof *a;
-    family = AF_INET6;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    inet_pton(AF_INET, host.c_str(), &a->sin_addr);
-    len = sizeof *a;
-    family = AF_INET;
+    return sizeof *a;
   }
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  inet_pton(AF_INET, host.c_str(), &a->sin_addr);
+  return sizeof *a;
+}
+
+int connectTo(const std::string& host, uint16_t port) {
+  sockaddr_storage ss;
+  socklen_t len = loopbackAddress(host, port, ss);
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     close(fd);
@@ -347,23 +348,9 @@ std::string tcpRead(const std::string& host, uint16_t port) {
 }
 
 std::string udpAsk(const std::string& host, uint16_t port) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  int family = host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-  if (family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    inet_pton(AF_INET6, host.c_str(), &a->sin6_addr);
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    inet_pton(AF_INET, host.c_str(), &a->sin_addr);
-    len = sizeof *a;
-  }
-  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = loopbackAddress(host, port, ss);
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buf[128] = {};
