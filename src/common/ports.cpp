@@ -1,6 +1,10 @@
 #include "common/ports.h"
 
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace privbind::ports {
 
@@ -66,6 +70,40 @@ std::string PortSet::toString() const {
     ++p;
   }
   return out;
+}
+
+std::string refusalReason(Refusal why, const std::optional<PortSet>& ports,
+                          std::optional<unsigned> binds) {
+  if (why == Refusal::kNotInPorts) return "not in -p " + (ports ? ports->toString() : "");
+  const unsigned n = binds.value_or(0);
+  const std::string count = std::to_string(n);
+  return "-n " + count + ": " +
+         (n == 1 ? std::string("the one privileged bind is")
+                 : "all " + count + " privileged binds are") +
+         " used up (every bind counts: UDP and TCP on one port are 2, on IPv4 and IPv6 4)";
+}
+
+size_t formatRefusal(std::span<char> out, unsigned port, int protocol, std::string_view reason) {
+  if (out.empty()) return 0;
+  // The last byte is kept for the newline: a cut line still ends as a line.
+  size_t used = 0;
+  auto put = [&](std::string_view part) {
+    size_t n = std::min(part.size(), out.size() - 1 - used);
+    std::memcpy(out.data() + used, part.data(), n);
+    used += n;
+  };
+  char number[8];
+  auto [end, ec] = std::to_chars(number, number + sizeof number, port);
+  put("privbind: port ");
+  put(ec == std::errc() ? std::string_view(number, static_cast<size_t>(end - number)) : "?");
+  put(protocol == IPPROTO_TCP    ? "/tcp"
+      : protocol == IPPROTO_UDP  ? "/udp"
+      : protocol == IPPROTO_SCTP ? "/sctp"
+                                 : "");
+  put(": bind refused: ");
+  put(reason);
+  out[used++] = '\n';
+  return used;
 }
 
 }  // namespace privbind::ports

@@ -1,6 +1,7 @@
 #include "common/ports.h"
 
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 
 using privbind::ports::parse;
 
@@ -47,4 +48,32 @@ TEST_CASE("port lists: bad input is refused with the reason") {
     CHECK(r.error().why() == c.why);
     CHECK(r.error().what() == std::string("port list '") + c.text + "'");
   }
+}
+
+TEST_CASE("refusal lines: the reason from the limits, the line in one piece") {
+  using privbind::ports::formatRefusal;
+  using privbind::ports::Refusal;
+  using privbind::ports::refusalReason;
+  auto set = parse("80,443,8000-8010");
+  REQUIRE(set.ok());
+  CHECK(refusalReason(Refusal::kNotInPorts, *set, std::nullopt) == "not in -p 80,443,8000-8010");
+  CHECK(refusalReason(Refusal::kBindsUsedUp, std::nullopt, 1U) ==
+        "-n 1: the one privileged bind is used up (every bind counts: UDP and TCP on one port "
+        "are 2, on IPv4 and IPv6 4)");
+  CHECK(refusalReason(Refusal::kBindsUsedUp, *set, 3U)
+            .starts_with("-n 3: all 3 privileged binds are used up ("));
+
+  char line[128];
+  size_t n = formatRefusal(line, 53, IPPROTO_UDP, "not in -p 80");
+  CHECK(std::string(line, n) == "privbind: port 53/udp: bind refused: not in -p 80\n");
+  n = formatRefusal(line, 65535, IPPROTO_TCP, "x");
+  CHECK(std::string(line, n) == "privbind: port 65535/tcp: bind refused: x\n");
+  n = formatRefusal(line, 9, 255, "x");  // a protocol without a name: none shown
+  CHECK(std::string(line, n) == "privbind: port 9: bind refused: x\n");
+  // Cut to the buffer, still one line.
+  char small[24];
+  n = formatRefusal(small, 443, IPPROTO_TCP, "not in -p 80");
+  CHECK(n == sizeof small);
+  CHECK(std::string(small, n) == "privbind: port 443/tcp:\n");
+  CHECK(formatRefusal(std::span<char>(), 1, IPPROTO_TCP, "x") == 0);
 }
