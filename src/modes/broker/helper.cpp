@@ -1,6 +1,7 @@
 #include "modes/broker/helper.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bitset>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/ports.h"
 #include "common/unique_fd.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
@@ -108,6 +111,8 @@ FdFacts factsOf(int fd) {
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &f.domain, &len) != 0) f.domain = -1;
   len = sizeof f.type;
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &f.type, &len) != 0) f.type = -1;
+  len = sizeof f.protocol;
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &f.protocol, &len) != 0) f.protocol = -1;
   return f;
 }
 
@@ -145,22 +150,39 @@ class RefusalLog {
   unsigned long suppressed_ = 0;
 };
 
+// -n reached: the helper keeps nothing. capset(2) with empty sets; the bounding set already
+// holds nothing else, and no_new_privs and the seccomp filter (no execve) keep it from coming
+// back. A helper that cannot drop it stops serving (fail closed).
+void dropCapability() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, data) != 0) {
+    log(std::string("capset(): ") + std::strerror(errno));
+    _exit(kExitFailure);
+  }
+}
+
 class Server {
  public:
-  Server(int channel, const HelperConfig& config) : channel_(channel), config_(config) {}
+  Server(int channel, const HelperConfig& config)
+      : channel_(channel),
+        config_(config),
+        notInPorts_(
+            ports::refusalReason(ports::Refusal::kNotInPorts, config.policy.ports, config.binds)),
+        bindsUsedUp_(ports::refusalReason(ports::Refusal::kBindsUsedUp, config.policy.ports,
+                                          config.binds)) {}
 
   [[noreturn]] void serve() {
     for (;;) {
       pollfd fd{channel_, POLLIN, 0};
       // While lines are held back, wake up once a second to report them when the window ends.
-      const int timeout = refusals_.holdsBack() || policyRefusals_.holdsBack() ? 1000 : -1;
+      const int timeout = refusals_.holdsBack() ? 1000 : -1;
       int n = retryEintr([&] { return ::poll(&fd, 1, timeout); });
       if (n < 0 || (fd.revents & POLLNVAL)) {
         log(std::string("poll: ") + std::strerror(n < 0 ? errno : EBADF));
         _exit(kExitFailure);
       }
       refusals_.flush();
-      policyRefusals_.flush();
       // Records still queued are answered before a hang-up is acted on: recvmsg(2) returns them
       // first, and end-of-file only once the queue is empty.
       for (;;) {
@@ -243,7 +265,9 @@ class Server {
     message.fds = facts;
     Decision d = decodeRequest(message, peer, config_.policy);
 
-    int err = d.error;
+    // Past -n: refused as the kernel would refuse the app's own bind.
+    const bool usedUp = d.error == 0 && config_.binds && bound_ >= *config_.binds;
+    int err = usedUp ? EACCES : d.error;
     if (err == 0) {
       const int fd = received[0].get();
       if (config_.reuseport && config_.reuseport->contains(d.port)) {
@@ -259,13 +283,23 @@ class Server {
 
     // Log first, then answer: once the app has its reply, the line is already on stderr.
     const std::string who = "app pid " + std::to_string(peer.pid);
-    if (d.error == 0) {
+    if (usedUp || d.policyRefusal) {
+      // Once per port, with or without -v; -v adds the line of each refused bind.
+      if (!reported_.test(d.port)) {
+        reported_.set(d.port);
+        char line[512];
+        size_t len = ports::formatRefusal(line, d.port, facts[0].protocol,
+                                          usedUp ? bindsUsedUp_ : notInPorts_);
+        writeAll(STDERR_FILENO, std::string(line, len));
+      }
+      if (config_.verbose)
+        refusals_.write(
+            who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) + " (" +
+            (usedUp ? "-n " + std::to_string(*config_.binds) + " used up" : d.reason) + ")");
+    } else if (d.error == 0) {
       if (config_.verbose)
         log(who + " bind " + formatAddress(d.address) + ": " +
             (err == 0 ? std::string("ok") : std::strerror(err)));
-    } else if (d.policyRefusal) {
-      policyRefusals_.write(who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) +
-                            " (" + d.reason + ")");
     } else if (config_.verbose) {
       refusals_.write(who + ": refused: " + d.reason + (d.replyable ? "" : "; no reply end"));
     }
@@ -282,19 +316,21 @@ class Server {
       });
     }
 
-    if (d.error == 0 && err == 0 && config_.binds && ++bound_ >= *config_.binds) {
-      // -n reached: exiting closes the helper's end; later requests fail at once (EPIPE or
-      // ECONNREFUSED on send), which the shim turns into EACCES.
-      _exit(kExitOk);
+    if (d.error == 0 && !usedUp && err == 0 && config_.binds && ++bound_ >= *config_.binds) {
+      dropCapability();
+      if (config_.verbose)
+        log("-n " + std::to_string(*config_.binds) +
+            " reached: CAP_NET_BIND_SERVICE dropped; later privileged binds get EACCES");
     }
     return Outcome::kHandled;
   }
 
   int channel_;
   const HelperConfig& config_;
-  // Two budgets: malformed records must not crowd out the --ports lines an admin watches for.
-  RefusalLog policyRefusals_;
-  RefusalLog refusals_;
+  const std::string notInPorts_;  // the reasons of the once-per-port lines
+  const std::string bindsUsedUp_;
+  RefusalLog refusals_;          // -v's lines about refused records
+  std::bitset<65536> reported_;  // ports whose refusal has been said
   unsigned bound_ = 0;
 };
 

@@ -14,7 +14,7 @@ namespace privbind::broker {
 struct HelperConfig {
   Policy policy;
   std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these ports
-  std::optional<unsigned> binds;            // -n: exit after this many successful binds
+  std::optional<unsigned> binds;            // -n: this many successful binds, then no capability
   bool verbose = false;                     // -v: one line per request on stderr
 };
 
@@ -22,9 +22,11 @@ struct HelperConfig {
 // Needs: root (plan checked by checkPreconditions()), the helper's end of the AF_UNIX
 // SOCK_SEQPACKET channel (the command inherits the other end), the write end of the status pipe;
 // fds 0-2 open. Leaves: on success "ok <pid>\n" on the status pipe, then serves until every copy of
-// the command's end is closed (end-of-file) or -n is reached, and _exit(0)s. On any failure before
-// that, the error text on the status pipe and _exit(125): the launcher then refuses to run the
-// command.
+// the command's end is closed (end-of-file), and _exit(0)s. Once -n is reached it drops
+// CAP_NET_BIND_SERVICE and goes on answering EACCES, so that privbind can say which binds -n
+// refused; it says so once per port on stderr, as it does for ports -p leaves out. On any failure
+// before that, the error text on the status pipe and _exit(125): the launcher then refuses to run
+// the command.
 [[noreturn]] void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
                              const HelperConfig& config);
 

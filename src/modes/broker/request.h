@@ -22,6 +22,7 @@ struct FdFacts {
   bool isSocket = false;  // fstat(2): S_ISSOCK
   int domain = -1;        // getsockopt(SO_DOMAIN); -1 when not a socket
   int type = -1;          // getsockopt(SO_TYPE); -1 when not a socket
+  int protocol = -1;      // getsockopt(SO_PROTOCOL): IPPROTO_TCP...; -1 when unknown
 };
 
 // One message as recvmsg(2) delivered it.

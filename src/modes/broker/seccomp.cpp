@@ -14,7 +14,8 @@ namespace {
 // record carries (getsockopt, fstat), read one record and answer it on its reply end
 // (recvmsg, sendto), bind, set SO_REUSEPORT (setsockopt), log (write), close, manage memory for
 // strings and vectors (brk, mmap, munmap, mremap, madvise), read the clock when the vDSO cannot,
-// and exit. No open, no exec, no socket, no connect, no accept, no ptrace, no setuid, no prctl.
+// drop its capability once -n is reached (capset: it can only lower what the helper holds), and
+// exit. No open, no exec, no socket, no connect, no accept, no ptrace, no setuid, no prctl.
 const std::vector<long>& allowed() {
   static const std::vector<long> list = {
 #ifdef SYS_poll
@@ -33,7 +34,7 @@ const std::vector<long>& allowed() {
       SYS_recvmsg,      SYS_sendto,          SYS_bind,
       SYS_write,        SYS_close,           SYS_brk,
       SYS_mmap,         SYS_munmap,          SYS_mremap,
-      SYS_madvise,      SYS_clock_gettime,
+      SYS_madvise,      SYS_clock_gettime,   SYS_capset,
 #ifdef SYS_gettimeofday
       SYS_gettimeofday,
 #endif
