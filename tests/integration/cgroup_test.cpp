@@ -425,6 +425,25 @@ TEST_CASE("a daemon that double-forks, closes every descriptor and binds after i
   expectRemoved(cgdir);
 }
 
+TEST_CASE(
+    "the watcher lets go of privbind's stderr when the command exits, not when the cgroup "
+    "empties") {
+  REQUIRE_CGROUP_MODE();
+  // The command leaves a process behind that keeps the cgroup populated but not the stderr pipe.
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = runPipedStderr(
+      cg({}, {"/bin/sh", "-c", "sleep 60 </dev/null >/dev/null 2>&1 & echo $!"}), 20s);
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_MESSAGE(!r.out.empty(), r.err);
+  KillAtEnd left{.pid = static_cast<pid_t>(std::stol(r.out)), .program = "sleep"};
+  CHECK_FALSE(r.timedOut);
+  CHECK(r.status == 0);
+  CHECK(took < 10s);
+  std::string cgdir = expectPrivbindCgroup(left.pid);  // still there, still watched
+  ::kill(left.pid, SIGKILL);  // started by this test's command; its pid is the one it printed
+  expectRemoved(cgdir);
+}
+
 TEST_CASE("-p: a port outside the list gets EACCES, a listed port and unprivileged ports work") {
   REQUIRE_CGROUP_MODE();
   uint16_t listed = freeReservedPort(), other = freeReservedPort();

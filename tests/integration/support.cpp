@@ -112,6 +112,13 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   return r;
 }
 
+RunResult runPipedStderr(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  std::vector<std::string> wrapped = {
+      "bash", "-c", "set -o pipefail; { \"$@\" 2>&1 1>&3 3>&- | cat >&2; } 3>&1", "bash"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return run(wrapped, timeout);
+}
+
 RunResult sh(const std::string& script, std::chrono::milliseconds timeout) {
   return run({"/bin/sh", "-c", script}, timeout);
 }

@@ -33,6 +33,12 @@ struct RunResult {
 // Runs argv to completion (killing it, by pid, after timeout) and collects its output.
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s,
               const std::string& input = "");
+// Like run(), but stderr goes through a pipe that is read to its end (as `2>&1 | cat` would):
+// it returns once every process holding the pipe has let go of it, so what privbind's other
+// processes write there is in err, and one that keeps it shows as a timeout. The status is
+// argv's own.
+RunResult runPipedStderr(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = 30s);
 // Runs through /bin/sh -c.
 RunResult sh(const std::string& script, std::chrono::milliseconds timeout = 30s);
 

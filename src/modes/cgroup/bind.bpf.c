@@ -15,6 +15,9 @@
 //
 // Everything the programs decide on is read-only data set by privbind before load (the
 // verifier sees it as constants and drops the branches that cannot run), except the counter.
+//
+// A bind of the target's that -p or -n leaves to the kernel's refusal is reported once per port
+// on the `refusals` ring buffer; privbind's watcher reads it and says so on privbind's stderr.
 
 // linux/bpf.h first: the libbpf headers use its types (so no include sorting here).
 // clang-format off
@@ -26,6 +29,17 @@
 // clang-format on
 
 #define PRIVBIND_EACCES 13
+
+// Why a bind was not granted (struct refusal's reason); the watcher words it.
+#define PRIVBIND_REFUSED_PORTS 1  // the port is not in -p
+#define PRIVBIND_REFUSED_BINDS 2  // -n's privileged binds are used up
+
+// One record of the refusals ring buffer. Kept in step with the watcher's copy.
+struct refusal {
+  __u16 port;
+  __u8 protocol;  // IPPROTO_TCP or IPPROTO_UDP
+  __u8 reason;    // PRIVBIND_REFUSED_*
+};
 
 // The user the command runs as: only its binds are granted (uid as the initial user namespace
 // sees it, which is what bpf_get_current_uid_gid() returns).
@@ -47,24 +61,52 @@ const volatile __u8 have_set_retval = 0;
 
 // Successful privileged binds so far; changed only with atomic instructions.
 __u64 granted_binds = 0;
+// Ports whose refusal was reported already: one record per port, however often the command tries.
+__u64 reported_ports[65536 / 64] = {};
+
+// Its size is set to the page size before load (a ring buffer is a power-of-2 number of pages).
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 4096);
+} refusals SEC(".maps");
 
 static __always_inline int has_bit(const volatile __u64 *bits, __u32 port) {
   return (bits[(port >> 6) & 1023] >> (port & 63)) & 1;
 }
 
-static __always_inline int is_ours(__u32 protocol, __u32 port) {
+// A TCP or UDP bind of the target uid to a reserved port: the binds privbind decides on.
+static __always_inline int is_reserved_for_target(__u32 protocol, __u32 port) {
   if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return 0;
   if ((__u32)bpf_get_current_uid_gid() != target_uid) return 0;
-  if (port == 0 || port >= unprivileged_start) return 0;
-  if (restrict_ports && !has_bit(allowed_ports, port)) return 0;
-  return 1;
+  return port != 0 && port < unprivileged_start;
+}
+
+static __always_inline int is_ours(__u32 protocol, __u32 port) {
+  if (!is_reserved_for_target(protocol, port)) return 0;
+  return !restrict_ports || has_bit(allowed_ports, port);
+}
+
+// Once per port: the first refusal of a port is put on the ring buffer, later ones are not. A full
+// buffer drops the record; the watcher reads it long before that.
+static __always_inline void report(__u32 protocol, __u32 port, __u8 reason) {
+  __u64 bit = 1ULL << (port & 63);
+  if (__sync_fetch_and_or(&reported_ports[(port >> 6) & 1023], bit) & bit) return;
+  struct refusal r = {.port = (__u16)port, .protocol = (__u8)protocol, .reason = reason};
+  bpf_ringbuf_output(&refusals, &r, sizeof r, 0);
 }
 
 static __always_inline int grant(struct bpf_sock_addr *ctx) {
   __u32 port = bpf_ntohs((__u16)ctx->user_port);
-  if (!is_ours(ctx->protocol, port)) return 1;
-  // Budget used up: no grant, the kernel refuses the port with EACCES as it would anyway.
-  if (limit_binds && granted_binds >= bind_limit) return 1;
+  if (!is_reserved_for_target(ctx->protocol, port)) return 1;
+  // Not granted: the kernel refuses the port with EACCES as it would without privbind.
+  if (restrict_ports && !has_bit(allowed_ports, port)) {
+    report(ctx->protocol, port, PRIVBIND_REFUSED_PORTS);
+    return 1;
+  }
+  if (limit_binds && granted_binds >= bind_limit) {
+    report(ctx->protocol, port, PRIVBIND_REFUSED_BINDS);
+    return 1;
+  }
   if (use_reuseport && has_bit(reuseport_ports, port)) {
     int one = 1;
     // Fail closed: a bind that was asked to share the port but cannot is not granted.
@@ -81,6 +123,7 @@ static __always_inline int count(struct bpf_sock *sk) {
   __u64 before = __sync_fetch_and_add(&granted_binds, 1);
   if (before < bind_limit) return 1;
   __sync_fetch_and_sub(&granted_binds, 1);
+  report(sk->protocol, sk->src_port, PRIVBIND_REFUSED_BINDS);
   if (have_set_retval) bpf_set_retval(-PRIVBIND_EACCES);
   return 0;
 }

@@ -153,7 +153,10 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
 
   // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
   //    removes the cgroup once it is empty.
-  auto watcher = startWatcher(parent.get(), *programs);
+  const RefusalWords words{
+      ports::refusalReason(ports::Refusal::kNotInPorts, options.ports, options.binds),
+      ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds)};
+  auto watcher = startWatcher(parent.get(), *programs, words);
   if (!watcher) return cannot(watcher.error());
   const std::string& name = watcher->name;
   const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;

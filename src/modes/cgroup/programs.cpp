@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -81,7 +82,9 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
     ro->bind_limit = *policy.binds;
   }
   ro->have_set_retval = setRetval ? 1 : 0;
-  int rc = bind_bpf__load(a.skel);
+  // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
+  int rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
+  if (rc == 0) rc = bind_bpf__load(a.skel);
   if (rc != 0) {
     a.err = rc < 0 ? -rc : EINVAL;
     bind_bpf__destroy(a.skel);
@@ -126,6 +129,8 @@ Result<Programs> Programs::load(const Policy& policy) {
   if (!detail.empty()) why += ": " + detail;
   return Error::refuse("loading the BPF programs", why);
 }
+
+int Programs::refusalsFd() const { return bpf_map__fd(skel_->maps.refusals); }
 
 Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
   struct Hook {

@@ -28,6 +28,10 @@ class Programs {
   // dies. Programs of parent cgroups keep running (links are always "multi").
   Result<std::vector<UniqueFd>> link(int cgroupFd) const;
 
+  // The ring buffer on which the programs put the first refusal of each port by -p or -n
+  // (bind.bpf.c's struct refusal); owned by this object.
+  int refusalsFd() const;
+
   // Whether a refused post_bind fails with EACCES (bpf_set_retval, Linux 5.18) or EPERM.
   bool exactErrno() const { return exactErrno_; }
 

@@ -1,5 +1,6 @@
 #include "modes/cgroup/watcher.h"
 
+#include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "common/caps.h"
+#include "common/ports.h"
 #include "common/privdrop.h"
 #include "common/seccomp.h"
 #include "modes/cgroup/hierarchy.h"
@@ -32,15 +34,28 @@ namespace {
 constexpr int kParentFd = 3;  // the parent cgroup directory: unlinkat(kParentFd, name)
 // Its own cgroup directory, open only to hold the flock(LOCK_EX): never used by number.
 [[maybe_unused]] constexpr int kLockFd = 4;
-constexpr int kEventsFd = 5;     // <cgroup>/cgroup.events
-constexpr int kLifelineFd = 6;   // read end; EOF when privbind has exec'd or died
-constexpr int kReportFd = 7;     // to privbind, until set-up is done
-constexpr int kFirstLinkFd = 8;  // the four BPF links: the grant lives as long as the watcher
+constexpr int kEventsFd = 5;      // <cgroup>/cgroup.events
+constexpr int kLifelineFd = 6;    // read end; EOF when privbind has exec'd or died
+constexpr int kReportFd = 7;      // to privbind, until set-up is done
+constexpr int kRefusalsFd = 8;    // the programs' ring buffer of refusals by -p and -n
+constexpr int kNoticeFd = 9;      // privbind's stderr, for the refusal lines (or /dev/null)
+constexpr int kCommandFd = 10;    // a pidfd of privbind, which is or runs the command
+constexpr int kFirstLinkFd = 11;  // the four BPF links: the grant lives as long as the watcher
 
-// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), remove the cgroup
-// (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No open, no write, no
-// exec, no socket, no kill, no ptrace: a watcher that is uid 0 could otherwise still open
-// root-owned files by their permission bits.
+// bind.bpf.c's struct refusal and its reasons.
+struct RefusalRecord {
+  uint16_t port;
+  uint8_t protocol;
+  uint8_t reason;
+};
+constexpr uint8_t kRefusedPorts = 1;
+constexpr uint8_t kRefusedBinds = 2;
+
+// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), say refusals on
+// privbind's stderr (write, only to kNoticeFd; the ring buffer is read from memory mapped before),
+// remove the cgroup (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No
+// open, no other write, no exec, no socket, no kill, no ptrace: a watcher that is uid 0 could
+// otherwise still open root-owned files by their permission bits.
 Status installSeccomp() {
   std::vector<long> allowed = {
 #ifdef SYS_poll
@@ -51,7 +66,8 @@ Status installSeccomp() {
   };
   // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
   // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
-  return seccomp::install(allowed, {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}}});
+  return seccomp::install(allowed, {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
+                                    {SYS_write, {{0, kNoticeFd}}}});
 }
 
 // "populated 1" or "populated 0" in cgroup.events (cgroup v2: the cgroup or a descendant has a
@@ -83,10 +99,34 @@ bool moveTo(int fd, int to) {
   return dup2(fd, to) == to;
 }
 
+// What the ring buffer's callback needs; the words are formed before the seccomp filter.
+struct NoticeContext {
+  const RefusalWords* words;
+};
+
+// One record of the ring buffer: one line on privbind's stderr. No allocation (no brk or mmap under
+// the filter). A stderr that cannot take the line now (a full pipe nobody reads) loses it rather
+// than stop the watcher, whose real work is removing the cgroup.
+int onRefusal(void* ctx, void* data, size_t size) {
+  if (size < sizeof(RefusalRecord)) return 0;
+  RefusalRecord r;
+  std::memcpy(&r, data, sizeof r);
+  if (r.reason != kRefusedPorts && r.reason != kRefusedBinds) return 0;
+  const auto* words = static_cast<NoticeContext*>(ctx)->words;
+  const std::string& why = r.reason == kRefusedPorts ? words->notInPorts : words->bindsUsedUp;
+  char line[512];
+  size_t n = ports::formatRefusal(line, r.port, r.protocol, why);
+  pollfd out{kNoticeFd, POLLOUT, 0};
+  if (poll(&out, 1, 0) == 1 && (out.revents & POLLOUT))
+    (void)!retryEintr([&] { return ::write(kNoticeFd, line, n); });
+  return 0;
+}
+
 // Needs: root, a fresh child of the middle process. Leaves: the cgroup created, then removed once
 // it has served; exits, never returns.
 [[noreturn]] void watcherMain(int parentFd, const std::string& name, const Programs& programs,
-                              int lifelineFd, int reportFd) {
+                              int lifelineFd, int reportFd, pid_t privbind,
+                              const RefusalWords& words) {
   auto fail = [&](const Error& e, bool remove) {
     if (remove) unlinkat(parentFd, name.c_str(), AT_REMOVEDIR);
     report(reportFd, "error " + e.message() + "\n");
@@ -127,11 +167,26 @@ bool moveTo(int fd, int to) {
   if (!links) fail(links.error().prefix(name), true);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
+  // Refusal lines go to privbind's stderr while privbind (the command, after exec in place) lives:
+  // a pidfd says when it is gone (pidfd_open(2), Linux 5.3). Without one, or without a stderr,
+  // /dev/null stands in: always readable, it ends the lines at once.
+  int notice = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+  int command = static_cast<int>(syscall(SYS_pidfd_open, privbind, 0));
+  if (notice < 0 || command < 0) {
+    if (notice >= 0) UniqueFd(notice).reset();
+    if (command >= 0) UniqueFd(command).reset();
+    notice = fcntl(null, F_DUPFD_CLOEXEC, 0);
+    command = fcntl(null, F_DUPFD_CLOEXEC, 0);
+  }
+  int refusals = fcntl(programs.refusalsFd(), F_DUPFD_CLOEXEC, 0);
+  if (notice < 0 || command < 0 || refusals < 0)
+    fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
   // Its descriptors at fixed numbers, all others closed: it must not keep the command's pipes
   // (a caller waiting for EOF on the command's stdout would wait for the watcher too), nor the
   // programs' own descriptors.
-  std::vector<int> keep = {parentFd, lockFd, eventsFd, lifelineFd, reportFd};
+  std::vector<int> keep = {parentFd, lockFd,   eventsFd, lifelineFd,
+                           reportFd, refusals, notice,   command};
   for (const auto& l : *links) keep.push_back(l.get());
   std::vector<int> high;
   for (int fd : keep) {
@@ -152,6 +207,10 @@ bool moveTo(int fd, int to) {
   for (auto& l : *links) l.release();  // now at kFirstLinkFd...; the originals go below
   if (syscall(SYS_close_range, firstFree, ~0U, 0) != 0)
     for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
+  // The ring buffer mapped now (libbpf: mmap, and an epoll descriptor the loop does not use); it
+  // is then read from memory alone (ring_buffer__consume). Without it, no refusal lines.
+  NoticeContext context{&words};
+  ring_buffer* ring = ring_buffer__new(kRefusalsFd, onRefusal, &context, nullptr);
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,
@@ -181,21 +240,46 @@ bool moveTo(int fd, int to) {
 
   // 1. Wait for the lifeline to close: privbind has moved into the cgroup and exec'd, or it
   //    died on the way (then the cgroup is empty and goes at once).
-  char buf[64];
-  for (;;) {
-    ssize_t n = read(kLifelineFd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EINTR)) break;
-  }
-  UniqueFd(kLifelineFd).reset();
-  // 2. Wait for the cgroup to be empty: the kernel signals a change of cgroup.events with
+  // 2. Then wait for the cgroup to be empty: the kernel signals a change of cgroup.events with
   //    POLLPRI (cgroups(7), "Cgroups v2 cgroup.events file").
+  // All along, until privbind's pid is gone, the refusals the programs report become lines on its
+  // stderr; then the watcher lets go of that stderr (a caller reading it to its end must not wait
+  // for the watcher).
+  bool lifeline = true;
+  bool notices = ring != nullptr;
+  auto endNotices = [&] {
+    if (notices) ring_buffer__consume(ring);
+    notices = false;
+    UniqueFd(kNoticeFd).reset();
+    UniqueFd(kCommandFd).reset();
+  };
+  if (!notices) endNotices();
   for (;;) {
-    int p = populated(kEventsFd);
-    if (p == 0) break;
-    pollfd pfd{kEventsFd, POLLPRI, 0};
-    // A timeout too, in case an event is missed: the cgroup is gone at most 1 s after it
-    // emptied.
-    if (poll(&pfd, 1, p < 0 ? 100 : 1000) < 0 && errno != EINTR) break;
+    int p = 1;
+    if (!lifeline && (p = populated(kEventsFd)) == 0) break;
+    pollfd fds[] = {
+        {lifeline ? kLifelineFd : -1, POLLIN, 0},
+        {lifeline ? -1 : kEventsFd, POLLPRI, 0},
+        {notices ? kRefusalsFd : -1, POLLIN, 0},
+        {notices ? kCommandFd : -1, POLLIN, 0},
+    };
+    // A timeout too once the lifeline is gone, in case an event is missed: the cgroup is gone at
+    // most 1 s after it emptied.
+    const int timeout = lifeline ? -1 : p < 0 ? 100 : 1000;
+    if (poll(fds, 4, timeout) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents) {
+      char buf[64];
+      ssize_t n = read(kLifelineFd, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        lifeline = false;
+        UniqueFd(kLifelineFd).reset();
+      }
+    }
+    if (fds[2].revents) ring_buffer__consume(ring);
+    if (fds[3].revents) endNotices();
   }
   // 3. Remove it, then exit, which closes the links and detaches the programs. EBUSY: root
   //    moved a process in again; keep watching.
@@ -211,7 +295,9 @@ bool moveTo(int fd, int to) {
 namespace {
 
 // One attempt with one name; an empty pid and no error means the name was lost to another run.
-Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Programs& programs) {
+Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Programs& programs,
+                          const RefusalWords& words) {
+  const pid_t privbind = getpid();
   int life[2], rep[2];
   if (pipe2(life, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(lifeline)", errno);
   UniqueFd lifeRead(life[0]), lifeWrite(life[1]);
@@ -226,7 +312,8 @@ Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Progra
     lifeWrite.reset();
     repRead.reset();
     pid_t w = fork();
-    if (w == 0) watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get());
+    if (w == 0)
+      watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get(), privbind, words);
     if (w < 0)
       report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
     _exit(w < 0 ? kExitFailure : kExitOk);
@@ -259,12 +346,12 @@ Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Progra
 
 }  // namespace
 
-Result<Watcher> startWatcher(int parentDirFd, const Programs& programs) {
+Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     uint64_t random = 0;
     if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
       return Error::fromErrno("getrandom(8)", errno);
-    auto w = startOnce(parentDirFd, cgroupName(getpid(), random), programs);
+    auto w = startOnce(parentDirFd, cgroupName(getpid(), random), programs, words);
     if (!w || w->pid > 0) return w;
   }
   return Error::refuse("creating the cgroup", "other privbind runs removed it 4 times in a row");

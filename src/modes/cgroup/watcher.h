@@ -21,6 +21,12 @@ struct Watcher {
   std::string name;  // the cgroup's: privbind-<privbind's pid>-<random>, in the parent directory
 };
 
+// The reasons of the refusal lines (ports::refusalReason() of this run's -p and -n).
+struct RefusalWords {
+  std::string notInPorts;
+  std::string bindsUsedUp;
+};
+
 // Needs: root; parentDirFd the cgroup v2 directory privbind is in; programs loaded. Leaves: a
 // new cgroup <parent>/<name> (cgroupName(), a fresh random part per attempt), empty, with the
 // programs linked to it, and a watcher that holds the four links (the grant ends when the
@@ -29,8 +35,11 @@ struct Watcher {
 // (CAP_DAC_OVERRIDE alone where the parent directory is not writable by its owner), and can make
 // only the system calls its loop needs (seccomp). It removes the cgroup once the lifeline is
 // closed and the cgroup is unpopulated, then exits. While it lives it holds a lock on the cgroup
-// directory (flock(2)), so that removeLeftovers() can tell its cgroup from a leftover.
-Result<Watcher> startWatcher(int parentDirFd, const Programs& programs);
+// directory (flock(2)), so that removeLeftovers() can tell its cgroup from a leftover. As long as
+// privbind's pid lives (the command, exec'd in place, or the terminal relay), the watcher also
+// keeps privbind's stderr and writes there, once per port, each bind that -p or -n left to the
+// kernel's refusal; then it closes it.
+Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words);
 
 // Removes the unpopulated privbind-* cgroups in parentDirFd whose watcher is gone (killed
 // with SIGKILL, say). Best effort: returns the names it removed.
