@@ -414,4 +414,53 @@ TEST_CASE("a working directory the user cannot enter: one warning line, the comm
   CHECK(open.err.empty());
 }
 
+TEST_CASE("a bind refused by -n or -p is said on stderr, once per port, also without -v") {
+  // A dnsmasq-like server: UDP and TCP on one port, then TCP again, on 127.0.0.1; prints what the
+  // kernel said to each.
+  const std::string server =
+      "import socket, sys\n"
+      "for port, kind in [(int(a[1:]), a[0]) for a in sys.argv[1:]]:\n"
+      "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == 'u' else "
+      "socket.SOCK_STREAM)\n"
+      "    try:\n"
+      "        s.bind(('127.0.0.1', port)); print(kind, 'ok')\n"
+      "    except OSError as e:\n"
+      "        print(kind, e.strerror)\n";
+  uint16_t a = freeReservedPort(), b = freeReservedPort();
+  if (a == b) b = a == 999 ? 998 : a + 1;
+  const std::string pa = std::to_string(a), pb = std::to_string(b);
+  const std::string usedUp =
+      "-n 1: the one privileged bind is used up (every bind counts: UDP and TCP on one port are "
+      "2, on IPv4 and IPv6 4)\n";
+  std::vector<std::string> modes = {"broker"};
+  if (!cgroupModeUnavailable()) modes.push_back("cgroup");
+  for (const std::string& mode : modes) {
+    CAPTURE(mode);
+    auto launch = [&](std::vector<std::string> limits, const std::vector<std::string>& binds) {
+      std::vector<std::string> argv = {privbindPath(), "-m", mode, "-u", "nobody"};
+      argv.insert(argv.end(), limits.begin(), limits.end());
+      argv.insert(argv.end(), {"--", "python3", "-c", server});
+      argv.insert(argv.end(), binds.begin(), binds.end());
+      // cgroup mode's line comes from the watcher: read stderr to its end.
+      return runPipedStderr(argv);
+    };
+    // -n 1: UDP takes the one bind; TCP on the same port is refused, twice, said once.
+    RunResult n1 = launch({"-n", "1"}, {"u" + pa, "t" + pa, "t" + pa});
+    CHECK_MESSAGE(n1.status == 0, n1.err);
+    CHECK(n1.out == "u ok\nt Permission denied\nt Permission denied\n");
+    CHECK(n1.err == "privbind: port " + pa + "/tcp: bind refused: " + usedUp);
+    // -p: the port outside it, said once for UDP and TCP; the port in it binds.
+    RunResult p = launch({"-p", pb}, {"u" + pa, "t" + pa, "t" + pb});
+    CHECK_MESSAGE(p.status == 0, p.err);
+    CHECK(p.out == "u Permission denied\nt Permission denied\nt ok\n");
+    CHECK(p.err == "privbind: port " + pa + "/udp: bind refused: not in -p " + pb + "\n");
+    // Negative control: with room for both, both bind and nothing is said.
+    RunResult n2 = launch({"-n", "2", "-p", pa}, {"u" + pa, "t" + pa});
+    CHECK(n2.status == 0);
+    CHECK(n2.out == "u ok\nt ok\n");
+    CHECK(n2.err.empty());
+  }
+  if (auto why = cgroupModeUnavailable()) SKIP_TEST("cgroup mode part: " + *why);
+}
+
 }  // TEST_SUITE("cli")
