@@ -99,11 +99,6 @@ bool moveTo(int fd, int to) {
   return dup2(fd, to) == to;
 }
 
-// What the ring buffer's callback needs; the words are formed before the seccomp filter.
-struct NoticeContext {
-  const RefusalWords* words;
-};
-
 // One record of the ring buffer: one line on privbind's stderr. No allocation (no brk or mmap under
 // the filter). A stderr that cannot take the line now (a full pipe nobody reads) loses it rather
 // than stop the watcher, whose real work is removing the cgroup.
@@ -112,7 +107,8 @@ int onRefusal(void* ctx, void* data, size_t size) {
   RefusalRecord r;
   std::memcpy(&r, data, sizeof r);
   if (r.reason != kRefusedPorts && r.reason != kRefusedBinds) return 0;
-  const auto* words = static_cast<NoticeContext*>(ctx)->words;
+  // ctx: the run's RefusalWords, formed before the seccomp filter.
+  const auto* words = static_cast<const RefusalWords*>(ctx);
   const std::string& why = r.reason == kRefusedPorts ? words->notInPorts : words->bindsUsedUp;
   char line[512];
   size_t n = ports::formatRefusal(line, r.port, r.protocol, why);
@@ -209,8 +205,8 @@ int onRefusal(void* ctx, void* data, size_t size) {
     for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
   // The ring buffer mapped now (libbpf: mmap, and an epoll descriptor the loop does not use); it
   // is then read from memory alone (ring_buffer__consume). Without it, no refusal lines.
-  NoticeContext context{&words};
-  ring_buffer* ring = ring_buffer__new(kRefusalsFd, onRefusal, &context, nullptr);
+  ring_buffer* ring =
+      ring_buffer__new(kRefusalsFd, onRefusal, const_cast<RefusalWords*>(&words), nullptr);
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,
