@@ -266,7 +266,6 @@ Result<Info> read(const std::string& path) {
   }
   info.machine = ehdr.e_machine;
   info.machineName = machineName(ehdr.e_machine);
-  info.type = ehdr.e_type;
 
   // Program headers: PT_INTERP says whether ld.so runs the program.
   size_t phnum = 0;

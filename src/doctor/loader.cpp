@@ -195,17 +195,12 @@ Host probeHost() {
           host.platform = quoted(line);
         }
       }
-      if (!host.systemDirs.empty())
-        host.notes.push_back("trusted directories from " + self->interpreter +
-                             " --list-diagnostics");
     }
   }
   struct utsname u {};
   uname(&u);
-  if (host.systemDirs.empty()) {
+  if (host.systemDirs.empty())
     host.systemDirs = rpath::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
-    host.notes.emplace_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
-  }
   if (host.platform.empty()) host.platform = u.machine;
   for (auto& d : host.systemDirs)
     if (d.back() != '/') d += '/';
@@ -232,9 +227,6 @@ Host probeHost() {
       if (start == std::string::npos || end == std::string::npos || end > arrow) continue;
       host.cache.emplace(line.substr(start, end - start), line.substr(arrow + 4));
     }
-    host.notes.push_back("ld.so.cache from " + ldconfig + " -p");
-  } else {
-    host.notes.emplace_back("ld.so.cache not read (ldconfig -p failed)");
   }
   return host;
 }

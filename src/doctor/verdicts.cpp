@@ -88,7 +88,6 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
   filecaps::FileCaps fc = filecaps::read(bin.path);
   bin.fileCaps = fc.text;
   bin.capsNetBind = fc.netBind;
-  bin.capsEffective = fc.effective;
   bin.native = info->elfClass == host.elfClass && info->machine == host.machine;
   bin.checked = bin.native;
   bin.package = package::ownerOf(bin.path);
