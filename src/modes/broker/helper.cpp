@@ -60,9 +60,8 @@ void writeAll(int fd, const std::string& text) {
 
 void log(const std::string& line) { writeAll(STDERR_FILENO, "privbind: helper: " + line + "\n"); }
 
-// Closes every descriptor but the ones kept (close_range(2)), and puts /dev/null on 0 and 1
-// so that no accepted connection can land there and be written to by accident.
-// close_range(2), or one close at a time up to the descriptor limit on kernels before 5.9.
+// Closes [first, last]: close_range(2), or one close at a time up to the descriptor limit on
+// kernels before 5.9 (ENOSYS).
 Status closeRange(unsigned first, unsigned last) {
   if (syscall(SYS_close_range, first, last, 0) == 0) return {};
   if (errno != ENOSYS)
@@ -78,6 +77,8 @@ Status closeRange(unsigned first, unsigned last) {
   return {};
 }
 
+// Closes every descriptor but stderr and the ones kept, and puts /dev/null on 0 and 1 (unless
+// kept) so that no accepted connection can land there and be written to by accident.
 Status closeOthers(std::vector<int> keep) {
   keep.push_back(STDERR_FILENO);
   std::sort(keep.begin(), keep.end());
