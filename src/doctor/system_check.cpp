@@ -6,6 +6,7 @@
 
 #include "common/caps.h"
 #include "common/elf.h"
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/proc_status.h"
 #include "doctor/dlopen_probe.h"
@@ -28,7 +29,7 @@ void system(Report& report) {
   struct utsname u {};
   if (uname(&u) == 0) s.kernel = std::string(u.sysname) + " " + u.release;
   s.ambient = caps::ambientSupported();
-  s.unprivilegedPortStart = proc::unprivilegedPortStart();
+  s.unprivilegedPortStart = files::unprivilegedPortStart();
   s.euid = geteuid();
   int last = caps::lastCap();
   if (auto st = proc::readSelf()) {

@@ -13,9 +13,9 @@
 
 #include "common/caps.h"
 #include "common/elf.h"
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
-#include "common/proc_status.h"
 #include "common/terminal.h"
 #include "common/unique_fd.h"
 #include "modes/broker/helper.h"
@@ -262,7 +262,7 @@ Error run(const LaunchOptions& options) {
 
   HelperConfig config;
   config.policy.uid = target->user.uid;
-  config.policy.unprivilegedStart = proc::unprivilegedPortStart();
+  config.policy.unprivilegedStart = files::unprivilegedPortStart();
   config.policy.ports = options.ports;
   config.reuseport = options.reuseport;
   config.binds = options.binds;

@@ -6,9 +6,9 @@
 #include <charconv>
 #include <cstdio>
 
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
-#include "common/proc_status.h"
 #include "common/terminal.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
@@ -31,7 +31,7 @@ struct Host {
 // net.ipv4.ip_unprivileged_port_start of privbind's network namespace, read, never assumed:
 // the program grants exactly the ports below it.
 Result<unsigned> readPortStart() {
-  auto text = proc::readFile(kPortStartPath);
+  auto text = files::readFile(kPortStartPath);
   if (!text) return text.error();
   unsigned v = 0;
   auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
@@ -43,17 +43,17 @@ Result<unsigned> readPortStart() {
 Result<Host> checkHost() {
   Host host;
   // The program sees uids as the initial user namespace does (bpf_get_current_uid_gid()).
-  auto uidMap = proc::readFile("/proc/self/uid_map");
+  auto uidMap = files::readFile("/proc/self/uid_map");
   if (!uidMap) return uidMap.error();
   if (!isIdentityUidMap(*uidMap))
     return Error::refuse("user namespace",
                          "privbind runs in a user namespace that maps uids; "
                          "the BPF program would see other uids than it checks");
-  auto cg = proc::readFile("/proc/self/cgroup");
+  auto cg = files::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto path = parseV2Path(*cg);
   if (!path) return path.error();
-  auto mi = proc::readFile("/proc/self/mountinfo");
+  auto mi = files::readFile("/proc/self/mountinfo");
   if (!mi) return mi.error();
   auto mount = findCgroup2Mount(*mi, *path);
   if (!mount) return mount.error();
@@ -81,7 +81,7 @@ Status enter(int cgroupFd, const std::string& expectedPath) {
   if (retryEintr([&] { return ::write(procs.get(), pid.data(), pid.size()); }) !=
       static_cast<ssize_t>(pid.size()))
     return Error::fromErrno("write(cgroup.procs, " + std::to_string(getpid()) + ")", errno);
-  auto cg = proc::readFile("/proc/self/cgroup");
+  auto cg = files::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto now = parseV2Path(*cg);
   if (!now) return now.error();
