@@ -40,7 +40,4 @@ Result<std::string> scriptInterpreter(const std::string& path);
 // "x86-64" for EM_X86_64, "AArch64" for EM_AARCH64, "machine 1234" for anything unknown.
 std::string machineName(unsigned machine);
 
-// Splits a ':'-separated list; "a::b" gives {"a", "", "b"}, "" gives {}.
-std::vector<std::string> splitPathList(std::string_view list);
-
 }  // namespace privbind::elf

@@ -18,11 +18,6 @@ bool exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-bool isExecutableFile(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
 }  // namespace
 
 std::optional<JdkReport> detect(const std::string& real) {
@@ -58,7 +53,7 @@ std::optional<JdkReport> detect(const std::string& real) {
     while (auto* e = readdir(d.get())) names.insert(e->d_name);
     for (const auto& n : names) {
       std::string p = dir + "/" + n;
-      if (!isExecutableFile(p) || p.ends_with(".privbind-orig")) continue;
+      if (!tools::isExecutableFile(p) || p.ends_with(".privbind-orig")) continue;
       if (!filecaps::read(p).text.empty()) jdk.launchersWithCaps.push_back(p);
     }
   }

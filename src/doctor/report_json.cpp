@@ -3,6 +3,7 @@
 
 #include "doctor/json_writer.h"
 #include "doctor/report.h"
+#include "doctor/tools.h"
 
 namespace privbind::doctor::report {
 
@@ -20,12 +21,6 @@ const char* severityName(Severity s) {
       return "info";
   }
   return "info";
-}
-
-std::string octal(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
 }
 
 void expansionJson(Json& j, const rpath::Expansion& x) {
@@ -114,7 +109,7 @@ std::string json(const Report& r) {
     j.key("go").boolean(i.isGo);
     j.key("owner").number(b.owner);
     j.key("group").number(b.group);
-    j.key("mode").str(octal(b.mode));
+    j.key("mode").str(tools::octal(b.mode));
     j.key("setuid").boolean(b.setuid);
     j.key("setgid").boolean(b.setgid);
     j.key("file_caps").strOrNull(b.fileCaps);

@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "common/launch.h"
 #include "common/proc_status.h"
+#include "common/text.h"
 #include "doctor/dlopen_probe.h"
 #include "modes/cgroup/cgroup_mode.h"
 #include "privbind/version.h"
@@ -144,8 +145,7 @@ void system(Report& report) {
         "a seccomp filter is active on privbind; doctor cannot see its rules, and a filter that "
         "refuses setresuid, prctl, capset or bind will make privbind fail");
   if (s.shimPath.empty()) {
-    std::string where;
-    for (const auto& p : s.shimSearched) where += (where.empty() ? "" : ", ") + p;
+    const std::string where = text::join(s.shimSearched, ", ");
     report.add(Severity::kProblem, "shim-missing",
                "the preload library " + std::string(PRIVBIND_SHIM_NAME) + " is not in " + where +
                    ": broker mode cannot work (caps mode can)");

@@ -1,4 +1,4 @@
-// doctor's model of ld.so's RPATH/RUNPATH handling (elf::splitPathList, normalizeForTrust,
+// doctor's model of ld.so's RPATH/RUNPATH handling (text::splitPathList, normalizeForTrust,
 // expandEntry). The input is: one flag byte (bit 0 secure-execution mode, bit 1 the entry
 // belongs to the executable, bit 2 $PLATFORM has a value), the object's directory up to the
 // first newline, then the ':'-separated list. Invariants:
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/elf.h"
+#include "common/text.h"
 #include "doctor/rpath.h"
 #include "fuzz_check.h"
 
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.systemDirs = privbind::doctor::rpath::defaultSystemDirs("x86_64-linux-gnu");
   const std::string_view list = rest.substr(nl + 1);
 
-  auto entries = elf::splitPathList(list);
+  auto entries = text::splitPathList(list);
   std::string joined;
   for (size_t i = 0; i < entries.size(); ++i) joined += (i ? ":" : "") + entries[i];
   FUZZ_CHECK(joined == list);

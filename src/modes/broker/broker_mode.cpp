@@ -17,6 +17,7 @@
 #include "common/launch.h"
 #include "common/privdrop.h"
 #include "common/terminal.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 #include "modes/broker/helper.h"
 #include "privbind/version.h"
@@ -116,7 +117,7 @@ Status checkRootOwned(const std::string& path) {
 Result<std::string> findShim(const std::string& preload) {
   std::vector<std::string> candidates =
       preload.empty() ? launch::shimCandidates() : std::vector<std::string>{preload};
-  std::string tried;
+  std::vector<std::string> tried;
   for (const auto& c : candidates) {
     struct stat st {};
     if (!preload.empty() && !isRegularFile(c, st)) {
@@ -125,7 +126,7 @@ Result<std::string> findShim(const std::string& preload) {
       return Error::refuse("-l/--preload " + c, "not a regular file");
     }
     if (!isRegularFile(c, st)) {
-      tried += (tried.empty() ? "" : ", ") + c;
+      tried.push_back(c);
       continue;
     }
     char real[PATH_MAX];
@@ -141,7 +142,8 @@ Result<std::string> findShim(const std::string& preload) {
       if (auto s = checkRootOwned(path); !s) return s.error();
     return path;
   }
-  return Error::refuse("preload library", "not found (tried " + tried + "); give it with -l PATH");
+  return Error::refuse("preload library",
+                       "not found (tried " + text::join(tried, ", ") + "); give it with -l PATH");
 }
 
 // The channel: one AF_UNIX SOCK_SEQPACKET socketpair, no name anywhere. The helper keeps `helper`,
