@@ -3,8 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
-
+#include "common/kernel_limits.h"
 #include "common/unique_fd.h"
 
 namespace privbind::files {
@@ -24,13 +23,17 @@ Result<std::string> readFile(const std::string& path) {
   return out;
 }
 
+Result<unsigned> readUnprivilegedPortStart() {
+  auto text = readFile(PRIVBIND_PORT_START_PATH);
+  if (!text) return text.error();
+  long v = privbind_parse_port_start(text->data(), text->size());
+  if (v < 0) return Error::refuse(PRIVBIND_PORT_START_PATH, "not a port number: '" + *text + "'");
+  return static_cast<unsigned>(v);
+}
+
 unsigned unprivilegedPortStart() {
-  auto text = readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start");
-  if (!text) return 1024;
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc()) return 1024;
-  return v;
+  auto v = readUnprivilegedPortStart();
+  return v ? *v : PRIVBIND_PORT_START_DEFAULT;
 }
 
 }  // namespace privbind::files

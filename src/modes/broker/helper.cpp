@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/kernel_limits.h"
 #include "common/unique_fd.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
@@ -67,10 +68,8 @@ Status closeRange(unsigned first, unsigned last) {
   if (errno != ENOSYS)
     return Error::fromErrno(
         "close_range(" + std::to_string(first) + ", " + std::to_string(last) + ")", errno);
-  rlimit rl{};
-  unsigned limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)
-                       ? static_cast<unsigned>(rl.rlim_cur)
-                       : (1u << 20);
+  // The shim's closefrom() fallback stops at the same limit (common/kernel_limits.h).
+  const unsigned limit = privbind_close_limit();
   for (unsigned fd = first; fd <= last && fd < limit; ++fd) {
     UniqueFd closer(static_cast<int>(fd));  // EBADF for numbers not in use: harmless
   }

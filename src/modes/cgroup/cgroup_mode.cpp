@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 
 #include "common/files.h"
@@ -20,25 +19,11 @@ namespace privbind::cgroupmode {
 
 namespace {
 
-constexpr const char* kPortStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
-
 struct Host {
   std::string parentPath;  // privbind's own cgroup v2 path ("/" or "/system.slice/x.service")
   std::string parentDir;   // its directory, e.g. /sys/fs/cgroup/unified/system.slice/x.service
   unsigned portStart = 0;  // of this network namespace
 };
-
-// net.ipv4.ip_unprivileged_port_start of privbind's network namespace, read, never assumed:
-// the program grants exactly the ports below it.
-Result<unsigned> readPortStart() {
-  auto text = files::readFile(kPortStartPath);
-  if (!text) return text.error();
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || v > 65536 || (p != text->data() + text->size() && *p != '\n'))
-    return Error::refuse(kPortStartPath, "not a port number: '" + *text + "'");
-  return v;
-}
 
 Result<Host> checkHost() {
   Host host;
@@ -64,7 +49,9 @@ Result<Host> checkHost() {
   // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
   // container's /sys/fs/cgroup).
   if (access(dir->c_str(), W_OK) != 0) return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
-  auto start = readPortStart();
+  // The program grants exactly the ports below net.ipv4.ip_unprivileged_port_start: read, and
+  // refused when unreadable rather than guessed.
+  auto start = files::readUnprivilegedPortStart();
   if (!start) return start.error();
   host.parentPath = *path;
   host.parentDir = *dir;
