@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
+#include "common/startup_report.h"
 #include "common/terminal.h"
 #include "common/text.h"
 #include "common/unique_fd.h"
@@ -187,7 +188,7 @@ Result<pid_t> startHelper(Channel& channel, const privdrop::CheckedPlan& plan,
     pid_t helper = fork();
     if (helper == 0) helperMain(channel.helper.get(), status->write.get(), plan, config);
     if (helper < 0) {
-      std::string msg = Error::fromErrno("fork()", errno).message();
+      std::string msg = "error " + Error::fromErrno("fork()", errno).message() + "\n";
       (void)!::write(status->write.get(), msg.data(), msg.size());
     }
     _exit(helper < 0 ? kExitFailure : kExitOk);
@@ -199,20 +200,9 @@ Result<pid_t> startHelper(Channel& channel, const privdrop::CheckedPlan& plan,
   if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
     return Error::fromErrno("waitpid(" + std::to_string(middle) + ")", errno);
 
-  std::string text;
-  char buf[512];
-  for (;;) {
-    ssize_t n = retryEintr([&] { return ::read(status->read.get(), buf, sizeof buf); });
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > 4096) break;
-  }
-  if (text.starts_with("ok ") && text.ends_with("\n")) {
-    if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
-      return static_cast<pid_t>(*pid);
-  }
-  if (text.empty()) text = "exited before it was ready";
-  return Error::refuse("starting the helper", text);
+  startup::Report r = startup::read(status->read.get());
+  if (r.ready) return *r.ready;
+  return Error::refuse("starting the helper", r.message);
 }
 
 std::string padded(int fd) {

@@ -53,9 +53,10 @@ void writeAll(int fd, const std::string& text) {
   }
 }
 
-// Reports a start-up failure to the launcher and exits; nothing has been served yet.
+// Reports a start-up failure to the launcher ("error <why>", common/startup_report.h) and exits;
+// nothing has been served yet.
 [[noreturn]] void fail(int status, const std::string& message) {
-  writeAll(status, message);
+  writeAll(status, "error " + message + "\n");
   _exit(kExitFailure);
 }
 
