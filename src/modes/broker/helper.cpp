@@ -4,10 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,15 +17,9 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/kernel_limits.h"
 #include "common/unique_fd.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
-
-// close_range(2) has the same number on every architecture (Linux 5.9); older headers lack it.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
 
 namespace privbind::broker {
 
@@ -62,33 +54,12 @@ void writeAll(int fd, const std::string& text) {
 
 void log(const std::string& line) { writeAll(STDERR_FILENO, "privbind: helper: " + line + "\n"); }
 
-// Closes [first, last]: close_range(2), or one close at a time up to the descriptor limit on
-// kernels before 5.9 (ENOSYS).
-Status closeRange(unsigned first, unsigned last) {
-  if (syscall(SYS_close_range, first, last, 0) == 0) return {};
-  if (errno != ENOSYS)
-    return Error::fromErrno(
-        "close_range(" + std::to_string(first) + ", " + std::to_string(last) + ")", errno);
-  // The shim's closefrom() fallback stops at the same limit (common/kernel_limits.h).
-  const unsigned limit = privbind_close_limit();
-  for (unsigned fd = first; fd <= last && fd < limit; ++fd) {
-    UniqueFd closer(static_cast<int>(fd));  // EBADF for numbers not in use: harmless
-  }
-  return {};
-}
-
 // Closes every descriptor but stderr and the ones kept, and puts /dev/null on 0 and 1 (unless
 // kept) so that no accepted connection can land there and be written to by accident.
 Status closeOthers(std::vector<int> keep) {
   keep.push_back(STDERR_FILENO);
+  if (auto s = closeAllExcept(0, keep); !s) return s;
   std::sort(keep.begin(), keep.end());
-  unsigned first = 0;
-  for (int fd : keep) {
-    if (static_cast<unsigned>(fd) > first)
-      if (auto s = closeRange(first, static_cast<unsigned>(fd) - 1); !s) return s;
-    first = static_cast<unsigned>(fd) + 1;
-  }
-  if (auto s = closeRange(first, ~0U); !s) return s;
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return Error::fromErrno("open(/dev/null)", errno);
   for (int fd : {STDIN_FILENO, STDOUT_FILENO})
