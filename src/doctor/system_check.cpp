@@ -11,19 +11,11 @@
 #include "common/proc_status.h"
 #include "common/text.h"
 #include "doctor/dlopen_probe.h"
+#include "doctor/tools.h"
 #include "modes/cgroup/cgroup_mode.h"
 #include "privbind/version.h"
 
 namespace privbind::doctor::syscheck {
-
-namespace {
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
-}
-
-}  // namespace
 
 void system(Report& report) {
   SystemReport s;
@@ -51,7 +43,7 @@ void system(Report& report) {
   // The shim: next to the privbind binary first (a build tree), then the installed one.
   s.shimSearched = launch::shimCandidates();
   for (const auto& p : s.shimSearched) {
-    if (exists(p)) {
+    if (tools::exists(p)) {
       s.shimPath = p;
       break;
     }

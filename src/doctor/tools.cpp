@@ -105,6 +105,11 @@ std::string realPathOr(const std::string& path) {
   return real ? std::string(real.get()) : path;
 }
 
+bool exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
 bool isExecutableFile(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);

@@ -30,6 +30,8 @@ std::string dirOf(const std::string& path);
 std::string baseOf(const std::string& path);
 // The canonical path (realpath(3)), or path itself when it cannot be resolved.
 std::string realPathOr(const std::string& path);
+// Whether path names something (after symlinks).
+bool exists(const std::string& path);
 // A regular file (after symlinks) with an execute bit set.
 bool isExecutableFile(const std::string& path);
 // A file mode's permission bits as chmod(1) takes them: "0755", "4755".
