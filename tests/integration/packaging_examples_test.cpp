@@ -81,6 +81,16 @@ std::string expand(std::string word, const std::map<std::string, std::string>& e
   return word;
 }
 
+// The lines a Python script prints about an example file: PyYAML reads the YAML examples.
+std::vector<std::string> pythonLines(const char* script, const std::string& file) {
+  auto r = run({python(), "-c", script, file});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 struct Context {
   std::string user, group;            // empty: stay root
   std::vector<std::string> bounding;  // capability bounding set
@@ -253,8 +263,7 @@ TEST_CASE("each systemd unit's ExecStart serves a real client in the unit's secu
     struct passwd* pw = getpwnam("www-data");
     REQUIRE_MESSAGE(pw != nullptr, "the units run as www-data (base-passwd has it)");
     const bool broker = std::string(unit) == "web-privbind-broker.service";
-    serveInContext(ctx, argv, port, page.text,
-                   serverCredentials(pw->pw_uid, pw->pw_gid, !broker));
+    serveInContext(ctx, argv, port, page.text, serverCredentials(pw->pw_uid, pw->pw_gid, !broker));
   }
 }
 
@@ -275,12 +284,8 @@ for d in docs:
               "\x1e".join(sysctls), "\x1e".join(c.get("command", []) + c.get("args", []))]
     print("\x1f".join(fields))
 )";
-  auto r = run({python(), "-c", script, examples() + "/containers/kubernetes.yaml"});
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  std::istringstream lines(r.out);
-  std::string line;
   int pods = 0;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : pythonLines(script, examples() + "/containers/kubernetes.yaml")) {
     ++pods;
     std::vector<std::string> f = fieldsOf(line, '\x1f');
     REQUIRE(f.size() == 7);
@@ -313,12 +318,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
     if argv[0] == "/usr/sbin/privbind":
         print("\x1e".join(argv))
 )";
-  auto r = run({python(), "-c", script, examples() + "/containers/kubernetes.yaml"});
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  std::istringstream lines(r.out);
-  std::string line;
   int pods = 0;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : pythonLines(script, examples() + "/containers/kubernetes.yaml")) {
     ++pods;
     std::vector<std::string> argv = fieldsOf(line, '\x1e');
     bool caps = std::find(argv.begin(), argv.end(), "caps") != argv.end();
