@@ -30,8 +30,8 @@ static inline long privbind_parse_port_start(const char* text, size_t len) {
 
 /* How far closing one descriptor at a time goes on kernels without close_range(2) (before 5.9):
  * up to the soft RLIMIT_NOFILE, at most PRIVBIND_CLOSE_LIMIT_MAX, which is also taken when the
- * limit is unlimited or cannot be read. */
-static inline unsigned privbind_close_limit(void) {
+ * limit is unlimited or cannot be read. (void): C's prototype for no arguments. */
+static inline unsigned privbind_close_limit(void) { /* NOLINT(modernize-redundant-void-arg) */
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
       rl.rlim_cur > PRIVBIND_CLOSE_LIMIT_MAX)
