@@ -6,8 +6,8 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/invoker.h"
-#include "common/proc_status.h"
 #include "doctor/doctor.h"
 #include "modes/broker/broker_mode.h"
 #include "modes/caps/caps_mode.h"
@@ -63,7 +63,7 @@ int run(int argc, char** argv) {
   if (auto s = invoker::requireRealRoot(); !s) return fail(s.error());
   const LaunchOptions& options = parsed->options;
   // The checks that read this host's settings, apart from the pure parser.
-  if (auto s = cli::validate(options, proc::unprivilegedPortStart()); !s) return fail(s.error());
+  if (auto s = cli::validate(options, files::unprivilegedPortStart()); !s) return fail(s.error());
   // -m auto with a broker-only option: the parser chose broker mode and said why.
   if (options.verbose && !options.modeReason.empty())
     std::fprintf(stderr, "privbind: auto: broker mode, because %s\n", options.modeReason.c_str());

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "common/proc_status.h"
+#include "common/files.h"
 
 namespace privbind::caps {
 
@@ -20,7 +20,7 @@ using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
 }  // namespace
 
 int lastCap() {
-  auto text = proc::readFile("/proc/sys/kernel/cap_last_cap");
+  auto text = files::readFile("/proc/sys/kernel/cap_last_cap");
   if (text) {
     int value = -1;
     auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), value);

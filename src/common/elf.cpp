@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace privbind::elf {
@@ -85,52 +86,49 @@ bool isGoNote(Elf_Data* data, size_t size) {
   return false;
 }
 
-// Reads DT_* entries of one dynamic table whose strings live in the section strIndex.
-Status readDynamic(Elf* e, Elf_Data* data, size_t count, size_t strIndex, Info& info) {
+// What ld.so takes from the dynamic table: DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME and
+// DF_1_NODEFLIB, up to DT_NULL. stringAt turns a string-table offset into its string, or says
+// why it cannot.
+template <class StringAt>
+Status readDynamicEntries(Elf_Data* data, size_t count, StringAt&& stringAt, Info& info) {
   for (size_t i = 0; i < count; ++i) {
-    GElf_Dyn dyn;
-    if (!gelf_getdyn(data, static_cast<int>(i), &dyn)) return malformed(info.path, elf_errmsg(-1));
-    if (dyn.d_tag == DT_NULL) break;
-    auto str = [&]() -> Result<std::string> {
-      const char* s = elf_strptr(e, strIndex, dyn.d_un.d_val);
-      if (!s) return malformed(info.path, "dynamic string out of range");
-      return std::string(s);
-    };
-    switch (dyn.d_tag) {
-      case DT_NEEDED: {
-        auto s = str();
-        if (!s) return s.error();
+    GElf_Dyn d;
+    if (!gelf_getdyn(data, static_cast<int>(i), &d)) return malformed(info.path, elf_errmsg(-1));
+    if (d.d_tag == DT_NULL) break;
+    if (d.d_tag == DT_FLAGS_1) info.noDefaultLib = (d.d_un.d_val & DF_1_NODEFLIB) != 0;
+    if (d.d_tag != DT_NEEDED && d.d_tag != DT_RPATH && d.d_tag != DT_RUNPATH &&
+        d.d_tag != DT_SONAME)
+      continue;
+    Result<std::string> s = stringAt(d.d_un.d_val);
+    if (!s) return s.error();
+    switch (d.d_tag) {
+      case DT_NEEDED:
         info.needed.push_back(*s);
         break;
-      }
-      case DT_RPATH: {
-        auto s = str();
-        if (!s) return s.error();
-        info.hasRpath = true;
-        info.rpath = splitPathList(*s);
-        break;
-      }
-      case DT_RUNPATH: {
-        auto s = str();
-        if (!s) return s.error();
-        info.hasRunpath = true;
-        info.runpath = splitPathList(*s);
-        break;
-      }
-      case DT_SONAME: {
-        auto s = str();
-        if (!s) return s.error();
+      case DT_SONAME:
         info.soname = *s;
         break;
-      }
-      case DT_FLAGS_1:
-        info.noDefaultLib = (dyn.d_un.d_val & DF_1_NODEFLIB) != 0;
+      case DT_RPATH:
+        info.hasRpath = true;
+        info.rpath = text::splitPathList(*s);
         break;
-      default:
+      default:  // DT_RUNPATH
+        info.hasRunpath = true;
+        info.runpath = text::splitPathList(*s);
         break;
     }
   }
   return {};
+}
+
+// The dynamic table of a section whose strings live in the section strIndex.
+Status readDynamic(Elf* e, Elf_Data* data, size_t count, size_t strIndex, Info& info) {
+  auto stringAt = [&](uint64_t offset) -> Result<std::string> {
+    const char* s = elf_strptr(e, strIndex, offset);
+    if (!s) return malformed(info.path, "dynamic string out of range");
+    return std::string(s);
+  };
+  return readDynamicEntries(data, count, stringAt, info);
 }
 
 // The dynamic table from its segment alone. Every offset is checked against the file size.
@@ -179,29 +177,7 @@ Status readDynamicSegment(Elf* e, const GElf_Phdr& dyn, size_t phnum, uint64_t f
     if (n == max) return malformed(info.path, "unterminated dynamic string");
     return std::string(s, n);
   };
-  for (size_t i = 0; i < count; ++i) {
-    GElf_Dyn d;
-    if (!gelf_getdyn(data, static_cast<int>(i), &d)) return malformed(info.path, elf_errmsg(-1));
-    if (d.d_tag == DT_NULL) break;
-    if (d.d_tag != DT_NEEDED && d.d_tag != DT_RPATH && d.d_tag != DT_RUNPATH &&
-        d.d_tag != DT_SONAME) {
-      if (d.d_tag == DT_FLAGS_1) info.noDefaultLib = (d.d_un.d_val & DF_1_NODEFLIB) != 0;
-      continue;
-    }
-    auto s = str(d.d_un.d_val);
-    if (!s) return s.error();
-    if (d.d_tag == DT_NEEDED) info.needed.push_back(*s);
-    if (d.d_tag == DT_SONAME) info.soname = *s;
-    if (d.d_tag == DT_RPATH) {
-      info.hasRpath = true;
-      info.rpath = splitPathList(*s);
-    }
-    if (d.d_tag == DT_RUNPATH) {
-      info.hasRunpath = true;
-      info.runpath = splitPathList(*s);
-    }
-  }
-  return {};
+  return readDynamicEntries(data, count, str, info);
 }
 
 }  // namespace
@@ -266,7 +242,6 @@ Result<Info> read(const std::string& path) {
   }
   info.machine = ehdr.e_machine;
   info.machineName = machineName(ehdr.e_machine);
-  info.type = ehdr.e_type;
 
   // Program headers: PT_INTERP says whether ld.so runs the program.
   size_t phnum = 0;
@@ -351,22 +326,6 @@ Result<std::string> scriptInterpreter(const std::string& path) {
   if (end == head.size() && head.find('\n') == std::string::npos && head.size() == 256)
     return Error::refuse(path, "'#!' line longer than the kernel reads");
   return head.substr(i, end - i);
-}
-
-std::vector<std::string> splitPathList(std::string_view list) {
-  std::vector<std::string> out;
-  if (list.empty()) return out;
-  size_t start = 0;
-  while (true) {
-    size_t colon = list.find(':', start);
-    if (colon == std::string_view::npos) {
-      out.emplace_back(list.substr(start));
-      break;
-    }
-    out.emplace_back(list.substr(start, colon - start));
-    start = colon + 1;
-  }
-  return out;
 }
 
 }  // namespace privbind::elf

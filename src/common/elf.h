@@ -16,7 +16,6 @@ struct Info {
   int elfClass = 0;                  // 32 or 64
   unsigned machine = 0;              // EM_*
   std::string machineName;           // "x86-64", "AArch64", ...
-  unsigned type = 0;                 // ET_EXEC, ET_DYN, ...
   bool dynamic = false;              // has PT_INTERP: runs through ld.so, so LD_PRELOAD applies
   std::string interpreter;           // PT_INTERP path, empty when static
   bool isGo = false;                 // built by the Go toolchain (.go.buildinfo, Go build ID note)
@@ -40,8 +39,5 @@ Result<std::string> scriptInterpreter(const std::string& path);
 
 // "x86-64" for EM_X86_64, "AArch64" for EM_AARCH64, "machine 1234" for anything unknown.
 std::string machineName(unsigned machine);
-
-// Splits a ':'-separated list; "a::b" gives {"a", "", "b"}, "" gives {}.
-std::vector<std::string> splitPathList(std::string_view list);
 
 }  // namespace privbind::elf

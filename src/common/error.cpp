@@ -7,15 +7,15 @@
 namespace privbind {
 
 Error Error::fromErrno(std::string what, int err, int exitCode) {
-  return Error(std::move(what), std::strerror(err), err, exitCode);
+  return Error(std::move(what), std::strerror(err), exitCode);
 }
 
 Error Error::refuse(std::string what, std::string why, int exitCode) {
-  return Error(std::move(what), std::move(why), 0, exitCode);
+  return Error(std::move(what), std::move(why), exitCode);
 }
 
 Error Error::usage(std::string what, std::string why) {
-  Error e(std::move(what), std::move(why), 0, kExitFailure);
+  Error e(std::move(what), std::move(why), kExitFailure);
   e.usage_ = true;
   return e;
 }

@@ -29,7 +29,6 @@ class Error {
 
   const std::string& what() const { return what_; }
   const std::string& why() const { return why_; }
-  int err() const { return err_; }
   int exitCode() const { return exitCode_; }
   bool isUsage() const { return usage_; }
   // "<what>: <why>"
@@ -39,11 +38,10 @@ class Error {
   Error& prefix(const std::string& context);
 
  private:
-  Error(std::string what, std::string why, int err, int exitCode)
-      : what_(std::move(what)), why_(std::move(why)), err_(err), exitCode_(exitCode) {}
+  Error(std::string what, std::string why, int exitCode)
+      : what_(std::move(what)), why_(std::move(why)), exitCode_(exitCode) {}
   std::string what_;
   std::string why_;
-  int err_ = 0;
   int exitCode_ = kExitFailure;
   bool usage_ = false;
 };

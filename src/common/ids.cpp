@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <utility>
 
 namespace privbind::ids {
 
@@ -20,61 +21,53 @@ std::optional<unsigned> parseId(std::string_view text) {
 
 namespace {
 
-// getpwnam_r/getpwuid_r with a buffer that grows on ERANGE.
-template <class Lookup>
-Result<std::optional<User>> lookupUser(Lookup&& lookup, const std::string& what) {
+// One getpwnam_r/getpwuid_r/getgrnam_r call with a buffer that grows on ERANGE up to 16 MiB (a
+// group entry lists its members, so it can be large). lookup(entry, buf, size, &found) is the
+// *_r call; take(entry) copies what is needed out of the entry before buf goes away.
+template <class Entry, class Lookup, class Take>
+auto lookupEntry(Lookup&& lookup, Take&& take, const std::string& what)
+    -> Result<std::optional<decltype(take(std::declval<const Entry&>()))>> {
+  using Value = decltype(take(std::declval<const Entry&>()));
   std::vector<char> buf(4096);
   for (;;) {
-    passwd pw{};
-    passwd* found = nullptr;
-    int rc = lookup(&pw, buf.data(), buf.size(), &found);
-    if (rc == ERANGE && buf.size() < (1u << 20)) {
+    Entry entry{};
+    Entry* found = nullptr;
+    int rc = lookup(&entry, buf.data(), buf.size(), &found);
+    if (rc == ERANGE && buf.size() < (1u << 24)) {
       buf.resize(buf.size() * 2);
       continue;
     }
     // ENOENT, ESRCH, EBADF and EPERM all mean "no such entry" to getpwnam_r(3).
     if (rc != 0 && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
       return Error::fromErrno(what, rc);
-    if (found == nullptr) return std::optional<User>();
-    return std::optional<User>(
-        User{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir ? pw.pw_dir : "", true});
+    if (found == nullptr) return std::optional<Value>();
+    return std::optional<Value>(take(entry));
   }
 }
 
-template <class Lookup>
-Result<std::optional<gid_t>> lookupGroup(Lookup&& lookup, const std::string& what) {
-  std::vector<char> buf(4096);
-  for (;;) {
-    group gr{};
-    group* found = nullptr;
-    int rc = lookup(&gr, buf.data(), buf.size(), &found);
-    if (rc == ERANGE && buf.size() < (1u << 24)) {
-      buf.resize(buf.size() * 2);
-      continue;
-    }
-    if (rc != 0 && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-      return Error::fromErrno(what, rc);
-    if (found == nullptr) return std::optional<gid_t>();
-    return std::optional<gid_t>(gr.gr_gid);
-  }
+User takeUser(const passwd& pw) {
+  return User{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir ? pw.pw_dir : "", true};
 }
+
+gid_t takeGroup(const group& gr) { return gr.gr_gid; }
 
 }  // namespace
 
 Result<User> resolveUser(const std::string& spec) {
   const std::string what = "user '" + spec + "'";
   if (spec.empty()) return Error::refuse("user ''", "empty user name");
-  auto byName = lookupUser([&](passwd* pw, char* b, size_t n,
-                               passwd** r) { return getpwnam_r(spec.c_str(), pw, b, n, r); },
-                           what);
+  auto byName =
+      lookupEntry<passwd>([&](passwd* pw, char* b, size_t n,
+                              passwd** r) { return getpwnam_r(spec.c_str(), pw, b, n, r); },
+                          takeUser, what);
   if (!byName) return byName.error();
   if (*byName) return **byName;
   auto id = parseId(spec);
   if (!id) return Error::refuse(what, "no such user");
   uid_t uid = *id;
-  auto byId = lookupUser(
+  auto byId = lookupEntry<passwd>(
       [&](passwd* pw, char* b, size_t n, passwd** r) { return getpwuid_r(uid, pw, b, n, r); },
-      what);
+      takeUser, what);
   if (!byId) return byId.error();
   if (*byId) return **byId;
   User anonymous;
@@ -86,9 +79,9 @@ Result<User> resolveUser(const std::string& spec) {
 Result<gid_t> resolveGroup(const std::string& spec) {
   const std::string what = "group '" + spec + "'";
   if (spec.empty()) return Error::refuse("group ''", "empty group name");
-  auto byName = lookupGroup([&](group* gr, char* b, size_t n,
-                                group** r) { return getgrnam_r(spec.c_str(), gr, b, n, r); },
-                            what);
+  auto byName = lookupEntry<group>([&](group* gr, char* b, size_t n,
+                                       group** r) { return getgrnam_r(spec.c_str(), gr, b, n, r); },
+                                   takeGroup, what);
   if (!byName) return byName.error();
   if (*byName) return **byName;
   auto id = parseId(spec);

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/elf.h"
+#include "common/text.h"
 #include "privbind/version.h"
 
 namespace privbind::launch {
@@ -45,16 +46,10 @@ void describeUser(Env& env, const ids::User& user) {
 std::vector<std::string> pathCandidates(const std::string& name) {
   if (name.find('/') != std::string::npos) return {name};
   const char* path = getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
   std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= dirs.size()) {
-    size_t colon = dirs.find(':', pos);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string dir = dirs.substr(pos, colon - pos);
-    pos = colon + 1;
+  // An empty entry is the working directory, as execvp(3) takes it.
+  for (const auto& dir : text::splitPathList(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"))
     out.push_back((dir.empty() ? "." : dir) + "/" + name);
-  }
   return out;
 }
 
@@ -79,12 +74,7 @@ namespace {
 std::string searchAsTarget(const std::string& name, const std::string& pathVar) {
   if (name.find('/') != std::string::npos) return std::string("F") + '\0' + name;
   std::string denied;
-  size_t pos = 0;
-  while (pos <= pathVar.size()) {
-    size_t colon = pathVar.find(':', pos);
-    if (colon == std::string::npos) colon = pathVar.size();
-    std::string dir = pathVar.substr(pos, colon - pos);
-    pos = colon + 1;
+  for (const auto& dir : text::splitPathList(pathVar)) {
     if (dir.empty() || dir[0] != '/') return std::string("R") + '\0' + dir;
     std::string candidate = dir + "/" + name;
     struct stat st {};

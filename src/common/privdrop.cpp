@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "common/caps.h"
 #include "common/invoker.h"
 #include "common/keyring.h"
+#include "common/text.h"
 
 namespace privbind::privdrop {
 
@@ -22,9 +24,9 @@ std::string hex(uint64_t v) {
 }
 
 std::string list(const std::vector<gid_t>& ids) {
-  std::string out;
-  for (gid_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return "[" + out + "]";
+  std::vector<std::string> items;
+  for (gid_t id : ids) items.push_back(std::to_string(id));
+  return "[" + text::join(items, ",") + "]";
 }
 
 std::string ids3(unsigned id) {

@@ -7,24 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/unique_fd.h"
+#include "common/files.h"
 
 namespace privbind::proc {
-
-Result<std::string> readFile(const std::string& path) {
-  UniqueFd fd(retryEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
-  if (!fd) return Error::fromErrno("open(" + path + ")", errno);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = retryEintr([&] { return ::read(fd.get(), buf, sizeof buf); });
-    if (n < 0) return Error::fromErrno("read(" + path + ")", errno);
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (1u << 20)) return Error::refuse(path, "larger than 1 MiB");
-  }
-  return out;
-}
 
 namespace {
 
@@ -132,7 +117,7 @@ Result<Status> parseStatus(const std::string& text) {
 
 Result<Status> readStatus(pid_t pid) {
   std::string path = pid == 0 ? "/proc/self/status" : "/proc/" + std::to_string(pid) + "/status";
-  auto text = readFile(path);
+  auto text = files::readFile(path);
   if (!text) return text.error();
   auto st = parseStatus(*text);
   if (!st) return st.error().prefix(path);
@@ -140,14 +125,5 @@ Result<Status> readStatus(pid_t pid) {
 }
 
 Result<Status> readSelf() { return readStatus(0); }
-
-unsigned unprivilegedPortStart() {
-  auto text = readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start");
-  if (!text) return 1024;
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc()) return 1024;
-  return v;
-}
 
 }  // namespace privbind::proc

@@ -25,10 +25,4 @@ Result<Status> parseStatus(const std::string& text);
 Result<Status> readStatus(pid_t pid);  // pid 0: this process
 Result<Status> readSelf();
 
-// Whole small file (/proc, /sys); errors name the path.
-Result<std::string> readFile(const std::string& path);
-
-// net.ipv4.ip_unprivileged_port_start, or 1024 when it cannot be read.
-unsigned unprivilegedPortStart();
-
 }  // namespace privbind::proc

@@ -6,7 +6,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -15,12 +14,8 @@
 #include <string>
 
 #include "common/privdrop.h"
+#include "common/supervisor.h"
 #include "common/unique_fd.h"
-
-// close_range(2) has the same number on every architecture (Linux 5.9); older headers lack it.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
 
 namespace privbind::terminal {
 
@@ -55,22 +50,6 @@ Terminals findTerminals() {
 }
 
 // --- the relay ---------------------------------------------------------------------------------
-
-// Closes every descriptor but 0-2 and keep: what the launcher opened (a broker lifeline, say)
-// must not live on in the relay. close_range(2), or one close at a time on kernels before 5.9.
-void closeAllBut(int keepA, int keepB) {
-  int lo = keepA < keepB ? keepA : keepB, hi = keepA < keepB ? keepB : keepA;
-  const unsigned ranges[3][2] = {{kStdFds, static_cast<unsigned>(lo) - 1},
-                                 {static_cast<unsigned>(lo) + 1, static_cast<unsigned>(hi) - 1},
-                                 {static_cast<unsigned>(hi) + 1, ~0U}};
-  for (const auto& r : ranges) {
-    if (r[0] > r[1]) continue;
-    if (syscall(SYS_close_range, r[0], r[1], 0) == 0) continue;
-    for (unsigned fd = r[0]; fd <= r[1] && fd < 65536; ++fd) {
-      UniqueFd closer(static_cast<int>(fd));  // EBADF for numbers not in use: harmless
-    }
-  }
-}
 
 void writeAll(int fd, const char* data, size_t size) {
   while (size > 0) {
@@ -266,29 +245,15 @@ class Relay {
 // signals blocked. Never returns.
 [[noreturn]] void becomeRelay(pid_t child, UniqueFd master, UniqueFd ready, const Terminals& ttys,
                               const privdrop::CheckedPlan& plan) {
-  // 1. Nothing of the launcher's but root's terminal on 0-2 and the master.
-  closeAllBut(master.get(), ready.get());
-  // 2. Non-dumpable before and after the uid change (which resets the flag to fs.suid_dumpable):
-  //    the command runs as the same uid, and a dumpable relay would let it ptrace(2) the relay
-  //    or open /proc/PID/fd/0, root's terminal (proc(5), ptrace access mode checks).
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+  // 1. Nothing of the launcher's but root's terminal on 0-2, the master and the ready pipe: what
+  //    the launcher opened (a broker lifeline, say) must not live on in the relay.
+  if (auto s = closeAllExcept(kStdFds, {master.get(), ready.get()}); !s) {
     (void)kill(child, SIGKILL);
-    exitWith(Error::fromErrno("prctl(PR_SET_DUMPABLE, 0)", errno));
+    exitWith(s.error());
   }
-  // 3. No uid 0, no group, no capability, no_new_privs. On failure: message, 125; the child sees
-  //    the ready pipe close without a byte and exits.
-  privdrop::drop(plan);
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    (void)kill(child, SIGKILL);
-    exitWith(Error::refuse("terminal relay", "could not make itself non-dumpable"));
-  }
-  // 4. Only now may the command start.
-  const char go = 'g';
-  if (retryEintr([&] { return ::write(ready.get(), &go, 1); }) != 1) {
-    (void)kill(child, SIGKILL);
-    exitWith(Error::fromErrno("write(ready pipe)", errno));
-  }
-  ready.reset();
+  // 2. Non-dumpable, unprivileged (the supervisor plan), then the command may start. A dumpable
+  //    relay would let the command open /proc/PID/fd/0, root's terminal.
+  supervisor::dropAndRelease(child, std::move(ready), plan, "terminal relay");
 
   sigset_t set;
   sigemptyset(&set);
@@ -309,10 +274,9 @@ class Relay {
 
 // Needs: root, a new child of the launcher. Returns once the relay has dropped; ends the process
 // with 125 on any failure.
-void becomeCommand(UniqueFd master, UniqueFd ready, const Terminals& ttys, const sigset_t& oldMask,
+void becomeCommand(UniqueFd master, UniqueFd ready, const Terminals& ttys,
                    const ids::Target& target) {
   auto fail = [](const std::string& what) { exitWith(Error::fromErrno(what, errno)); };
-  if (sigprocmask(SIG_SETMASK, &oldMask, nullptr) != 0) fail("sigprocmask(SIG_SETMASK)");
   // The slave through the master itself (TIOCGPTPEER, Linux 4.13): no path to race on.
   UniqueFd slave(ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!slave) fail("ioctl(TIOCGPTPEER)");
@@ -335,8 +299,7 @@ void becomeCommand(UniqueFd master, UniqueFd ready, const Terminals& ttys, const
       fail("dup2(pseudo-terminal, " + std::to_string(fd) + ")");
   slave.reset();
   // Wait until the relay is unprivileged and non-dumpable: only then may the command run.
-  char go = 0;
-  if (retryEintr([&] { return ::read(ready.get(), &go, 1); }) != 1) _exit(kExitFailure);
+  supervisor::awaitGo(std::move(ready));
 }
 
 }  // namespace
@@ -346,44 +309,24 @@ Status isolate(const ids::Target& target) {
   if (ttys.first < 0) return {};  // no terminal: exec in place, same pid
 
   // The relay's credentials: the command's uid and gid, so that it can pass signals on to the
-  // command and nothing else can; no group, no capability. docs/SECURITY.md says why.
-  privdrop::Plan plan;
-  plan.target = target;
-  plan.target.groups.clear();
-  plan.keep = 0;
-  plan.ambient = false;
-  plan.noNewPrivs = true;
-  auto checked = privdrop::checkPreconditions(std::move(plan));
+  // command and nothing else can; no group, no capability.
+  auto checked = supervisor::plan(target);
   if (!checked) return checked.error();
 
   UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) return Error::fromErrno("posix_openpt(O_RDWR | O_NOCTTY)", errno);
   if (unlockpt(master.get()) != 0) return Error::fromErrno("unlockpt()", errno);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(ready)", errno);
-  UniqueFd readyRead(fds[0]), readyWrite(fds[1]);
 
-  // Blocked before the fork so that none is lost or acted on by default in the relay before its
-  // signalfd exists; the child restores the mask at once.
-  sigset_t set, oldMask;
-  sigemptyset(&set);
-  for (int sig : kRelayed) sigaddset(&set, sig);
-  if (sigprocmask(SIG_BLOCK, &set, &oldMask) != 0)
-    return Error::fromErrno("sigprocmask(SIG_BLOCK)", errno);
-
-  pid_t child = fork();
-  if (child < 0) {
-    int err = errno;
-    (void)sigprocmask(SIG_SETMASK, &oldMask, nullptr);
-    return Error::fromErrno("fork()", err);
-  }
-  if (child == 0) {
-    readyWrite.reset();
-    becomeCommand(std::move(master), std::move(readyRead), ttys, oldMask, target);
+  sigset_t relayed;
+  sigemptyset(&relayed);
+  for (int sig : kRelayed) sigaddset(&relayed, sig);
+  auto forked = supervisor::forkHeldBack(relayed);
+  if (!forked) return forked.error();
+  if (forked->child == 0) {
+    becomeCommand(std::move(master), std::move(forked->ready), ttys, target);
     return {};
   }
-  readyRead.reset();
-  becomeRelay(child, std::move(master), std::move(readyWrite), ttys, *checked);
+  becomeRelay(forked->child, std::move(master), std::move(forked->ready), ttys, *checked);
 }
 
 }  // namespace privbind::terminal

@@ -1,6 +1,10 @@
 // A move-only owner of a file descriptor; the only place privbind calls close().
 #pragma once
 
+#include <vector>
+
+#include "common/error.h"
+
 namespace privbind {
 
 class UniqueFd {
@@ -29,5 +33,10 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Closes every descriptor from first up but those in keep: close_range(2) over the gaps or, on
+// kernels before 5.9 (ENOSYS), one close at a time up to privbind_close_limit(), where the
+// preload shim's closefrom() stops too (common/kernel_limits.h).
+Status closeAllExcept(unsigned first, std::vector<int> keep);
 
 }  // namespace privbind

@@ -1,22 +1,8 @@
 #include "doctor/file_caps.h"
 
-#include <sys/capability.h>
-
-#include <memory>
-#include <type_traits>
-
 #include "common/caps.h"
 
 namespace privbind::doctor::filecaps {
-
-namespace {
-
-struct CapFree {
-  void operator()(void* p) const { cap_free(p); }
-};
-using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
-
-}  // namespace
 
 FileCaps read(const std::string& path) {
   FileCaps fc;

@@ -2,10 +2,20 @@
 // execve(2) (capabilities(7), "Transformation of capabilities during execve()").
 #pragma once
 
+#include <sys/capability.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <type_traits>
 
 namespace privbind::doctor::filecaps {
+
+// A libcap object (cap_t) freed with cap_free(3).
+struct CapFree {
+  void operator()(void* p) const { cap_free(p); }
+};
+using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
 
 struct FileCaps {
   std::string text;           // cap_to_text, empty when the file has none

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/text.h"
+#include "doctor/file_caps.h"
 #include "doctor/fix_plan.h"
 #include "doctor/quote.h"
 #include "doctor/restore.h"
@@ -16,23 +18,6 @@
 namespace privbind::doctor::fix {
 
 namespace {
-
-struct CapFree {
-  void operator()(void* p) const { cap_free(p); }
-};
-using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
-
-std::string octal(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-std::string joined(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& e : list) out += (out.empty() ? "" : ":") + e;
-  return out;
-}
 
 // The first problem of a report, for a one-line message.
 std::string firstProblem(const Report& report) {
@@ -55,7 +40,7 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
         quote::shellJoin(patchArgv),
         "failed with status " + std::to_string(out->status) + ": " + quote::printable(out->err));
 
-  std::string capsAfterWrite = restore::fileCaps(path);
+  std::string capsAfterWrite = filecaps::read(path).text;
   if (!caps.empty())
     r.notes.push_back(capsAfterWrite.empty()
                           ? "the rewrite cleared security.capability, as every write does; "
@@ -76,12 +61,12 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
   }
   if ((now.st_mode & 07777) != (st.st_mode & 07777) || chowned) {
     if (chmod(path.c_str(), st.st_mode & 07777) != 0)
-      return Error::fromErrno("chmod(" + path + ", " + octal(st.st_mode) + ")", errno);
-    r.commands.push_back(quote::shellJoin({"chmod", octal(st.st_mode), "--", path}));
+      return Error::fromErrno("chmod(" + path + ", " + tools::octal(st.st_mode) + ")", errno);
+    r.commands.push_back(quote::shellJoin({"chmod", tools::octal(st.st_mode), "--", path}));
   }
   if (!caps.empty()) {
     r.commands.push_back(quote::shellJoin({"setcap", caps, path}));
-    CapPtr c(cap_from_text(caps.c_str()));
+    filecaps::CapPtr c(cap_from_text(caps.c_str()));
     if (!c || cap_set_file(path.c_str(), c.get()) != 0)
       return Error::fromErrno("cap_set_file(" + path + ", " + caps + ")", errno);
   }
@@ -89,7 +74,7 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
   // Read it all back.
   auto info = elf::read(path);
   if (!info) return info.error();
-  std::string got = joined(isRpath ? info->rpath : info->runpath);
+  std::string got = text::join(isRpath ? info->rpath : info->runpath, ":");
   if (got != after || (isRpath ? !info->hasRpath : !info->hasRunpath))
     return Error::refuse(path, "after patchelf DT_" + r.tag + " is '" + quote::printable(got) +
                                    "', expected '" + quote::printable(after) + "'");
@@ -97,7 +82,7 @@ Status rewrite(const std::string& path, bool isRpath, const std::string& after,
   if (now.st_uid != st.st_uid || now.st_gid != st.st_gid ||
       (now.st_mode & 07777) != (st.st_mode & 07777))
     return Error::refuse(path, "owner or mode differ after the fix");
-  if (std::string now_caps = restore::fileCaps(path); now_caps != caps)
+  if (std::string now_caps = filecaps::read(path).text; now_caps != caps)
     return Error::refuse(
         path, "file capabilities are '" + now_caps + "' after the fix, expected '" + caps + "'");
 
@@ -141,15 +126,15 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
   // Nor a directory into which someone other than root could put a library.
   if (std::string why = fixplan::unsafeFix(bin); !why.empty())
     return Error::refuse(quote::printable(path), "refusing to write " + why);
-  r.after = joined(isRpath ? rpathNew : runpathNew);
-  r.before = joined(isRpath ? bin.info.rpath : bin.info.runpath);
+  r.after = text::join(isRpath ? rpathNew : runpathNew, ":");
+  r.before = text::join(isRpath ? bin.info.rpath : bin.info.runpath, ":");
   r.backup = path + ".privbind-orig";
   struct stat bst {};
   r.backupExisted = lstat(r.backup.c_str(), &bst) == 0;
 
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Error::fromErrno("stat(" + path + ")", errno);
-  std::string caps = restore::fileCaps(path);
+  std::string caps = filecaps::read(path).text;
   std::string patchelf = tools::find("patchelf");
   std::string patchelfShown = patchelf.empty() ? "patchelf" : patchelf;
 
@@ -165,7 +150,7 @@ Result<FixReport> apply(const BinaryReport& bin, bool dryRun, const Inspector& i
     // What the real run does only when the rewrite changed them; harmless to run anyway.
     r.commands.push_back(quote::shellJoin(
         {"chown", std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid), "--", path}));
-    r.commands.push_back(quote::shellJoin({"chmod", octal(st.st_mode), "--", path}));
+    r.commands.push_back(quote::shellJoin({"chmod", tools::octal(st.st_mode), "--", path}));
     if (!caps.empty()) r.commands.push_back(setcapCmd);
   }
   r.notes.push_back("the original is kept as " + r.backup +

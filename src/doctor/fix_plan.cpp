@@ -1,5 +1,6 @@
 #include "doctor/fix_plan.h"
 
+#include "common/text.h"
 #include "doctor/quote.h"
 #include "doctor/tools.h"
 #include "doctor/writers.h"
@@ -25,7 +26,7 @@ std::vector<std::string> fixedEntries(const BinaryReport& bin, const std::string
 }
 
 std::string fixedList(const BinaryReport& bin, const std::string& tag) {
-  return tools::joinList(fixedEntries(bin, tag));
+  return text::join(fixedEntries(bin, tag), ":");
 }
 
 std::string unsafeEntry(const std::string& entry) {

@@ -11,34 +11,20 @@
 
 namespace privbind::doctor::jdk {
 
-namespace {
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
-}
-
-bool isExecutableFile(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
-}  // namespace
-
 std::optional<JdkReport> detect(const std::string& real) {
   std::string bin = tools::dirOf(real);
   if (tools::baseOf(bin) != "bin") return std::nullopt;
   std::string home = tools::dirOf(bin);
   JdkReport jdk;
   jdk.home = home;
-  if (exists(home + "/lib/libjli.so")) {
+  if (tools::exists(home + "/lib/libjli.so")) {
     jdk.layout = "9+";
     jdk.libjli = home + "/lib/libjli.so";
   } else {
     for (const char* arch : {"amd64", "aarch64", "i386", "ppc64le", "s390x", "arm"}) {
       for (const char* sub : {"/lib/", "/jre/lib/"}) {
         std::string p = home + sub + arch + "/jli/libjli.so";
-        if (exists(p)) {
+        if (tools::exists(p)) {
           jdk.layout = "8";
           jdk.libjli = p;
         }
@@ -47,7 +33,7 @@ std::optional<JdkReport> detect(const std::string& real) {
   }
   if (jdk.layout.empty()) return std::nullopt;
   std::vector<std::string> binDirs = {home + "/bin"};
-  if (exists(home + "/jre/bin")) binDirs.push_back(home + "/jre/bin");
+  if (tools::exists(home + "/jre/bin")) binDirs.push_back(home + "/jre/bin");
   for (const auto& dir : binDirs) {
     struct DirClose {
       void operator()(DIR* d) const { closedir(d); }
@@ -58,7 +44,7 @@ std::optional<JdkReport> detect(const std::string& real) {
     while (auto* e = readdir(d.get())) names.insert(e->d_name);
     for (const auto& n : names) {
       std::string p = dir + "/" + n;
-      if (!isExecutableFile(p) || p.ends_with(".privbind-orig")) continue;
+      if (!tools::isExecutableFile(p) || p.ends_with(".privbind-orig")) continue;
       if (!filecaps::read(p).text.empty()) jdk.launchersWithCaps.push_back(p);
     }
   }

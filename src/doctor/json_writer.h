@@ -69,6 +69,17 @@ class Writer {
     for (const auto& s : v) str(s);
     endArray();
   }
+  // An array of one object per item; fill(item) writes the object's keys.
+  template <class Items, class Fill>
+  void objects(const Items& items, Fill&& fill) {
+    beginArray();
+    for (const auto& item : items) {
+      beginObject();
+      fill(item);
+      endObject();
+    }
+    endArray();
+  }
   std::string take() { return out_ + "\n"; }
 
  private:

@@ -5,10 +5,11 @@
 
 #include <cstdlib>
 #include <deque>
-#include <memory>
 #include <set>
+#include <string_view>
 #include <vector>
 
+#include "common/text.h"
 #include "doctor/tools.h"
 
 namespace privbind::doctor::loader {
@@ -17,30 +18,12 @@ namespace {
 
 using tools::dirOf;
 
-std::string realPathOf(const std::string& path) {
-  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
-  return real ? std::string(real.get()) : path;
-}
-
-// The lines of a tool's output, without their newlines.
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
-
 // Value between the first pair of double quotes: `key="value"` -> value.
-std::string quoted(const std::string& line) {
+std::string quoted(std::string_view line) {
   auto a = line.find('"');
   auto b = line.rfind('"');
-  if (a == std::string::npos || b <= a) return "";
-  return line.substr(a + 1, b - a - 1);
+  if (a == std::string_view::npos || b <= a) return "";
+  return std::string(line.substr(a + 1, b - a - 1));
 }
 
 rpath::LoaderContext contextFor(const Host& host, const std::string& origin, bool secure,
@@ -114,7 +97,7 @@ class Resolver {
     o.path = path;
     o.info = info;
     o.isExe = isExe;
-    auto ctx = contextFor(host_, dirOf(realPathOf(path)), secure_, isExe);
+    auto ctx = contextFor(host_, dirOf(tools::realPathOr(path)), secure_, isExe);
     o.rpathDirs = searchDirs(info.rpath, ctx);
     o.runpathDirs = searchDirs(info.runpath, ctx);
     return o;
@@ -139,7 +122,7 @@ class Resolver {
     if (name.find('/') != std::string::npos) {
       // A NEEDED entry with a slash is a path, DSTs expanded, not searched.
       auto x = rpath::expandEntry(
-          name, contextFor(host_, dirOf(realPathOf(loader.path)), secure_, loader.isExe));
+          name, contextFor(host_, dirOf(tools::realPathOr(loader.path)), secure_, loader.isExe));
       return !x.dropped && usable(x.expanded, loader) ? x.expanded : "";
     }
     std::vector<std::string> dirs;
@@ -187,7 +170,7 @@ Host probeHost() {
   if (self && !self->interpreter.empty()) {
     auto out = tools::run({self->interpreter, "--list-diagnostics"});
     if (out && out->status == 0) {
-      for (const std::string& line : lines(out->out)) {
+      for (std::string_view line : text::splitLines(out->out)) {
         if (line.rfind("path.system_dirs[", 0) == 0) {
           std::string dir = quoted(line);
           if (!dir.empty() && dir[0] == '/') host.systemDirs.push_back(dir);
@@ -195,17 +178,12 @@ Host probeHost() {
           host.platform = quoted(line);
         }
       }
-      if (!host.systemDirs.empty())
-        host.notes.push_back("trusted directories from " + self->interpreter +
-                             " --list-diagnostics");
     }
   }
   struct utsname u {};
   uname(&u);
-  if (host.systemDirs.empty()) {
+  if (host.systemDirs.empty())
     host.systemDirs = rpath::defaultSystemDirs(std::string(u.machine) + "-linux-gnu");
-    host.notes.emplace_back("trusted directories assumed (ld.so --list-diagnostics unavailable)");
-  }
   if (host.platform.empty()) host.platform = u.machine;
   for (auto& d : host.systemDirs)
     if (d.back() != '/') d += '/';
@@ -216,14 +194,14 @@ Host probeHost() {
 
   // Relative entries depend on the service's working directory: reported nowhere, searched never.
   if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && *llp)
-    for (const auto& d : elf::splitPathList(llp))
+    for (const auto& d : text::splitPathList(llp))
       if (!d.empty() && d[0] == '/') host.ldLibraryPath.push_back(d);
 
   std::string ldconfig = tools::find("ldconfig");
   auto out = ldconfig.empty() ? Result<tools::Output>(Error::refuse("ldconfig", "not found"))
                               : tools::run({ldconfig, "-p"});
   if (out && out->status == 0) {
-    for (const std::string& line : lines(out->out)) {
+    for (std::string_view line : text::splitLines(out->out)) {
       // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1"
       auto arrow = line.find(" => ");
       if (arrow == std::string::npos) continue;
@@ -232,9 +210,6 @@ Host probeHost() {
       if (start == std::string::npos || end == std::string::npos || end > arrow) continue;
       host.cache.emplace(line.substr(start, end - start), line.substr(arrow + 4));
     }
-    host.notes.push_back("ld.so.cache from " + ldconfig + " -p");
-  } else {
-    host.notes.emplace_back("ld.so.cache not read (ldconfig -p failed)");
   }
   return host;
 }

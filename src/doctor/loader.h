@@ -21,7 +21,6 @@ struct Host {
   std::vector<std::string> ldLibraryPath;         // doctor's own LD_LIBRARY_PATH, absolute entries
   int elfClass = 0;                               // privbind's own class and machine
   unsigned machine = 0;
-  std::vector<std::string> notes;  // how the facts were found, for --json
 };
 
 // Asks privbind's own ld.so (--list-diagnostics) and ldconfig; falls back to the usual

@@ -83,10 +83,9 @@ struct BinaryReport {
   gid_t group = 0;
   mode_t mode = 0;
   bool setuid = false, setgid = false;
-  std::string fileCaps;        // cap_to_text, empty when none
-  bool capsNetBind = false;    // cap_net_bind_service in the file's permitted set
-  bool capsEffective = false;  // the file's effective bit
-  bool secure = false;         // an ordinary user's exec gets AT_SECURE
+  std::string fileCaps;      // cap_to_text, empty when none
+  bool capsNetBind = false;  // cap_net_bind_service in the file's permitted set
+  bool secure = false;       // an ordinary user's exec gets AT_SECURE
   std::vector<EntryReport> entries;
   std::vector<LibReport> libs;
   bool loadsNormal = true, loadsSecure = true;

@@ -3,6 +3,7 @@
 
 #include "doctor/json_writer.h"
 #include "doctor/report.h"
+#include "doctor/tools.h"
 
 namespace privbind::doctor::report {
 
@@ -20,12 +21,6 @@ const char* severityName(Severity s) {
       return "info";
   }
   return "info";
-}
-
-std::string octal(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
 }
 
 void expansionJson(Json& j, const rpath::Expansion& x) {
@@ -93,17 +88,13 @@ std::string json(const Report& r) {
     j.key("target").beginObject();
     j.key("query").str(b.query);
     j.key("resolved_via").strings(b.chain);
-    j.key("scripts").beginArray();
-    for (const auto& sc : b.scripts) {
-      j.beginObject();
+    j.key("scripts").objects(b.scripts, [&](const auto& sc) {
       j.key("path").str(sc.path);
       j.key("interpreter").str(sc.interpreter);
       j.key("file_caps").strOrNull(sc.fileCaps);
       j.key("setuid").boolean(sc.setuid);
       j.key("setgid").boolean(sc.setgid);
-      j.endObject();
-    }
-    j.endArray();
+    });
     j.key("path").str(b.path);
     j.key("ld_library_path").strOrNull(b.ldLibraryPath);
     j.key("elf_class").number(i.elfClass);
@@ -114,15 +105,13 @@ std::string json(const Report& r) {
     j.key("go").boolean(i.isGo);
     j.key("owner").number(b.owner);
     j.key("group").number(b.group);
-    j.key("mode").str(octal(b.mode));
+    j.key("mode").str(tools::octal(b.mode));
     j.key("setuid").boolean(b.setuid);
     j.key("setgid").boolean(b.setgid);
     j.key("file_caps").strOrNull(b.fileCaps);
     j.key("secure_execution").boolean(b.secure);
     j.key("package").strOrNull(b.package);
-    j.key("search_path").beginArray();
-    for (const auto& e : b.entries) {
-      j.beginObject();
+    j.key("search_path").objects(b.entries, [&](const EntryReport& e) {
       j.key("tag").str(e.tag);
       j.key("entry").str(e.secure.entry);
       j.key("origin").boolean(e.secure.usesOrigin);
@@ -132,19 +121,13 @@ std::string json(const Report& r) {
       expansionJson(j, e.normal);
       j.key("secure");
       expansionJson(j, e.secure);
-      j.endObject();
-    }
-    j.endArray();
-    j.key("needed").beginArray();
-    for (const auto& l : b.libs) {
-      j.beginObject();
+    });
+    j.key("needed").objects(b.libs, [&](const LibReport& l) {
       j.key("name").str(l.name);
       j.key("needed_by").str(l.neededBy);
       j.key("normal").strOrNull(l.normal);
       j.key("secure").strOrNull(l.secure);
-      j.endObject();
-    }
-    j.endArray();
+    });
     if (b.jdk) {
       j.key("jdk").beginObject();
       j.key("home").str(b.jdk->home);
@@ -191,15 +174,11 @@ std::string json(const Report& r) {
   } else {
     j.key("target").null();
   }
-  j.key("findings").beginArray();
-  for (const auto& f : r.findings) {
-    j.beginObject();
+  j.key("findings").objects(r.findings, [&](const Finding& f) {
     j.key("severity").str(severityName(f.severity));
     j.key("code").str(f.code);
     j.key("message").str(f.message);
-    j.endObject();
-  }
-  j.endArray();
+  });
   j.key("problems").boolean(r.problems());
   j.key("exit_code").number(r.problems() ? 1 : 0);
   j.endObject();

@@ -1,19 +1,11 @@
 // The report as one screen of text for people.
 #include <cstdio>
 
+#include "common/text.h"
 #include "doctor/report.h"
+#include "doctor/tools.h"
 
 namespace privbind::doctor::report {
-
-namespace {
-
-std::string octal(mode_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-}  // namespace
 
 std::string text(const Report& r) {
   std::string o;
@@ -59,7 +51,7 @@ std::string text(const Report& r) {
     line("ELF", std::to_string(i.elfClass) + "-bit " + i.machineName + ", " +
                     (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
                     (i.isGo ? ", Go program" : ", not Go"));
-    line("file", octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
+    line("file", tools::octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
                      std::to_string(b.group) + (b.setuid ? ", SETUID" : "") +
                      (b.setgid ? ", SETGID" : "") +
                      (b.package.empty() ? "" : ", from package " + b.package));
@@ -85,9 +77,7 @@ std::string text(const Report& r) {
     if (b.jdk) {
       std::string v = b.jdk->home + ", JDK " + b.jdk->layout + " layout (" + b.jdk->libjli + ")";
       line("JDK", v);
-      std::string launchers;
-      for (const auto& l : b.jdk->launchersWithCaps)
-        launchers += (launchers.empty() ? "" : ", ") + l;
+      const std::string launchers = text::join(b.jdk->launchersWithCaps, ", ");
       line("launchers", launchers.empty() ? "none in bin/ carries file capabilities"
                                           : "with file capabilities: " + launchers);
     }

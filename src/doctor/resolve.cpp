@@ -20,11 +20,6 @@ namespace {
 
 using tools::dirOf;
 
-bool isExecutableFile(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
 // Follows the symlinks one by one so that the report shows /etc/alternatives hops; returns the
 // real path.
 std::string followSymlinks(const std::string& path, std::vector<std::string>& chain) {
@@ -40,8 +35,7 @@ std::string followSymlinks(const std::string& path, std::vector<std::string>& ch
     chain.push_back(cur + " -> " + next);
     cur = next;
   }
-  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
-  return real ? std::string(real.get()) : path;
+  return tools::realPathOr(path);
 }
 
 // The "#!" line of a script as the kernel reads it (binfmt_script): the interpreter, and the
@@ -122,7 +116,7 @@ Result<BinaryReport> target(const std::string& target, const std::optional<ids::
       const char* home = std::getenv("JAVA_HOME");
       if (home && *home) {
         std::string candidate = std::string(home) + "/bin/java";
-        if (isExecutableFile(candidate)) {
+        if (tools::isExecutableFile(candidate)) {
           path = candidate;
           bin.chain.push_back("$JAVA_HOME/bin/java = " + candidate);
         } else {

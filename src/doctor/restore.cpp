@@ -2,20 +2,16 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/capability.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <memory>
 
+#include "doctor/file_caps.h"
+
 namespace privbind::doctor::restore {
 
 namespace {
-
-struct CapFree {
-  void operator()(void* p) const { cap_free(p); }
-};
-using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
 
 Status copyAll(int from, int to, const std::string& fromName, const std::string& toName) {
   char buf[65536];
@@ -68,15 +64,6 @@ void dropBackup(const Original& o) {
 }
 
 }  // namespace
-
-std::string fileCaps(const std::string& path) {
-  CapPtr caps(cap_get_file(path.c_str()));
-  if (!caps) return "";
-  char* text = cap_to_text(caps.get(), nullptr);
-  std::string out = text ? text : "";
-  if (text) cap_free(text);
-  return out == "=" ? "" : out;
-}
 
 Result<Original> keep(const std::string& path, const std::string& backup, const struct stat& st,
                       const std::string& caps) {
@@ -133,7 +120,7 @@ Status putBack(Original& o) {
   if (fchmod(out.get(), o.st.st_mode & 07777) != 0)
     return fail(Error::fromErrno("fchmod(" + tmp + ")", errno));
   if (!o.caps.empty()) {
-    CapPtr c(cap_from_text(o.caps.c_str()));
+    filecaps::CapPtr c(cap_from_text(o.caps.c_str()));
     if (!c || cap_set_fd(out.get(), c.get()) != 0)
       return fail(Error::fromErrno("cap_set_fd(" + tmp + ", " + o.caps + ")", errno));
   }
@@ -147,7 +134,7 @@ Status putBack(Original& o) {
   if (!S_ISREG(now.st_mode) || now.st_uid != o.st.st_uid || now.st_gid != o.st.st_gid ||
       (now.st_mode & 07777) != (o.st.st_mode & 07777))
     return Error::refuse(o.path, "owner or mode differ from the original after restoring it");
-  if (std::string caps = fileCaps(o.path); caps != o.caps)
+  if (std::string caps = filecaps::read(o.path).text; caps != o.caps)
     return Error::refuse(
         o.path, "file capabilities are '" + caps + "' after restoring, not '" + o.caps + "'");
   auto same = sameBytes(o.fd.get(), o.path);

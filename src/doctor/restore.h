@@ -11,9 +11,6 @@
 
 namespace privbind::doctor::restore {
 
-// cap_to_text of the file's capabilities (capabilities(7)), "" when it has none.
-std::string fileCaps(const std::string& path);
-
 struct Original {
   std::string path;    // the file being fixed
   std::string backup;  // FILE.privbind-orig, created by keep()

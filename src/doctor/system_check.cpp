@@ -6,29 +6,23 @@
 
 #include "common/caps.h"
 #include "common/elf.h"
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/proc_status.h"
+#include "common/text.h"
 #include "doctor/dlopen_probe.h"
+#include "doctor/tools.h"
 #include "modes/cgroup/cgroup_mode.h"
 #include "privbind/version.h"
 
 namespace privbind::doctor::syscheck {
-
-namespace {
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
-}
-
-}  // namespace
 
 void system(Report& report) {
   SystemReport s;
   struct utsname u {};
   if (uname(&u) == 0) s.kernel = std::string(u.sysname) + " " + u.release;
   s.ambient = caps::ambientSupported();
-  s.unprivilegedPortStart = proc::unprivilegedPortStart();
+  s.unprivilegedPortStart = files::unprivilegedPortStart();
   s.euid = geteuid();
   int last = caps::lastCap();
   if (auto st = proc::readSelf()) {
@@ -49,7 +43,7 @@ void system(Report& report) {
   // The shim: next to the privbind binary first (a build tree), then the installed one.
   s.shimSearched = launch::shimCandidates();
   for (const auto& p : s.shimSearched) {
-    if (exists(p)) {
+    if (tools::exists(p)) {
       s.shimPath = p;
       break;
     }
@@ -143,8 +137,7 @@ void system(Report& report) {
         "a seccomp filter is active on privbind; doctor cannot see its rules, and a filter that "
         "refuses setresuid, prctl, capset or bind will make privbind fail");
   if (s.shimPath.empty()) {
-    std::string where;
-    for (const auto& p : s.shimSearched) where += (where.empty() ? "" : ", ") + p;
+    const std::string where = text::join(s.shimSearched, ", ");
     report.add(Severity::kProblem, "shim-missing",
                "the preload library " + std::string(PRIVBIND_SHIM_NAME) + " is not in " + where +
                    ": broker mode cannot work (caps mode can)");

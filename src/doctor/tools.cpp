@@ -2,11 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <utility>
 
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace privbind::doctor::tools {
@@ -27,18 +32,10 @@ std::string dirOf(const std::string& path) {
 std::string find(const std::string& name) {
   std::vector<std::string> dirs = {"/usr/sbin", "/usr/bin",        "/sbin",
                                    "/bin",      "/usr/local/sbin", "/usr/local/bin"};
-  if (const char* path = std::getenv("PATH")) {
-    std::string p = path;
-    size_t start = 0;
-    while (start <= p.size()) {
-      size_t colon = p.find(':', start);
-      if (colon == std::string::npos) colon = p.size();
-      std::string dir = p.substr(start, colon - start);
+  if (const char* path = std::getenv("PATH"))
+    for (auto& dir : text::splitPathList(path))
       // Only absolute directories: a relative PATH entry would run whatever is in the cwd.
-      if (!dir.empty() && dir[0] == '/') dirs.push_back(dir);
-      start = colon + 1;
-    }
-  }
+      if (!dir.empty() && dir[0] == '/') dirs.push_back(std::move(dir));
   for (const auto& dir : dirs) {
     std::string candidate = dir + "/" + name;
     if (executable(candidate)) return candidate;
@@ -103,13 +100,25 @@ std::string baseOf(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::string joinList(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ':';
-    out += s;
-  }
-  return out;
+std::string realPathOr(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : path;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0;
+}
+
+bool isExecutableFile(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+std::string octal(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
 }
 
 }  // namespace privbind::doctor::tools

@@ -1,6 +1,8 @@
 // Running the few external tools doctor relies on (ldconfig, dpkg-query, patchelf, ld.so), with
-// a fixed environment and no shell.
+// a fixed environment and no shell; and the small path and mode helpers doctor's files share.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -26,7 +28,13 @@ Result<Output> run(const std::vector<std::string>& argv);
 std::string dirOf(const std::string& path);
 // The last component of a path: "java" for "/usr/bin/java".
 std::string baseOf(const std::string& path);
-// "a:b:c" from {"a", "b", "c"}.
-std::string joinList(const std::vector<std::string>& v);
+// The canonical path (realpath(3)), or path itself when it cannot be resolved.
+std::string realPathOr(const std::string& path);
+// Whether path names something (after symlinks).
+bool exists(const std::string& path);
+// A regular file (after symlinks) with an execute bit set.
+bool isExecutableFile(const std::string& path);
+// A file mode's permission bits as chmod(1) takes them: "0755", "4755".
+std::string octal(mode_t mode);
 
 }  // namespace privbind::doctor::tools

@@ -8,6 +8,7 @@
 
 #include "common/caps.h"
 #include "common/proc_status.h"
+#include "common/text.h"
 #include "doctor/exec_model.h"
 #include "doctor/file_caps.h"
 #include "doctor/jdk.h"
@@ -22,15 +23,8 @@ namespace privbind::doctor::verdicts {
 namespace {
 
 using tools::dirOf;
-using tools::joinList;
 
 constexpr uint64_t kNetBind = caps::bit(caps::kNetBindService);
-
-std::string listOf(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 // The nearest directory at or above path that exists: whoever can write it can create the rest.
 std::string existingDir(std::string path) {
@@ -47,8 +41,7 @@ void hijackable(const BinaryReport& bin, Report& report) {
   auto check = [&](const std::string& given, const std::string& role) {
     // The file ld.so really opens: /lib is a symlink to usr/lib on Debian, and a symlink's own
     // mode (0777) says nothing.
-    std::unique_ptr<char, decltype(&std::free)> real(realpath(given.c_str(), nullptr), &std::free);
-    const std::string path = real ? std::string(real.get()) : given;
+    const std::string path = tools::realPathOr(given);
     if (path.empty() || !seen.insert(path).second) return;
     std::string who = writers::untrustedWriter(path);
     if (who.empty()) return;
@@ -88,12 +81,11 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
   filecaps::FileCaps fc = filecaps::read(bin.path);
   bin.fileCaps = fc.text;
   bin.capsNetBind = fc.netBind;
-  bin.capsEffective = fc.effective;
   bin.native = info->elfClass == host.elfClass && info->machine == host.machine;
   bin.checked = bin.native;
   bin.package = package::ownerOf(bin.path);
   bin.jdk = jdk::detect(bin.path);
-  bin.ldLibraryPath = joinList(host.ldLibraryPath);
+  bin.ldLibraryPath = text::join(host.ldLibraryPath, ":");
 
   // What execve(2) makes of the file for each caller (exec_model.h): an ordinary user with the
   // bounding set processes have here, and privbind's two modes.
@@ -162,17 +154,18 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
                      "entries, " +
                      (host.ldLibraryPath.empty()
                           ? std::string()
-                          : "LD_LIBRARY_PATH (" + joinList(host.ldLibraryPath) + "), ") +
+                          : "LD_LIBRARY_PATH (" + text::join(host.ldLibraryPath, ":") + "), ") +
                      "ld.so.cache or the system directories");
     } else if (bin.secure && l.secure.empty()) {
-      std::string why =
-          !dropped.empty() ? "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
-                                 " is not under a trusted directory (" + joinList(host.systemDirs) +
-                                 "), and it only finds " + l.name + " through $ORIGIN"
-          : !host.ldLibraryPath.empty()
-              ? "ld.so ignores LD_LIBRARY_PATH in that mode, and it only finds " + l.name +
-                    " through LD_LIBRARY_PATH"
-              : "it is not in any directory ld.so searches in that mode";
+      std::string why = !dropped.empty()
+                            ? "ld.so ignores $ORIGIN in that mode because " + dirOf(bin.path) +
+                                  " is not under a trusted directory (" +
+                                  text::join(host.systemDirs, ":") + "), and it only finds " +
+                                  l.name + " through $ORIGIN"
+                        : !host.ldLibraryPath.empty()
+                            ? "ld.so ignores LD_LIBRARY_PATH in that mode, and it only finds " +
+                                  l.name + " through LD_LIBRARY_PATH"
+                            : "it is not in any directory ld.so searches in that mode";
       report.add(Severity::kProblem, "secure-library-missing",
                  l.name + " will not load when an ordinary user runs " + p + ": the file has " +
                      privilege + ", so it runs in secure-execution mode (AT_SECURE), and " + why +
@@ -185,19 +178,21 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
                  "LD_LIBRARY_PATH is set, but " + p + " has " + privilege +
                      ": secure-execution mode ignores LD_LIBRARY_PATH (ld.so(8))");
     else
-      report.add(Severity::kInfo, "ld-library-path",
-                 "libraries are searched in LD_LIBRARY_PATH=" + joinList(host.ldLibraryPath) +
-                     " as this doctor run has it set: the service must have it set too");
+      report.add(
+          Severity::kInfo, "ld-library-path",
+          "libraries are searched in LD_LIBRARY_PATH=" + text::join(host.ldLibraryPath, ":") +
+              " as this doctor run has it set: the service must have it set too");
   }
   if (bin.secure && !dropped.empty() && bin.loadsSecure) {
     report.add(Severity::kWarning, "origin-ignored",
-               "secure-execution mode ignores " + listOf(dropped) +
+               "secure-execution mode ignores " + text::join(dropped, ", ") +
                    "; every library still loads from elsewhere, "
                    "but not from the directory the author intended");
   }
   if (!relative.empty()) {
     report.add(bin.secure ? Severity::kProblem : Severity::kWarning, "relative-rpath",
-               listOf(relative) + " resolve against the working directory of the process" +
+               text::join(relative, ", ") +
+                   " resolve against the working directory of the process" +
                    (bin.secure ? std::string(": whoever chooses that directory can load code into "
                                              "a privileged program; make the entries absolute "
                                              "(--fix does not guess them)")

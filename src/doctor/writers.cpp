@@ -59,8 +59,7 @@ std::string pathWriter(const std::string& entry) {
 
 std::string entryWriter(const std::string& entry) {
   if (std::string who = pathWriter(entry); !who.empty()) return who;
-  std::unique_ptr<char, decltype(&std::free)> real(realpath(entry.c_str(), nullptr), &std::free);
-  if (real && entry != real.get()) return pathWriter(real.get());
+  if (std::string real = tools::realPathOr(entry); real != entry) return pathWriter(real);
   return "";
 }
 

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/kernel_limits.h"
 #include "shim/protocol.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -74,21 +75,15 @@ static char* lifeline_digits;
 
 static int load_lifeline(void) { return __atomic_load_n(&lifeline, __ATOMIC_SEQ_CST); }
 
+/* The same rule as the launcher and the helper (common/kernel_limits.h). */
 static unsigned read_unprivileged_start(void) {
-  /* Per network namespace (ip-sysctl.rst); read from the kernel, never assumed. */
   char buf[16];
-  int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 1024;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+  int fd = open(PRIVBIND_PORT_START_PATH, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return PRIVBIND_PORT_START_DEFAULT;
+  ssize_t n = read(fd, buf, sizeof buf);
   real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
-  if (n <= 0) return 1024;
-  buf[n] = 0;
-  unsigned v = 0;
-  ssize_t i = 0;
-  for (; i < n && buf[i] >= '0' && buf[i] <= '9' && v <= 65536; ++i)
-    v = v * 10 + (unsigned)(buf[i] - '0');
-  if (i == 0) return 1024; /* not a number: the kernel default */
-  return v > 65536 ? 65536 : v;
+  long v = n > 0 ? privbind_parse_port_start(buf, (size_t)n) : -1;
+  return v < 0 ? PRIVBIND_PORT_START_DEFAULT : (unsigned)v;
 }
 
 static void setup_lifeline(void) {
@@ -370,14 +365,12 @@ EXPORT void closefrom(int lowfd) {
   int saved = errno;
   if (lowfd < 0) lowfd = 0;
   if (close_range((unsigned)lowfd, ~0U, 0) != 0) {
-    /* Kernels before 5.9 have no close_range: close one by one up to the descriptor limit. */
-    struct rlimit rl;
-    long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-                   ? (long)rl.rlim_cur
-                   : 65536;
+    /* Kernels before 5.9 have no close_range: close one by one up to the descriptor limit, by
+     * the helper's rule (common/kernel_limits.h). */
+    unsigned max = privbind_close_limit();
     int cur = load_lifeline();
-    for (long fd = lowfd; fd < max; ++fd)
-      if (fd != cur) call_close((int)fd);
+    for (unsigned fd = (unsigned)lowfd; fd < max; ++fd)
+      if ((int)fd != cur) call_close((int)fd);
   }
   errno = saved;
 }

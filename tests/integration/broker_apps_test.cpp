@@ -65,7 +65,7 @@ TEST_CASE("a daemon that closes every descriptor and binds a second later") {
     CAPTURE(how);
     TempDir dir;
     chmod(dir.path().c_str(), 0777);
-    std::string prog = buildC("broker_daemon.c", dir.path());
+    std::string prog = buildC("daemon.c", dir.path());
     uint16_t port = freeReservedPort();
     std::string report = dir / "report";
     Process p(broker({"-v", "-u", "nobody"}, {prog, how, str(port), report}));

@@ -407,15 +407,15 @@ TEST_CASE("a daemon that double-forks, closes every descriptor and binds after i
   REQUIRE_CGROUP_MODE();
   TempDir dir;
   chmod(dir.path().c_str(), 0777);  // the daemon, as nobody, writes its pid file and report here
-  std::string prog = buildC("cgroup_daemon.c", dir.path());
+  std::string prog = buildC("daemon.c", dir.path());
   uint16_t port = freeReservedPort();
-  Process p(cg({}, {prog, str(port), dir / "pid", dir / "report"}));
+  Process p(cg({}, {prog, "all", str(port), dir / "report", dir / "pid"}));
   REQUIRE(p.wait(10s) == 0);  // the command privbind started has exited
   KillAtEnd daemon{.program = prog};
   REQUIRE(eventually([&] { return !slurp(dir / "pid").empty(); }, 10s));
   daemon.pid = static_cast<pid_t>(std::stol(slurp(dir / "pid")));
   REQUIRE_MESSAGE(eventually([&] { return !slurp(dir / "report").empty(); }, 10s), p.err());
-  CHECK(slurp(dir / "report") == "bound " + str(port) + "\n");
+  CHECK(slurp(dir / "report") == "bound " + str(port) + "\nlifeline -\n");
   CHECK(tcpRead("127.0.0.1", port) == "daemon uid=65534\n");
   expectNoPrivilege(daemon.pid);
   // The tree keeps the privilege, and the cgroup, for as long as it lives.

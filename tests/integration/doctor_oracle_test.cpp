@@ -240,6 +240,16 @@ std::string pair(const std::string& base, const std::vector<std::string>& flags)
 }
 
 const std::string kOriginRunpath = "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib";
+
+// A file-caps program with an absolute RUNPATH to its own lib/, and `writable` (relative to its
+// directory) chmod'ed to mode: a place someone other than root can change.
+Target absoluteRunpathWritable(Ctx& c, const std::string& writable, const char* mode) {
+  std::string base = c.tmp / "app";
+  std::string p = setcap("cap_net_bind_service=ep",
+                         pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}));
+  must({"chmod", mode, base + "/" + writable});
+  return Target{p, {}, {}, base + "/" + writable};
+}
 const std::string kOriginRpath = "-Wl,--disable-new-dtags,-rpath,$ORIGIN/../lib";
 
 std::vector<Case> cases() {
@@ -371,21 +381,9 @@ std::vector<Case> cases() {
        },
        "bounding-set"},
       {"file caps, absolute RUNPATH directory writable by others",
-       [](Ctx& c) {
-         std::string base = c.tmp / "app";
-         std::string p = setcap("cap_net_bind_service=ep",
-                                pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}));
-         must({"chmod", "0777", base + "/lib"});
-         return Target{p, {}, {}, base + "/lib"};
-       }},
+       [](Ctx& c) { return absoluteRunpathWritable(c, "lib", "0777"); }},
       {"file caps, the library file writable by others",
-       [](Ctx& c) {
-         std::string base = c.tmp / "app";
-         std::string p = setcap("cap_net_bind_service=ep",
-                                pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}));
-         must({"chmod", "0666", base + "/lib/libdoctor_lib.so"});
-         return Target{p, {}, {}, base + "/lib/libdoctor_lib.so"};
-       }},
+       [](Ctx& c) { return absoluteRunpathWritable(c, "lib/libdoctor_lib.so", "0666"); }},
       {"file caps, trusted $ORIGIN directory under /usr/lib writable by others",
        [](Ctx& c) {
          std::string base = c.dirUnder("/usr/lib");

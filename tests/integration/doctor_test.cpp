@@ -11,6 +11,7 @@
 #include <iterator>
 #include <regex>
 
+#include "common/files.h"
 #include "support.h"
 
 using namespace testsupport;
@@ -613,7 +614,7 @@ TEST_CASE("the system: port start, capabilities, shim") {
   CHECK(jsonQuery(r.out, "d['system']['shim_loadable']") == "True");
   CHECK(jsonQuery(r.out, "d['system']['shim']") == shimPath());
   CHECK(jsonQuery(r.out, "d['system']['unprivileged_port_start']") ==
-        std::to_string(privbind::proc::unprivilegedPortStart()));
+        std::to_string(privbind::files::unprivilegedPortStart()));
   RunResult text = doctor({});
   CHECK(text.out.find("no tool needed for ports >= ") != std::string::npos);
 

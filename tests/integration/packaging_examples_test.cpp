@@ -5,6 +5,7 @@
 // no_new_privs, set up with setpriv(1), with a real client fetching a page from a reserved port.
 #include <doctest/doctest.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -80,6 +81,16 @@ std::string expand(std::string word, const std::map<std::string, std::string>& e
   return word;
 }
 
+// The lines a Python script prints about an example file: PyYAML reads the YAML examples.
+std::vector<std::string> pythonLines(const char* script, const std::string& file) {
+  auto r = run({python(), "-c", script, file});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 struct Context {
   std::string user, group;            // empty: stay root
   std::vector<std::string> bounding;  // capability bounding set
@@ -87,10 +98,36 @@ struct Context {
   bool noNewPrivs = false;
 };
 
+// The supplementary groups a process of uid gets from initgroups(3) (setpriv --init-groups) and
+// from privbind: the passwd user's group list with gid, or gid alone for a uid with no entry.
+std::vector<gid_t> groupsOf(uid_t uid, gid_t gid) {
+  struct passwd* pw = getpwuid(uid);
+  if (!pw) return {gid};
+  int n = 256;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  REQUIRE(getgrouplist(pw->pw_name, gid, groups.data(), &n) >= 0);
+  groups.resize(static_cast<size_t>(n));
+  return groups;
+}
+
+// The credentials of a server that holds CAP_NET_BIND_SERVICE as its only, ambient, capability
+// (caps mode, AmbientCapabilities=), or none at all (broker mode).
+Credentials serverCredentials(uid_t uid, gid_t gid, bool ambientNetBind) {
+  const uint64_t caps = ambientNetBind ? kNetBind : 0;
+  return Credentials{.uid = uid,
+                     .gid = gid,
+                     .groups = groupsOf(uid, gid),
+                     .inh = caps,
+                     .prm = caps,
+                     .eff = caps,
+                     .amb = caps,
+                     .bnd = caps};
+}
+
 // Runs argv inside ctx on the host, waits for it to serve port on 127.0.0.1, fetches a page with a
-// real client, and returns the kernel's view of the server process.
-privbind::proc::Status serveInContext(const Context& ctx, const std::vector<std::string>& argv,
-                                      uint16_t port, const std::string& expectedPage) {
+// real client, and checks the server's full credential state against want.
+void serveInContext(const Context& ctx, const std::vector<std::string>& argv, uint16_t port,
+                    const std::string& expectedPage, const Credentials& want) {
   std::vector<std::string> cmd = {"setpriv"};
   if (!ctx.user.empty()) {
     cmd.push_back("--reuid=" + ctx.user);
@@ -115,10 +152,9 @@ privbind::proc::Status serveInContext(const Context& ctx, const std::vector<std:
   std::string page = httpGet("127.0.0.1", port, "/index.html");
   CHECK(contains(page, " 200 "));
   CHECK(contains(page, expectedPage));
-  auto st = status(server.pid());
+  expectCredentials(server.pid(), want);
   server.kill(15);
   server.wait();
-  return st;
 }
 
 const std::vector<std::string> kPrivbindCaps = {"SETUID", "SETGID", "SETPCAP", "NET_BIND_SERVICE"};
@@ -224,22 +260,10 @@ TEST_CASE("each systemd unit's ExecStart serves a real client in the unit's secu
                                                      "CAP_NET_BIND_SERVICE"});
       argv[0] = privbindPath();
     }
-    auto st = serveInContext(ctx, argv, port, page.text);
     struct passwd* pw = getpwnam("www-data");
     REQUIRE_MESSAGE(pw != nullptr, "the units run as www-data (base-passwd has it)");
-    uid_t wwwData = pw->pw_uid;
-    CHECK(st.uid[0] == wwwData);
-    CHECK(st.uid[1] == wwwData);
-    CHECK(st.noNewPrivs == 1);
-    if (std::string(unit) == "web-privbind-broker.service") {
-      CHECK(st.capPrm == 0);
-      CHECK(st.capEff == 0);
-      CHECK(st.capAmb == 0);
-    } else {
-      CHECK(st.capAmb == kNetBind);
-      CHECK(st.capEff == kNetBind);
-      CHECK(st.capBnd == kNetBind);
-    }
+    const bool broker = std::string(unit) == "web-privbind-broker.service";
+    serveInContext(ctx, argv, port, page.text, serverCredentials(pw->pw_uid, pw->pw_gid, !broker));
   }
 }
 
@@ -260,12 +284,8 @@ for d in docs:
               "\x1e".join(sysctls), "\x1e".join(c.get("command", []) + c.get("args", []))]
     print("\x1f".join(fields))
 )";
-  auto r = run({python(), "-c", script, examples() + "/containers/kubernetes.yaml"});
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  std::istringstream lines(r.out);
-  std::string line;
   int pods = 0;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : pythonLines(script, examples() + "/containers/kubernetes.yaml")) {
     ++pods;
     std::vector<std::string> f = fieldsOf(line, '\x1f');
     REQUIRE(f.size() == 7);
@@ -298,12 +318,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
     if argv[0] == "/usr/sbin/privbind":
         print("\x1e".join(argv))
 )";
-  auto r = run({python(), "-c", script, examples() + "/containers/kubernetes.yaml"});
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  std::istringstream lines(r.out);
-  std::string line;
   int pods = 0;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : pythonLines(script, examples() + "/containers/kubernetes.yaml")) {
     ++pods;
     std::vector<std::string> argv = fieldsOf(line, '\x1e');
     bool caps = std::find(argv.begin(), argv.end(), "caps") != argv.end();
@@ -313,11 +329,8 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
     Context ctx;
     ctx.bounding = kPrivbindCaps;
     ctx.noNewPrivs = true;  // allowPrivilegeEscalation: false
-    auto st = serveInContext(ctx, forHost(argv, port, page.dir.path()), port, page.text);
-    CHECK(st.uid[0] == 10001);
-    CHECK(st.uid[1] == 10001);
-    CHECK(st.capAmb == (caps ? kNetBind : 0));
-    CHECK(st.capEff == (caps ? kNetBind : 0));
+    serveInContext(ctx, forHost(argv, port, page.dir.path()), port, page.text,
+                   serverCredentials(10001, 10001, caps));
   }
   CHECK(pods == 2);
 }
@@ -391,11 +404,8 @@ TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real c
   Context ctx;
   ctx.bounding = kPrivbindCaps;
   ctx.noNewPrivs = true;
-  auto st = serveInContext(ctx, forHost(argv, port, page.dir.path()), port, page.text);
-  CHECK(st.uid[0] == 10001);
-  CHECK(st.gid[0] == 10001);
-  CHECK(st.capEff == 0);
-  CHECK(st.capPrm == 0);
+  serveInContext(ctx, forHost(argv, port, page.dir.path()), port, page.text,
+                 serverCredentials(10001, 10001, false));
 }
 
 }  // TEST_SUITE("packaging_examples")

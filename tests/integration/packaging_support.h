@@ -104,20 +104,16 @@ inline Served serveThrough(const std::string& binary, const std::string& mode,
   INFO("privbind stderr: " << p.err() << " stdout: " << p.out());
   REQUIRE(up);
   out.reply = tcpRead("127.0.0.1", port);
-  auto st = status(p.pid());
-  CHECK(st.uid[0] == kNobody);
-  CHECK(st.uid[1] == kNobody);
-  CHECK(st.uid[2] == kNobody);
-  if (mode == "broker") {
-    // The command holds nothing; the helper did the privileged bind.
-    CHECK(st.capPrm == 0);
-    CHECK(st.capEff == 0);
-    CHECK(st.capAmb == 0);
-  } else {
-    CHECK(st.capAmb == kNetBind);
-    CHECK(st.capEff == kNetBind);
-    CHECK(st.capPrm == kNetBind);
-  }
+  // broker: the command holds nothing, the helper did the privileged bind.
+  const uint64_t caps = mode == "broker" ? 0 : kNetBind;
+  expectCredentials(p.pid(), Credentials{.uid = kNobody,
+                                         .gid = 65534,
+                                         .groups = {65534},
+                                         .inh = caps,
+                                         .prm = caps,
+                                         .eff = caps,
+                                         .amb = caps,
+                                         .bnd = caps});
   out.maps = slurp("/proc/" + std::to_string(p.pid()) + "/maps");
   p.kill(15);
   CHECK(p.wait().has_value());

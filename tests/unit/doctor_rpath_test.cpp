@@ -28,15 +28,6 @@ LoaderContext normalExe(std::string origin) {
 
 }  // namespace
 
-TEST_CASE("splitPathList keeps empty entries, as ld.so does") {
-  CHECK(splitPathList("") == std::vector<std::string>{});
-  CHECK(splitPathList("/a") == std::vector<std::string>{"/a"});
-  CHECK(splitPathList("$ORIGIN:$ORIGIN/../lib") ==
-        std::vector<std::string>{"$ORIGIN", "$ORIGIN/../lib"});
-  CHECK(splitPathList("a::b") == std::vector<std::string>{"a", "", "b"});
-  CHECK(splitPathList(":") == std::vector<std::string>{"", ""});
-}
-
 TEST_CASE("dstLength follows the gABI token rules") {
   CHECK(dstLength("ORIGIN", "ORIGIN") == 6);
   CHECK(dstLength("ORIGIN/../lib", "ORIGIN") == 6);

@@ -13,10 +13,12 @@
 
 #include "common/caps.h"
 #include "common/elf.h"
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
-#include "common/proc_status.h"
+#include "common/startup_report.h"
 #include "common/terminal.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 #include "modes/broker/helper.h"
 #include "privbind/version.h"
@@ -116,7 +118,7 @@ Status checkRootOwned(const std::string& path) {
 Result<std::string> findShim(const std::string& preload) {
   std::vector<std::string> candidates =
       preload.empty() ? launch::shimCandidates() : std::vector<std::string>{preload};
-  std::string tried;
+  std::vector<std::string> tried;
   for (const auto& c : candidates) {
     struct stat st {};
     if (!preload.empty() && !isRegularFile(c, st)) {
@@ -125,7 +127,7 @@ Result<std::string> findShim(const std::string& preload) {
       return Error::refuse("-l/--preload " + c, "not a regular file");
     }
     if (!isRegularFile(c, st)) {
-      tried += (tried.empty() ? "" : ", ") + c;
+      tried.push_back(c);
       continue;
     }
     char real[PATH_MAX];
@@ -141,7 +143,8 @@ Result<std::string> findShim(const std::string& preload) {
       if (auto s = checkRootOwned(path); !s) return s.error();
     return path;
   }
-  return Error::refuse("preload library", "not found (tried " + tried + "); give it with -l PATH");
+  return Error::refuse("preload library",
+                       "not found (tried " + text::join(tried, ", ") + "); give it with -l PATH");
 }
 
 // The channel: one AF_UNIX SOCK_SEQPACKET socketpair, no name anywhere. The helper keeps `helper`,
@@ -185,7 +188,7 @@ Result<pid_t> startHelper(Channel& channel, const privdrop::CheckedPlan& plan,
     pid_t helper = fork();
     if (helper == 0) helperMain(channel.helper.get(), status->write.get(), plan, config);
     if (helper < 0) {
-      std::string msg = Error::fromErrno("fork()", errno).message();
+      std::string msg = "error " + Error::fromErrno("fork()", errno).message() + "\n";
       (void)!::write(status->write.get(), msg.data(), msg.size());
     }
     _exit(helper < 0 ? kExitFailure : kExitOk);
@@ -197,20 +200,9 @@ Result<pid_t> startHelper(Channel& channel, const privdrop::CheckedPlan& plan,
   if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
     return Error::fromErrno("waitpid(" + std::to_string(middle) + ")", errno);
 
-  std::string text;
-  char buf[512];
-  for (;;) {
-    ssize_t n = retryEintr([&] { return ::read(status->read.get(), buf, sizeof buf); });
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > 4096) break;
-  }
-  if (text.starts_with("ok ") && text.ends_with("\n")) {
-    if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
-      return static_cast<pid_t>(*pid);
-  }
-  if (text.empty()) text = "exited before it was ready";
-  return Error::refuse("starting the helper", text);
+  startup::Report r = startup::read(status->read.get());
+  if (r.ready) return *r.ready;
+  return Error::refuse("starting the helper", r.message);
 }
 
 std::string padded(int fd) {
@@ -262,7 +254,7 @@ Error run(const LaunchOptions& options) {
 
   HelperConfig config;
   config.policy.uid = target->user.uid;
-  config.policy.unprivilegedStart = proc::unprivilegedPortStart();
+  config.policy.unprivilegedStart = files::unprivilegedPortStart();
   config.policy.ports = options.ports;
   config.reuseport = options.reuseport;
   config.binds = options.binds;

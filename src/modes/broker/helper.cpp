@@ -5,10 +5,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,11 +23,6 @@
 #include "common/unique_fd.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
-
-// close_range(2) has the same number on every architecture (Linux 5.9); older headers lack it.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
 
 namespace privbind::broker {
 
@@ -55,42 +48,21 @@ void writeAll(int fd, const std::string& text) {
   }
 }
 
-// Reports a start-up failure to the launcher and exits; nothing has been served yet.
+// Reports a start-up failure to the launcher ("error <why>", common/startup_report.h) and exits;
+// nothing has been served yet.
 [[noreturn]] void fail(int status, const std::string& message) {
-  writeAll(status, message);
+  writeAll(status, "error " + message + "\n");
   _exit(kExitFailure);
 }
 
 void log(const std::string& line) { writeAll(STDERR_FILENO, "privbind: helper: " + line + "\n"); }
 
-// Closes every descriptor but the ones kept (close_range(2)), and puts /dev/null on 0 and 1
-// so that no accepted connection can land there and be written to by accident.
-// close_range(2), or one close at a time up to the descriptor limit on kernels before 5.9.
-Status closeRange(unsigned first, unsigned last) {
-  if (syscall(SYS_close_range, first, last, 0) == 0) return {};
-  if (errno != ENOSYS)
-    return Error::fromErrno(
-        "close_range(" + std::to_string(first) + ", " + std::to_string(last) + ")", errno);
-  rlimit rl{};
-  unsigned limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)
-                       ? static_cast<unsigned>(rl.rlim_cur)
-                       : (1u << 20);
-  for (unsigned fd = first; fd <= last && fd < limit; ++fd) {
-    UniqueFd closer(static_cast<int>(fd));  // EBADF for numbers not in use: harmless
-  }
-  return {};
-}
-
+// Closes every descriptor but stderr and the ones kept, and puts /dev/null on 0 and 1 (unless
+// kept) so that no accepted connection can land there and be written to by accident.
 Status closeOthers(std::vector<int> keep) {
   keep.push_back(STDERR_FILENO);
+  if (auto s = closeAllExcept(0, keep); !s) return s;
   std::sort(keep.begin(), keep.end());
-  unsigned first = 0;
-  for (int fd : keep) {
-    if (static_cast<unsigned>(fd) > first)
-      if (auto s = closeRange(first, static_cast<unsigned>(fd) - 1); !s) return s;
-    first = static_cast<unsigned>(fd) + 1;
-  }
-  if (auto s = closeRange(first, ~0U); !s) return s;
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return Error::fromErrno("open(/dev/null)", errno);
   for (int fd : {STDIN_FILENO, STDOUT_FILENO})

@@ -3,12 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 
+#include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
-#include "common/proc_status.h"
 #include "common/terminal.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
@@ -20,40 +19,26 @@ namespace privbind::cgroupmode {
 
 namespace {
 
-constexpr const char* kPortStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
-
 struct Host {
   std::string parentPath;  // privbind's own cgroup v2 path ("/" or "/system.slice/x.service")
   std::string parentDir;   // its directory, e.g. /sys/fs/cgroup/unified/system.slice/x.service
   unsigned portStart = 0;  // of this network namespace
 };
 
-// net.ipv4.ip_unprivileged_port_start of privbind's network namespace, read, never assumed:
-// the program grants exactly the ports below it.
-Result<unsigned> readPortStart() {
-  auto text = proc::readFile(kPortStartPath);
-  if (!text) return text.error();
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || v > 65536 || (p != text->data() + text->size() && *p != '\n'))
-    return Error::refuse(kPortStartPath, "not a port number: '" + *text + "'");
-  return v;
-}
-
 Result<Host> checkHost() {
   Host host;
   // The program sees uids as the initial user namespace does (bpf_get_current_uid_gid()).
-  auto uidMap = proc::readFile("/proc/self/uid_map");
+  auto uidMap = files::readFile("/proc/self/uid_map");
   if (!uidMap) return uidMap.error();
   if (!isIdentityUidMap(*uidMap))
     return Error::refuse("user namespace",
                          "privbind runs in a user namespace that maps uids; "
                          "the BPF program would see other uids than it checks");
-  auto cg = proc::readFile("/proc/self/cgroup");
+  auto cg = files::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto path = parseV2Path(*cg);
   if (!path) return path.error();
-  auto mi = proc::readFile("/proc/self/mountinfo");
+  auto mi = files::readFile("/proc/self/mountinfo");
   if (!mi) return mi.error();
   auto mount = findCgroup2Mount(*mi, *path);
   if (!mount) return mount.error();
@@ -64,7 +49,9 @@ Result<Host> checkHost() {
   // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
   // container's /sys/fs/cgroup).
   if (access(dir->c_str(), W_OK) != 0) return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
-  auto start = readPortStart();
+  // The program grants exactly the ports below net.ipv4.ip_unprivileged_port_start: read, and
+  // refused when unreadable rather than guessed.
+  auto start = files::readUnprivilegedPortStart();
   if (!start) return start.error();
   host.parentPath = *path;
   host.parentDir = *dir;
@@ -81,7 +68,7 @@ Status enter(int cgroupFd, const std::string& expectedPath) {
   if (retryEintr([&] { return ::write(procs.get(), pid.data(), pid.size()); }) !=
       static_cast<ssize_t>(pid.size()))
     return Error::fromErrno("write(cgroup.procs, " + std::to_string(getpid()) + ")", errno);
-  auto cg = proc::readFile("/proc/self/cgroup");
+  auto cg = files::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto now = parseV2Path(*cg);
   if (!now) return now.error();

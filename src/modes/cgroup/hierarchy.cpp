@@ -4,20 +4,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/text.h"
+
 namespace privbind::cgroupmode {
 
 namespace {
-
-std::vector<std::string_view> splitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
 
 std::vector<std::string_view> splitSpaces(std::string_view line) {
   std::vector<std::string_view> out;
@@ -59,7 +50,7 @@ bool contains(std::string_view root, std::string_view path) {
 
 Result<Cgroup2Mount> findCgroup2Mount(std::string_view mountinfo, std::string_view cgroupPath) {
   bool sawV2 = false;
-  for (auto line : splitLines(mountinfo)) {
+  for (auto line : text::splitLines(mountinfo)) {
     auto f = splitSpaces(line);
     // id parent major:minor root mount-point options [optional...] - fstype source super-options
     size_t dash = 6;
@@ -80,7 +71,7 @@ Result<Cgroup2Mount> findCgroup2Mount(std::string_view mountinfo, std::string_vi
 }
 
 Result<std::string> parseV2Path(std::string_view procSelfCgroup) {
-  for (auto line : splitLines(procSelfCgroup)) {
+  for (auto line : text::splitLines(procSelfCgroup)) {
     if (!line.starts_with("0::")) continue;
     std::string_view path = line.substr(3);
     if (path.empty() || path[0] != '/')
@@ -110,7 +101,7 @@ Result<std::string> cgroupDirectory(const Cgroup2Mount& mount, std::string_view 
 
 bool isIdentityUidMap(std::string_view uidMap) {
   // The initial user namespace: "0 0 4294967295". Anything else translates ids.
-  auto lines = splitLines(uidMap);
+  auto lines = text::splitLines(uidMap);
   if (lines.size() != 1) return false;
   auto f = splitSpaces(lines[0]);
   return f.size() == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295";

@@ -23,6 +23,7 @@
 #include "common/ports.h"
 #include "common/privdrop.h"
 #include "common/seccomp.h"
+#include "common/startup_report.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/programs.h"
 
@@ -320,24 +321,10 @@ Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Progra
   if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
     return Error::fromErrno("waitpid(" + std::to_string(middle) + ")", errno);
 
-  std::string text;
-  char buf[512];
-  for (;;) {
-    ssize_t n = retryEintr([&] { return ::read(repRead.get(), buf, sizeof buf); });
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > 4096) break;
-  }
-  if (text.starts_with("ok ") && text.ends_with("\n")) {
-    if (auto pid = ids::parseId(std::string_view(text).substr(3, text.size() - 4)))
-      return Watcher{static_cast<pid_t>(*pid), std::move(lifeWrite), name};
-  }
-  if (text == "lost\n") return Watcher{};
-  // "error <message>\n", possibly after "ok <pid>\n" when the last step (seccomp) failed.
-  if (size_t at = text.find("error "); at != std::string::npos && text.ends_with("\n"))
-    text = text.substr(at + 6, text.size() - at - 7);
-  if (text.empty()) text = "exited before it was ready";
-  return Error::refuse("starting the cgroup watcher", text);
+  startup::Report r = startup::read(repRead.get());
+  if (r.ready) return Watcher{*r.ready, std::move(lifeWrite), name};
+  if (r.message == "lost") return Watcher{};
+  return Error::refuse("starting the cgroup watcher", r.message);
 }
 
 }  // namespace
