@@ -124,7 +124,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   broker::Peer peer;
   peer.pid = 1234;
   peer.uid = (flags & 8) ? kServed + 1 : kServed;
-  peer.gid = kServed;
 
   broker::Decision d = broker::decodeRequest(m, peer, policy);
   const bool grant = referenceGrants(m, !(flags & 8), policy);

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -213,7 +214,7 @@ class Server {
         ++creds;
         ucred c;
         std::memcpy(&c, CMSG_DATA(cm), sizeof c);
-        peer = Peer{c.pid, c.uid, c.gid};
+        peer = Peer{c.pid, c.uid};
       } else {
         otherControl = true;
       }

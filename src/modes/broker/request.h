@@ -35,12 +35,12 @@ struct Received {
 };
 
 // SCM_CREDENTIALS of the record (unix(7)): the helper's end has SO_PASSCRED set, so the kernel
-// attaches the sender's pid, uid and gid to every record; a sender can only claim its own. A record
-// without them keeps the defaults, which match no user.
+// attaches the sender's pid, uid and gid to every record; a sender can only claim its own. The
+// uid decides, the pid is logged; the gid plays no part. A record without them keeps the
+// defaults, which match no user.
 struct Peer {
   pid_t pid = 0;
   uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
 };
 
 struct Policy {
