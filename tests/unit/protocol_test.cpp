@@ -59,7 +59,7 @@ struct Case {
   std::vector<unsigned char> bytes;
   std::vector<FdFacts> fds{FdFacts{true, AF_INET, SOCK_STREAM}, kReply};
   bool truncated = false, controlTruncated = false, otherControl = false;
-  Peer peer{1234, kApp, kApp};
+  Peer peer{1234, kApp};
   Policy policy{kApp, 1024, std::nullopt};
 
   Decision decide() const {
