@@ -1,8 +1,10 @@
 #include "common/launch.h"
 
-#include <fcntl.h>
-#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "common/elf.h"
 #include "common/text.h"
@@ -67,54 +70,87 @@ std::vector<std::string> shimCandidates() {
 
 namespace {
 
-// The child's answer, fields separated by NUL: kind, payload, "1"/"0" for the working directory.
-//   F path   found          D path   found, not executable by the target
-//   N        not found      R entry  a relative PATH entry was reached
-//   E what   a call failed (payload "errno what")
-std::string searchAsTarget(const std::string& name, const std::string& pathVar) {
-  if (name.find('/') != std::string::npos) return std::string("F") + '\0' + name;
-  std::string denied;
-  for (const auto& dir : text::splitPathList(pathVar)) {
-    if (dir.empty() || dir[0] != '/') return std::string("R") + '\0' + dir;
-    std::string candidate = dir + "/" + name;
+// The search below runs in a child that shares privbind's memory (clone(2) with CLONE_VM |
+// CLONE_VFORK, as posix_spawn(3) starts its children): no page tables are copied and none torn
+// down, which a fork(2) of privbind costs on every launch. privbind is suspended until the child
+// has exited. The child therefore only makes system calls: no allocation, no locks, no stdio, and
+// the id changes as raw syscall(2)s, because glibc's wrappers would try to apply them to every
+// thread of the process (nptl's setxid) rather than to the calling task only. Credentials belong
+// to the task (credentials(7)), so privbind's own ids do not change.
+struct Search {
+  // In: the candidate files, in $PATH order, and the ids to search with.
+  std::vector<const char*> candidates;
+  const ids::Target* as = nullptr;
+  bool switchIds = false;
+  // Out.
+  const char* failedCall = nullptr;  // the id change that failed
+  int err = 0;
+  long found = -1;   // the first regular file the target may execute
+  long denied = -1;  // the first one that exists but may not be executed (execvp(3)'s EACCES)
+  bool cwdEnterable = false;
+  bool done = false;
+};
+
+int searchChild(void* arg) {
+  Search& s = *static_cast<Search*>(arg);
+  if (s.switchIds) {
+    // Not dumpable before the ids change, so that no process of the target user may ptrace(2)
+    // this task, which shares privbind's memory (the kernel does so itself when
+    // fs.suid_dumpable is 0, proc(5); this holds for any value). The flag belongs to the memory,
+    // so privbind is not dumpable either from here until its execve(2): it is root, which only
+    // root may trace anyway.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+      s.failedCall = "prctl(PR_SET_DUMPABLE, 0)";
+    } else if (syscall(SYS_setgroups, s.as->groups.size(), s.as->groups.data()) != 0) {
+      s.failedCall = "setgroups()";
+    } else if (syscall(SYS_setresgid, s.as->gid, s.as->gid, s.as->gid) != 0) {
+      s.failedCall = "setresgid()";
+    } else if (syscall(SYS_setresuid, s.as->user.uid, s.as->user.uid, s.as->user.uid) != 0) {
+      s.failedCall = "setresuid()";
+    }
+    if (s.failedCall) {
+      s.err = errno;
+      return 1;
+    }
+  }
+  for (size_t i = 0; i < s.candidates.size(); ++i) {
     struct stat st {};
     // access(2) checks the real ids, which are the target's here: search permission of every
     // directory on the way, then execute permission of the file (and noexec mounts).
-    if (stat(candidate.c_str(), &st) != 0) continue;  // not there, or not visible to the target
-    if (S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0)
-      return std::string("F") + '\0' + candidate;
+    if (stat(s.candidates[i], &st) != 0) continue;  // not there, or not visible to the target
+    if (S_ISREG(st.st_mode) && access(s.candidates[i], X_OK) == 0) {
+      s.found = static_cast<long>(i);
+      break;
+    }
     // execvp(3) goes on searching after EACCES and reports it only if nothing else is found.
-    if (denied.empty()) denied = candidate;
+    if (s.denied < 0) s.denied = static_cast<long>(i);
   }
-  if (!denied.empty()) return std::string("D") + '\0' + denied;
-  return std::string("N") + '\0';
+  s.cwdEnterable = access(".", X_OK) == 0;
+  s.done = true;
+  return 0;
 }
 
-[[noreturn]] void searchChild(int out, const std::string& name, const std::string& pathVar,
-                              const ids::Target& as) {
-  std::string answer;
-  // Not root (doctor run by an ordinary user): no ids to take, the search runs with our own.
-  const bool switchIds = geteuid() == 0;
-  if (switchIds && setgroups(as.groups.size(), as.groups.data()) != 0) {
-    answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setgroups()";
-  } else if (switchIds && setresgid(as.gid, as.gid, as.gid) != 0) {
-    answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setresgid()";
-  } else if (switchIds && setresuid(as.user.uid, as.user.uid, as.user.uid) != 0) {
-    answer = "E" + std::string(1, '\0') + std::to_string(errno) + " setresuid()";
-  } else {
-    answer = searchAsTarget(name, pathVar);
-    answer += '\0';
-    answer += access(".", X_OK) == 0 ? '1' : '0';
-  }
-  const char* p = answer.data();
-  size_t left = answer.size();
-  while (left > 0) {
-    ssize_t n = retryEintr([&] { return ::write(out, p, left); });
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  _exit(0);
+// Runs searchChild in a task that shares this process's memory and waits for it to end.
+Status runSearch(Search& search) {
+  // The child's stack: this frame's array, which stays put while clone(2) waits below it (the
+  // child only calls stat(2), access(2) and the id changes; musl's posix_spawn does the same).
+  alignas(16) char stack[32 * 1024];
+  // No signal handler may run in the child, on privbind's memory: all signals stay blocked there
+  // (it inherits the mask) and are delivered to privbind once the mask is restored.
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(searchChild, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &search);
+  int err = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return Error::fromErrno("clone(command search)", err);
+  int ws = 0;
+  if (retryEintr([&] { return waitpid(pid, &ws, 0); }) != pid)
+    return Error::fromErrno("waitpid(" + std::to_string(pid) + ")", errno);
+  if (search.failedCall) return {};
+  if (!search.done || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+    return Error::refuse("command search", "the child ended without an answer");
+  return {};
 }
 
 }  // namespace
@@ -127,65 +163,46 @@ Result<Command> resolveCommand(const std::string& name, const ids::Target& as) {
   const char* env = getenv("PATH");
   const std::string pathVar = env && *env ? env : "/usr/local/bin:/usr/bin:/bin";
 
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(command search)", errno);
-  pid_t pid = fork();
-  if (pid < 0) {
-    int err = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return Error::fromErrno("fork(command search)", err);
+  // The files to try, made here: the child allocates nothing. A name with a '/' is not searched
+  // (execve(2) reports what is wrong with it); the search stops at the first relative entry.
+  const bool searched = name.find('/') == std::string::npos;
+  std::vector<std::string> files;
+  std::optional<std::string> relative;
+  for (const auto& dir : searched ? text::splitPathList(pathVar) : std::vector<std::string>{}) {
+    if (dir.empty() || dir[0] != '/') {
+      relative = dir;
+      break;
+    }
+    files.push_back(dir + "/" + name);
   }
-  if (pid == 0) {
-    close(fds[0]);
-    searchChild(fds[1], name, pathVar, as);
-  }
-  close(fds[1]);
-  std::string answer;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = retryEintr([&] { return ::read(fds[0], buf, sizeof buf); });
-    if (n <= 0) break;
-    answer.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int ws = 0;
-  if (retryEintr([&] { return waitpid(pid, &ws, 0); }) != pid)
-    return Error::fromErrno("waitpid(" + std::to_string(pid) + ")", errno);
+  Search search;
+  for (const auto& f : files) search.candidates.push_back(f.c_str());
+  search.as = &as;
+  // Not root (doctor run by an ordinary user): no ids to take, the search runs with our own.
+  search.switchIds = geteuid() == 0;
+  if (auto s = runSearch(search); !s) return s.error();
+  if (search.failedCall)
+    return Error::fromErrno(std::string(search.failedCall) + " as uid " +
+                                std::to_string(as.user.uid) + " for the command search",
+                            search.err);
 
-  std::vector<std::string> fields;
-  for (size_t pos = 0;;) {
-    size_t nul = answer.find('\0', pos);
-    fields.push_back(answer.substr(pos, nul - pos));
-    if (nul == std::string::npos) break;
-    pos = nul + 1;
-  }
-  const std::string kind = fields[0];
-  const std::string payload = fields.size() > 1 ? fields[1] : "";
-  if (kind == "E") {
-    auto space = payload.find(' ');
-    return Error::fromErrno(payload.substr(space + 1) + " as uid " + std::to_string(as.user.uid) +
-                                " for the command search",
-                            static_cast<int>(std::strtol(payload.c_str(), nullptr, 10)));
-  }
-  if (fields.size() != 3 || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-    return Error::refuse("command search", "the child ended without an answer");
-  cmd.cwdEnterable = fields[2] == "1";
-  if (kind == "F") {
-    cmd.path = payload;
-    cmd.searched = name.find('/') == std::string::npos;
+  cmd.cwdEnterable = search.cwdEnterable;
+  if (!searched || search.found >= 0) {
+    cmd.path = searched ? files[static_cast<size_t>(search.found)] : name;
+    cmd.searched = searched;
     return cmd;
   }
-  const std::string uid = std::to_string(as.user.uid);
-  if (kind == "D")
-    return Error::refuse(payload, "not executable by uid " + uid + " (" + strerror(EACCES) + ")",
-                         kExitNotExecutable);
-  if (kind == "R")
+  if (relative)
     return Error::refuse(
         "PATH",
-        "the search for " + name + " reaches the relative entry '" + payload +
+        "the search for " + name + " reaches the relative entry '" + *relative +
             "', which would run whatever lies in the working directory; remove it from PATH or "
             "give COMMAND as a path");
+  const std::string uid = std::to_string(as.user.uid);
+  if (search.denied >= 0)
+    return Error::refuse(files[static_cast<size_t>(search.denied)],
+                         "not executable by uid " + uid + " (" + strerror(EACCES) + ")",
+                         kExitNotExecutable);
   if (name == "doctor")
     return Error::refuse(name, "command not found (did you mean 'privbind doctor'?)",
                          kExitNotFound);
