@@ -180,8 +180,8 @@ int onRefusal(void* ctx, void* data, size_t size) {
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
   // Its descriptors at fixed numbers, all others closed: it must not keep the command's pipes
-  // (a caller waiting for EOF on the command's stdout would wait for the watcher too), nor the
-  // programs' own descriptors.
+  // (a caller waiting for EOF on the command's stdout would wait for the watcher too; the copy of
+  // stderr goes when privbind's pid does), nor the programs' own descriptors.
   std::vector<int> keep = {parentFd, lockFd,   eventsFd, lifelineFd,
                            reportFd, refusals, notice,   command};
   for (const auto& l : *links) keep.push_back(l.get());
