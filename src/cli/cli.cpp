@@ -93,7 +93,8 @@ constexpr Row kTable[] = {
      [](LaunchOptions&, const std::string&) -> Status { return {}; }},
     {'p', "ports", "LIST", kLimits,
      "only these reserved ports, e.g. 80,443,8000-8010;\n"
-     "binds of other reserved ports fail with EACCES",
+     "binds of other reserved ports fail with EACCES\n"
+     "(said on stderr, once per port)",
      [](LaunchOptions& o, const std::string& v) -> Status {
        auto set = portList(v);
        if (!set) return set.error();
@@ -101,8 +102,9 @@ constexpr Row kTable[] = {
        return {};
      }},
     {'n', "binds", "NUM", kLimits,
-     "NUM privileged binds (each address, protocol and\n"
-     "port counts), then privileged binds fail with EACCES",
+     "NUM privileged binds, then EACCES (said on stderr,\n"
+     "once per port); each bind counts: UDP and TCP on\n"
+     "one port are 2, on IPv4 and IPv6 4",
      setBinds},
     {'r', "reuseport", "LIST", kLimits, "set SO_REUSEPORT before binding these ports",
      [](LaunchOptions& o, const std::string& v) -> Status {
