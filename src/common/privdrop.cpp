@@ -25,6 +25,7 @@ std::string hex(uint64_t v) {
 
 std::string list(const std::vector<gid_t>& ids) {
   std::vector<std::string> items;
+  items.reserve(ids.size());
   for (gid_t id : ids) items.push_back(std::to_string(id));
   return "[" + text::join(items, ",") + "]";
 }
