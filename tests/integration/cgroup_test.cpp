@@ -247,12 +247,7 @@ TEST_CASE("the command: same pid, no capability, NoNewPrivs, nobody, in privbind
 TEST_CASE("a Go server (CGO_ENABLED=0, its own bind system call) reached by a real client") {
   REQUIRE_CGROUP_MODE();
   TempDir dir;
-  std::string bin = dir / "server";
-  RunResult built = run({"env", "CGO_ENABLED=0", "GOCACHE=" + dir / "cache",
-                         "GOPATH=" + dir / "gopath", "HOME=" + dir.path(), "GOFLAGS=", "go",
-                         "build", "-o", bin, sourceDir() + "/programs/cgroup_server.go"},
-                        300s);
-  REQUIRE_MESSAGE(built.status == 0, built.err);
+  std::string bin = buildGo("cgroup_server.go", dir.path(), "server");
   CHECK(run({"file", bin}).out.find("statically linked") != std::string::npos);
   uint16_t port = freeReservedPort();
   // The control: the same binary as nobody, without privbind, is refused.

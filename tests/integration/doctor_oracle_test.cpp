@@ -401,25 +401,13 @@ std::vector<Case> cases() {
        }},
       {"Go program",
        [](Ctx& c) {
-         std::string out = c.tmp / "goprobe";
-         RunResult r =
-             run({"env", "CGO_ENABLED=0", "GOCACHE=" + (c.tmp / "gocache"),
-                  "GOPATH=" + (c.tmp / "gopath"), "HOME=" + c.tmp.path(), "GOFLAGS=", "go", "build",
-                  "-o", out, sourceDir() + "/programs/oracle_bind.go"},
-                 300s);
-         REQUIRE_MESSAGE(r.status == 0, r.err);
+         std::string out = buildGo("oracle_bind.go", c.tmp.path(), "goprobe");
          return Target{out};
        },
        "", "go"},
       {"Go program with file caps",
        [](Ctx& c) {
-         std::string out = c.tmp / "goprobe";
-         RunResult r =
-             run({"env", "CGO_ENABLED=0", "GOCACHE=" + (c.tmp / "gocache"),
-                  "GOPATH=" + (c.tmp / "gopath"), "HOME=" + c.tmp.path(), "GOFLAGS=", "go", "build",
-                  "-o", out, sourceDir() + "/programs/oracle_bind.go"},
-                 300s);
-         REQUIRE_MESSAGE(r.status == 0, r.err);
+         std::string out = buildGo("oracle_bind.go", c.tmp.path(), "goprobe");
          return Target{setcap("cap_net_bind_service=ep", out)};
        },
        "", "go"},

@@ -382,6 +382,16 @@ std::string buildC(const std::string& source, const std::string& dir,
   return out;
 }
 
+std::string buildGo(const std::string& source, const std::string& dir, const std::string& out) {
+  const std::string bin = dir + "/" + out;
+  RunResult r = run(
+      {"env", "CGO_ENABLED=0", "GOCACHE=" + dir + "/gocache", "GOPATH=" + dir + "/gopath",
+       "HOME=" + dir, "GOFLAGS=", "go", "build", "-o", bin, sourceDir() + "/programs/" + source},
+      300s);
+  if (r.status != 0) throw std::runtime_error("go build " + source + " failed: " + r.err);
+  return bin;
+}
+
 privbind::proc::Status status(pid_t pid) {
   auto st = privbind::proc::readStatus(pid);
   if (!st) throw std::runtime_error(st.error().message());

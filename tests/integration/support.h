@@ -142,6 +142,9 @@ std::string udpAsk(const std::string& host, uint16_t port);
 // Compiles a C file of tests/integration/programs with cc; returns the binary's path in dir.
 std::string buildC(const std::string& source, const std::string& dir,
                    const std::vector<std::string>& flags = {});
+// Builds a Go file of tests/integration/programs as a static binary (CGO_ENABLED=0: its own
+// system calls, no libc), with its caches in dir; returns the binary's path, dir/out.
+std::string buildGo(const std::string& source, const std::string& dir, const std::string& out);
 
 // The kernel's view of a running process.
 privbind::proc::Status status(pid_t pid);
