@@ -12,8 +12,10 @@
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/init.h"
+#include "modes/cgroup/leftovers.h"
+#include "modes/cgroup/own_cgroup.h"
 #include "modes/cgroup/programs.h"
-#include "modes/cgroup/watcher.h"
+#include "modes/cgroup/watcher_start.h"
 
 namespace privbind::cgroupmode {
 
@@ -57,25 +59,6 @@ Result<Host> checkHost() {
   host.parentDir = *dir;
   host.portStart = *start;
   return host;
-}
-
-// Moves this process into the cgroup (cgroup.procs, cgroups(7)) and checks that the kernel
-// says so.
-Status enter(int cgroupFd, const std::string& expectedPath) {
-  UniqueFd procs(openat(cgroupFd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
-  if (!procs) return Error::fromErrno("open(cgroup.procs)", errno);
-  std::string pid = std::to_string(getpid()) + "\n";
-  if (retryEintr([&] { return ::write(procs.get(), pid.data(), pid.size()); }) !=
-      static_cast<ssize_t>(pid.size()))
-    return Error::fromErrno("write(cgroup.procs, " + std::to_string(getpid()) + ")", errno);
-  auto cg = files::readFile("/proc/self/cgroup");
-  if (!cg) return cg.error();
-  auto now = parseV2Path(*cg);
-  if (!now) return now.error();
-  if (*now != expectedPath)
-    return Error::refuse("entering the cgroup",
-                         "/proc/self/cgroup says " + *now + ", expected " + expectedPath);
-  return {};
 }
 
 }  // namespace
@@ -138,19 +121,26 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
                    "killed\n",
                    host->parentDir.c_str(), old.c_str());
 
-  // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
-  //    removes the cgroup once it is empty.
+  // 4. The cgroup, made, opened and locked by privbind itself, then the watcher, which links the
+  //    programs to it through that descriptor, holds the links and removes the cgroup once it
+  //    is empty. A directory replaced under privbind's hands is refused whatever the mode: it
+  //    says someone may write the parent cgroup and is using it, not that this host cannot.
+  bool replaced = false;
+  auto own = createOwnCgroup(parent.get(), host->parentDir, &replaced);
+  if (!own) return replaced ? own.error() : cannot(own.error());
   const RefusalWords words{
       ports::refusalReason(ports::Refusal::kNotInPorts, options.ports, options.binds),
       ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds)};
-  auto watcher = startWatcher(parent.get(), *programs, words);
-  if (!watcher) return cannot(watcher.error());
-  const std::string& name = watcher->name;
+  auto watcher = startWatcher(parent.get(), *own, *programs, words);
+  if (!watcher) {
+    if (!sameDirectory(parent.get(), own->name.c_str(), own->dev, own->ino))
+      return removedBeforeEntry(parent.get(), host->parentDir, own->name);
+    removeOwnCgroup(parent.get(), *own);
+    return cannot(watcher.error());
+  }
+  const std::string& name = own->name;
   const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
   const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
-
-  UniqueFd cgroup(openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cgroup) return cannot(Error::fromErrno("open(" + dir + ")", errno));
 
   // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
   //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
@@ -169,8 +159,8 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
     _exit(kExitFailure);
   };
 
-  // 7. privbind into the cgroup.
-  if (auto s = enter(cgroup.get(), path); !s) fatal(s.error());
+  // 7. privbind into exactly the cgroup it made and the watcher linked (own_cgroup.h).
+  if (auto s = enterOwnCgroup(parent.get(), *own, host->parentDir, path); !s) fatal(s.error());
 
   launch::Env env = launch::currentEnvironment();
   if (!options.keepEnv) launch::describeUser(env, target->user);

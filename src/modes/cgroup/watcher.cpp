@@ -1,47 +1,28 @@
 #include "modes/cgroup/watcher.h"
 
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <string_view>
+#include <utility>
 
 #include "common/caps.h"
 #include "common/ports.h"
 #include "common/privdrop.h"
-#include "common/seccomp.h"
-#include "common/startup_report.h"
-#include "modes/cgroup/hierarchy.h"
-#include "modes/cgroup/programs.h"
+#include "modes/cgroup/watcher_layout.h"
 
 namespace privbind::cgroupmode {
 
 namespace {
-
-// The watcher's descriptors once it is set up.
-constexpr int kParentFd = 3;  // the parent cgroup directory: unlinkat(kParentFd, name)
-// Its own cgroup directory, open only to hold the flock(LOCK_EX): never used by number.
-[[maybe_unused]] constexpr int kLockFd = 4;
-constexpr int kEventsFd = 5;      // <cgroup>/cgroup.events
-constexpr int kLifelineFd = 6;    // read end; EOF when privbind has exec'd or died
-constexpr int kReportFd = 7;      // to privbind, until set-up is done
-constexpr int kRefusalsFd = 8;    // the programs' ring buffer of refusals by -p and -n
-constexpr int kNoticeFd = 9;      // privbind's stderr, for the refusal lines (or /dev/null)
-constexpr int kCommandFd = 10;    // a pidfd of privbind, which is or runs the command
-constexpr int kFirstLinkFd = 11;  // the four BPF links: the grant lives as long as the watcher
 
 // bind.bpf.c's struct refusal and its reasons.
 struct RefusalRecord {
@@ -51,37 +32,6 @@ struct RefusalRecord {
 };
 constexpr uint8_t kRefusedPorts = 1;
 constexpr uint8_t kRefusedBinds = 2;
-
-// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), say refusals on
-// privbind's stderr (write, only to kNoticeFd; the ring buffer is read from memory mapped before),
-// remove the cgroup (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No
-// open, no other write, no exec, no socket, no kill, no ptrace: a watcher that is uid 0 could
-// otherwise still open root-owned files by their permission bits.
-Status installSeccomp() {
-  std::vector<long> allowed = {
-#ifdef SYS_poll
-      SYS_poll,
-#endif
-      SYS_ppoll, SYS_read,       SYS_pread64,      SYS_lseek,           SYS_close,
-      SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
-  };
-  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
-  // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
-  return seccomp::install(allowed, {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
-                                    {SYS_write, {{0, kNoticeFd}}}});
-}
-
-// "populated 1" or "populated 0" in cgroup.events (cgroup v2: the cgroup or a descendant has a
-// live process). -1 when the file cannot be read.
-int populated(int eventsFd) {
-  char buf[256];
-  ssize_t n = retryEintr([&] { return pread(eventsFd, buf, sizeof buf - 1, 0); });
-  if (n <= 0) return -1;
-  std::string_view text(buf, static_cast<size_t>(n));
-  size_t at = text.find("populated ");
-  if (at == std::string_view::npos || at + 10 >= text.size()) return -1;
-  return text[at + 10] == '0' ? 0 : 1;
-}
 
 void report(int fd, const std::string& text) {
   (void)!retryEintr([&] { return ::write(fd, text.data(), text.size()); });
@@ -119,13 +69,44 @@ int onRefusal(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-// Needs: root, a fresh child of the middle process. Leaves: the cgroup created, then removed once
-// it has served; exits, never returns.
-[[noreturn]] void watcherMain(int parentFd, const std::string& name, const Programs& programs,
-                              int lifelineFd, int reportFd, pid_t privbind,
-                              const RefusalWords& words) {
+}  // namespace
+
+// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), say refusals on
+// privbind's stderr (write, only to kNoticeFd; the ring buffer is read from memory mapped before),
+// look up the cgroup's name (newfstatat, only relative to kParentFd, which is how glibc's fstatat
+// reaches the kernel on both architectures), remove the cgroup (unlinkat, only relative to
+// kParentFd and only with AT_REMOVEDIR), exit. No open, no other write, no exec, no socket, no
+// kill, no ptrace: a watcher that is uid 0 could otherwise still open root-owned files by their
+// permission bits.
+std::vector<long> watcherCalls() {
+  return {
+#ifdef SYS_poll
+      SYS_poll,
+#endif
+      SYS_ppoll, SYS_read,       SYS_pread64,      SYS_lseek,           SYS_close,
+      SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
+  };
+}
+
+std::vector<seccomp::ArgRule> watcherRules() {
+  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
+  // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
+  // fstatat(kParentFd, name, AT_SYMLINK_NOFOLLOW): whether the name still leads to the cgroup.
+  return {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
+          {SYS_newfstatat, {{0, kParentFd}, {3, AT_SYMLINK_NOFOLLOW}}},
+          {SYS_write, {{0, kNoticeFd}}}};
+}
+
+[[noreturn]] void watcherMain(const WatcherSetup& setup) {
+  const OwnCgroup& cgroup = *setup.cgroup;
+  const std::string& name = cgroup.name;
+  int parentFd = setup.parentFd;
+  int reportFd = setup.reportFd;
+  // Whether the cgroup's name still leads to the directory privbind made: before every removal,
+  // so that a directory someone else made under the name is never removed.
+  auto stillOurs = [&] { return sameDirectory(parentFd, name.c_str(), cgroup.dev, cgroup.ino); };
   auto fail = [&](const Error& e, bool remove) {
-    if (remove) unlinkat(parentFd, name.c_str(), AT_REMOVEDIR);
+    if (remove && stillOurs()) unlinkat(parentFd, name.c_str(), AT_REMOVEDIR);
     report(reportFd, "error " + e.message() + "\n");
     _exit(kExitFailure);
   };
@@ -133,34 +114,15 @@ int onRefusal(void* ctx, void* data, size_t size) {
   if (setsid() < 0) fail(Error::fromErrno("setsid()", errno), false);
   signal(SIGPIPE, SIG_IGN);
 
-  // 0755 root: the command (another uid) can neither create cgroups below it nor move
-  // processes in or out (both need write access, cgroups(7) "Cgroup delegation").
-  if (mkdirat(parentFd, name.c_str(), 0755) != 0)
-    fail(Error::fromErrno("mkdir(" + name + ")", errno), false);
-  // The lock tells removeLeftovers() in other runs that this cgroup is alive. One of them may
-  // have taken it, or taken and removed the cgroup, between mkdir and here: then this name is
-  // lost ("lost", and startWatcher() tries another one); once the lock is held and the name
-  // still leads to the same directory, no other run removes it.
-  auto lost = [&] {
-    report(reportFd, "lost\n");
-    _exit(kExitFailure);
-  };
-  int lockFd = openat(parentFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (lockFd < 0 && errno == ENOENT) lost();
-  if (lockFd < 0) fail(Error::fromErrno("open(" + name + ")", errno), true);
-  if (flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) lost();
-    fail(Error::fromErrno("flock(" + name + ")", errno), true);
-  }
-  struct stat held {
-  }, named{};
-  if (fstat(lockFd, &held) != 0 ||
-      fstatat(parentFd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
-      held.st_ino != named.st_ino || held.st_dev != named.st_dev)
-    lost();
+  // Its own copy of the cgroup's descriptor: the flock(2) privbind took is on the open file
+  // description, so it lasts as long as this copy does.
+  int lockFd = fcntl(cgroup.fd.get(), F_DUPFD_CLOEXEC, 0);
+  if (lockFd < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
   int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
   if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
-  auto links = programs.link(lockFd);
+  // Linked through the descriptor held: to the directory privbind made, whatever the name leads
+  // to now (a removed cgroup cannot be linked to: the link fails).
+  auto links = setup.programs->link(lockFd);
   if (!links) fail(links.error().prefix(name), true);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
@@ -168,36 +130,40 @@ int onRefusal(void* ctx, void* data, size_t size) {
   // a pidfd says when it is gone (pidfd_open(2), Linux 5.3). Without one, or without a stderr,
   // /dev/null stands in: always readable, it ends the lines at once.
   int notice = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
-  int command = static_cast<int>(syscall(SYS_pidfd_open, privbind, 0));
+  int command = static_cast<int>(syscall(SYS_pidfd_open, setup.privbind, 0));
   if (notice < 0 || command < 0) {
     if (notice >= 0) UniqueFd(notice).reset();
     if (command >= 0) UniqueFd(command).reset();
     notice = fcntl(null, F_DUPFD_CLOEXEC, 0);
     command = fcntl(null, F_DUPFD_CLOEXEC, 0);
   }
-  int refusals = fcntl(programs.refusalsFd(), F_DUPFD_CLOEXEC, 0);
+  int refusals = fcntl(setup.programs->refusalsFd(), F_DUPFD_CLOEXEC, 0);
   if (notice < 0 || command < 0 || refusals < 0)
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
-  // Its descriptors at fixed numbers, all others closed: it must not keep the command's pipes
-  // (a caller waiting for EOF on the command's stdout would wait for the watcher too; the copy of
-  // stderr goes when privbind's pid does), nor the programs' own descriptors.
-  std::vector<int> keep = {parentFd, lockFd,   eventsFd, lifelineFd,
-                           reportFd, refusals, notice,   command};
-  for (const auto& l : *links) keep.push_back(l.get());
-  std::vector<int> high;
-  for (int fd : keep) {
+  // Its descriptors at the numbers of watcher_layout.h, all others closed: it must not keep the
+  // command's pipes (a caller waiting for EOF on the command's stdout would wait for the watcher
+  // too; the copy of stderr goes when privbind's pid does), nor the programs' own descriptors,
+  // nor privbind's copy of the cgroup's.
+  std::vector<std::pair<int, int>> keep = {{parentFd, kParentFd}, {lockFd, kLockFd},
+                                           {eventsFd, kEventsFd}, {setup.lifelineFd, kLifelineFd},
+                                           {reportFd, kReportFd}, {refusals, kRefusalsFd},
+                                           {notice, kNoticeFd},   {command, kCommandFd}};
+  for (size_t i = 0; i < links->size(); ++i)
+    keep.emplace_back((*links)[i].get(), kFirstLinkFd + static_cast<int>(i));
+  // Everything first above the layout, then down to its number: no move overwrites another.
+  std::vector<std::pair<int, int>> high;
+  for (auto [fd, to] : keep) {
     int h = fcntl(fd, F_DUPFD_CLOEXEC, 64);
     if (h < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
-    high.push_back(h);
+    high.emplace_back(h, to);
   }
   int highNull = fcntl(null, F_DUPFD_CLOEXEC, 64);
   if (highNull < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
   for (int fd = 0; fd <= 2; ++fd)
     if (!moveTo(highNull, fd)) fail(Error::fromErrno("dup2(/dev/null)", errno), true);
-  for (size_t i = 0; i < high.size(); ++i)
-    if (!moveTo(high[i], kParentFd + static_cast<int>(i)))
-      fail(Error::fromErrno("dup2()", errno), true);
+  for (auto [h, to] : high)
+    if (!moveTo(h, to)) fail(Error::fromErrno("dup2()", errno), true);
   parentFd = kParentFd;
   reportFd = kReportFd;
   const int firstFree = kFirstLinkFd + static_cast<int>(links->size());
@@ -207,15 +173,16 @@ int onRefusal(void* ctx, void* data, size_t size) {
   // The ring buffer mapped now (libbpf: mmap, and an epoll descriptor the loop does not use); it
   // is then read from memory alone (ring_buffer__consume). Without it, no refusal lines.
   ring_buffer* ring =
-      ring_buffer__new(kRefusalsFd, onRefusal, const_cast<RefusalWords*>(&words), nullptr);
+      ring_buffer__new(kRefusalsFd, onRefusal, const_cast<RefusalWords*>(setup.words), nullptr);
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,
   // which its owner has by the permission bits alone (path_resolution(7)) when they say so.
-  // Where they do not (a cgroup2 mount whose root is 0555, as some hybrid hosts mount it), the
-  // watcher keeps CAP_DAC_OVERRIDE in its permitted and effective sets only, and the seccomp
-  // filter below leaves it one use: unlinkat of a directory in that parent. Not dumpable: no
-  // one but root with CAP_SYS_PTRACE can attach to it or read its memory.
+  // Where they do not (a cgroup2 mount whose root is 0555, as some hybrid hosts mount it, or a
+  // parent owned by another user), the watcher keeps CAP_DAC_OVERRIDE in its permitted and
+  // effective sets only, and the seccomp filter below leaves it one use: unlinkat of a directory
+  // in that parent. Not dumpable: no one but root with CAP_SYS_PTRACE can attach to it or read
+  // its memory.
   privdrop::Plan plan;
   plan.target.user.uid = 0;
   plan.target.gid = 0;
@@ -232,13 +199,16 @@ int onRefusal(void* ctx, void* data, size_t size) {
   // "ok" first (write is not in the allowlist), then the filter; the report pipe closes only
   // after it is in place, and a failure after "ok" still reaches privbind, which then refuses.
   report(reportFd, "ok " + std::to_string(getpid()) + "\n");
-  if (auto s = installSeccomp(); !s) fail(s.error(), true);
+  if (auto s = seccomp::install(watcherCalls(), watcherRules()); !s) fail(s.error(), true);
   UniqueFd(reportFd).reset();
 
   // 1. Wait for the lifeline to close: privbind has moved into the cgroup and exec'd, or it
   //    died on the way (then the cgroup is empty and goes at once).
   // 2. Then wait for the cgroup to be empty: the kernel signals a change of cgroup.events with
-  //    POLLPRI (cgroups(7), "Cgroups v2 cgroup.events file").
+  //    POLLPRI (cgroups(7), "Cgroups v2 cgroup.events file"). A cgroup.events that cannot be
+  //    read means the cgroup is gone (removed by someone else: root, a service manager, the
+  //    parent's owner): the kernel then reports POLLERR at once on every poll, so the watcher
+  //    must not poll it again. It ends, which releases the links at once.
   // All along, until privbind's pid is gone, the refusals the programs report become lines on its
   // stderr; then the watcher lets go of that stderr (a caller reading it to its end must not wait
   // for the watcher).
@@ -252,8 +222,7 @@ int onRefusal(void* ctx, void* data, size_t size) {
   };
   if (!notices) endNotices();
   for (;;) {
-    int p = 1;
-    if (!lifeline && (p = populated(kEventsFd)) == 0) break;
+    if (!lifeline && populated(kEventsFd) != 1) break;
     pollfd fds[] = {
         {lifeline ? kLifelineFd : -1, POLLIN, 0},
         {lifeline ? -1 : kEventsFd, POLLPRI, 0},
@@ -262,8 +231,7 @@ int onRefusal(void* ctx, void* data, size_t size) {
     };
     // A timeout too once the lifeline is gone, in case an event is missed: the cgroup is gone at
     // most 1 s after it emptied.
-    const int timeout = lifeline ? -1 : p < 0 ? 100 : 1000;
-    if (poll(fds, 4, timeout) < 0) {
+    if (poll(fds, 4, lifeline ? -1 : 1000) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -278,91 +246,17 @@ int onRefusal(void* ctx, void* data, size_t size) {
     if (fds[2].revents) ring_buffer__consume(ring);
     if (fds[3].revents) endNotices();
   }
-  // 3. Remove it, then exit, which closes the links and detaches the programs. EBUSY: root
-  //    moved a process in again; keep watching.
-  while (unlinkat(kParentFd, name.c_str(), AT_REMOVEDIR) != 0 && errno == EBUSY) {
+  if (notices) ring_buffer__consume(ring);
+  // 3. Remove it if its name still leads to it, then exit, which closes the links and detaches
+  //    the programs. EBUSY while a process is in it again (root moved one in): keep watching,
+  //    woken by POLLPRI or once a second. Empty but EBUSY (a child cgroup root made), unreadable
+  //    or no longer under its name: exit now.
+  while (stillOurs() && unlinkat(kParentFd, name.c_str(), AT_REMOVEDIR) != 0 && errno == EBUSY &&
+         populated(kEventsFd) == 1) {
     pollfd pfd{kEventsFd, POLLPRI, 0};
     poll(&pfd, 1, 1000);
   }
   _exit(0);
-}
-
-}  // namespace
-
-namespace {
-
-// One attempt with one name; an empty pid and no error means the name was lost to another run.
-Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Programs& programs,
-                          const RefusalWords& words) {
-  const pid_t privbind = getpid();
-  int life[2], rep[2];
-  if (pipe2(life, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(lifeline)", errno);
-  UniqueFd lifeRead(life[0]), lifeWrite(life[1]);
-  if (pipe2(rep, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(report)", errno);
-  UniqueFd repRead(rep[0]), repWrite(rep[1]);
-
-  pid_t middle = fork();
-  if (middle < 0) return Error::fromErrno("fork()", errno);
-  if (middle == 0) {
-    // The middle process exits at once: the watcher is not the command's child, so the command
-    // never sees its exit status, and it is reparented to init or the nearest subreaper.
-    lifeWrite.reset();
-    repRead.reset();
-    pid_t w = fork();
-    if (w == 0)
-      watcherMain(parentDirFd, name, programs, lifeRead.get(), repWrite.get(), privbind, words);
-    if (w < 0)
-      report(repWrite.get(), "error " + Error::fromErrno("fork()", errno).message() + "\n");
-    _exit(w < 0 ? kExitFailure : kExitOk);
-  }
-  lifeRead.reset();
-  repWrite.reset();
-  int ws = 0;
-  if (retryEintr([&] { return waitpid(middle, &ws, 0); }) != middle)
-    return Error::fromErrno("waitpid(" + std::to_string(middle) + ")", errno);
-
-  startup::Report r = startup::read(repRead.get());
-  if (r.ready) return Watcher{*r.ready, std::move(lifeWrite), name};
-  if (r.message == "lost") return Watcher{};
-  return Error::refuse("starting the cgroup watcher", r.message);
-}
-
-}  // namespace
-
-Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words) {
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    uint64_t random = 0;
-    if (getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
-      return Error::fromErrno("getrandom(8)", errno);
-    auto w = startOnce(parentDirFd, cgroupName(getpid(), random), programs, words);
-    if (!w || w->pid > 0) return w;
-  }
-  return Error::refuse("creating the cgroup", "other privbind runs removed it 4 times in a row");
-}
-
-std::vector<std::string> removeLeftovers(int parentDirFd) {
-  std::vector<std::string> removed;
-  int dup = fcntl(parentDirFd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return removed;
-  DIR* dir = fdopendir(dup);
-  if (!dir) {
-    UniqueFd closer(dup);
-    return removed;
-  }
-  while (dirent* e = readdir(dir)) {
-    std::string name = e->d_name;
-    if (!isCgroupName(name)) continue;
-    UniqueFd fd(openat(parentDirFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) continue;
-    // A live watcher holds the lock for as long as it lives (a watcher that has not taken it
-    // yet gives up this name when it finds it taken or gone).
-    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
-    UniqueFd events(openat(fd.get(), "cgroup.events", O_RDONLY | O_CLOEXEC));
-    if (!events || populated(events.get()) != 0) continue;
-    if (unlinkat(parentDirFd, name.c_str(), AT_REMOVEDIR) == 0) removed.push_back(name);
-  }
-  closedir(dir);
-  return removed;
 }
 
 }  // namespace privbind::cgroupmode

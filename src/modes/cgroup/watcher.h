@@ -1,5 +1,7 @@
-// The watcher: a small process outside the command's cgroup that removes the cgroup (and with it
-// the BPF programs attached there) as soon as the last process in it has exited.
+// The watcher process: a small process outside the command's cgroup that holds the BPF links (the
+// grant lives exactly as long as it does), says the refusals the programs report, and removes the
+// cgroup, and with it the programs, as soon as the last process in it has exited.
+// watcher_start.h starts it; watcher_layout.h lists its descriptors.
 #pragma once
 
 #include <sys/types.h>
@@ -7,19 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "common/error.h"
-#include "common/unique_fd.h"
+#include "common/seccomp.h"
+#include "modes/cgroup/own_cgroup.h"
 #include "modes/cgroup/programs.h"
 
 namespace privbind::cgroupmode {
-
-struct Watcher {
-  pid_t pid = -1;
-  // privbind's end of the lifeline. It is close-on-exec: the watcher starts watching when it is
-  // closed, that is when privbind has exec'd the command (already inside the cgroup) or died.
-  UniqueFd lifeline;
-  std::string name;  // the cgroup's: privbind-<privbind's pid>-<random>, in the parent directory
-};
 
 // The reasons of the refusal lines (ports::refusalReason() of this run's -p and -n).
 struct RefusalWords {
@@ -27,22 +21,27 @@ struct RefusalWords {
   std::string bindsUsedUp;
 };
 
-// Needs: root; parentDirFd the cgroup v2 directory privbind is in; programs loaded. Leaves: a
-// new cgroup <parent>/<name> (cgroupName(), a fresh random part per attempt), empty, with the
-// programs linked to it, and a watcher that holds the four links (the grant ends when the
-// watcher ends, however it ends), is not privbind's child (double fork), has /dev/null as stdin,
-// stdout and stderr, is in its own session (no terminal signals), holds no capability
-// (CAP_DAC_OVERRIDE alone where the parent directory is not writable by its owner), and can make
-// only the system calls its loop needs (seccomp). It removes the cgroup once the lifeline is
-// closed and the cgroup is unpopulated, then exits. While it lives it holds a lock on the cgroup
-// directory (flock(2)), so that removeLeftovers() can tell its cgroup from a leftover. As long as
-// privbind's pid lives (the command, exec'd in place, or the terminal relay), the watcher also
-// keeps privbind's stderr and writes there, once per port, each bind that -p or -n left to the
-// kernel's refusal; then it closes it.
-Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words);
+// What the watcher is given by the process that forks it (descriptors inherited across fork).
+struct WatcherSetup {
+  int parentFd = -1;                  // the parent cgroup directory
+  const OwnCgroup* cgroup = nullptr;  // made, held and locked by privbind
+  const Programs* programs = nullptr;
+  int lifelineFd = -1;  // read end
+  int reportFd = -1;    // write end of the start-up report
+  pid_t privbind = -1;  // whose stderr gets the refusal lines while it lives
+  const RefusalWords* words = nullptr;
+};
 
-// Removes the unpopulated privbind-* cgroups in parentDirFd whose watcher is gone (killed
-// with SIGKILL, say). Best effort: returns the names it removed.
-std::vector<std::string> removeLeftovers(int parentDirFd);
+// Needs: root, a fresh child (not privbind's: see startWatcher()). Leaves: the programs linked to
+// the cgroup through its held descriptor, "ok <pid>" reported, then watches; the cgroup removed
+// (only if its name still leads to the directory held) once it has served. Exits at once, which
+// releases the links, when the cgroup is empty, when it is gone (removed by someone else), or on
+// any error; it never polls faster than once a second on any error. Never returns.
+[[noreturn]] void watcherMain(const WatcherSetup& setup);
+
+// Its seccomp allowlist: the calls allowed with any arguments, and those allowed only on one of
+// its descriptors (watcher_layout.h). Apart for the unit test that holds them to the layout.
+std::vector<long> watcherCalls();
+std::vector<seccomp::ArgRule> watcherRules();
 
 }  // namespace privbind::cgroupmode
