@@ -18,6 +18,11 @@
 //
 // A bind of the target's that -p or -n leaves to the kernel's refusal is reported once per port
 // on the `refusals` ring buffer; privbind's watcher reads it and says so on privbind's stderr.
+//
+// The programs act (grant, count, report) only in privbind's own network namespace: in another
+// one, the kernel checks CAP_NET_BIND_SERVICE against that namespace's owner, which the command
+// may be (`unshare -Urn`), so a bind declined here may well succeed, and a refusal line would be
+// false. allowed_elsewhere() is where that is decided.
 
 // linux/bpf.h first: the libbpf headers use its types (so no include sorting here).
 // clang-format off
@@ -56,6 +61,9 @@ const volatile __u64 reuseport_ports[65536 / 64] = {};
 // -n: at most bind_limit successful privileged binds (when limit_binds is set).
 const volatile __u8 limit_binds = 0;
 const volatile __u64 bind_limit = 0;
+// The cookie of privbind's network namespace (getsockopt SO_NETNS_COOKIE, Linux 5.14): the one
+// namespace the grant applies in.
+const volatile __u64 netns_cookie = 0;
 // bpf_set_retval() (Linux 5.18) exists: a refused post_bind then fails with EACCES, not EPERM.
 const volatile __u8 have_set_retval = 0;
 
@@ -95,9 +103,20 @@ static __always_inline void report(__u32 protocol, __u32 port, __u8 reason) {
   bpf_ringbuf_output(&refusals, &r, sizeof r, 0);
 }
 
+// Whether something other than this cgroup's grant decides the bind, so that the programs must
+// neither grant, count nor report it: today a network namespace other than privbind's (there the
+// kernel's own check may allow it, and a refusal line would be false). ctx is the program's
+// context, struct bpf_sock_addr or struct bpf_sock (bpf_get_netns_cookie takes both). Other
+// grants that may allow a bind this one declines belong here too.
+static __always_inline int allowed_elsewhere(void *ctx) {
+  return bpf_get_netns_cookie(ctx) != netns_cookie;
+}
+
 static __always_inline int grant(struct bpf_sock_addr *ctx) {
   __u32 port = bpf_ntohs((__u16)ctx->user_port);
   if (!is_reserved_for_target(ctx->protocol, port)) return 1;
+  // Not privbind's to decide: the kernel goes on as without privbind, and nothing is said.
+  if (allowed_elsewhere(ctx)) return 1;
   // Not granted: the kernel refuses the port with EACCES as it would without privbind.
   if (restrict_ports && !has_bit(allowed_ports, port)) {
     report(ctx->protocol, port, PRIVBIND_REFUSED_PORTS);
@@ -118,6 +137,8 @@ static __always_inline int grant(struct bpf_sock_addr *ctx) {
 static __always_inline int count(struct bpf_sock *sk) {
   if (!limit_binds) return 1;
   if (!is_ours(sk->protocol, sk->src_port)) return 1;
+  // A bind in another network namespace was not this grant's: it does not use up -n.
+  if (allowed_elsewhere(sk)) return 1;
   // Exact under racing threads: each successful bind takes a ticket; the ones past the limit
   // give it back and are undone by the kernel.
   __u64 before = __sync_fetch_and_add(&granted_binds, 1);

@@ -22,9 +22,10 @@ namespace privbind::cgroupmode {
 namespace {
 
 struct Host {
-  std::string parentPath;  // privbind's own cgroup v2 path ("/" or "/system.slice/x.service")
-  std::string parentDir;   // its directory, e.g. /sys/fs/cgroup/unified/system.slice/x.service
-  unsigned portStart = 0;  // of this network namespace
+  std::string parentPath;    // privbind's own cgroup v2 path ("/" or "/system.slice/x.service")
+  std::string parentDir;     // its directory, e.g. /sys/fs/cgroup/unified/system.slice/x.service
+  unsigned portStart = 0;    // of this network namespace
+  uint64_t netnsCookie = 0;  // of this network namespace: the only one the grant applies in
 };
 
 Result<Host> checkHost() {
@@ -55,6 +56,10 @@ Result<Host> checkHost() {
   // refused when unreadable rather than guessed.
   auto start = files::readUnprivilegedPortStart();
   if (!start) return start.error();
+  // The grant is kept to this network namespace (bind.bpf.c's allowed_elsewhere()).
+  auto cookie = netnsCookie();
+  if (!cookie) return cookie.error();
+  host.netnsCookie = *cookie;
   host.parentPath = *path;
   host.parentDir = *dir;
   host.portStart = *start;
@@ -69,6 +74,7 @@ Status probe() {
   Policy policy;
   policy.uid = 65534;
   policy.unprivilegedStart = host->portStart;
+  policy.netnsCookie = host->netnsCookie;
   auto programs = Programs::load(policy);
   if (!programs) return programs.error();
   return {};
@@ -100,6 +106,7 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   Policy policy;
   policy.uid = target->user.uid;
   policy.unprivilegedStart = host->portStart;
+  policy.netnsCookie = host->netnsCookie;
   policy.ports = options.ports;
   policy.reuseport = options.reuseport;
   policy.binds = options.binds;

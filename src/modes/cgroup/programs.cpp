@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,6 +82,7 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
     ro->limit_binds = 1;
     ro->bind_limit = *policy.binds;
   }
+  ro->netns_cookie = policy.netnsCookie;
   ro->have_set_retval = setRetval ? 1 : 0;
   // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
   int rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
@@ -101,7 +103,27 @@ Programs::Programs(Programs&&) noexcept = default;
 Programs& Programs::operator=(Programs&&) noexcept = default;
 Programs::~Programs() = default;
 
+Result<uint64_t> netnsCookie() {
+  // Any socket carries its network namespace's cookie; an AF_INET one, as the binds are.
+  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::fromErrno("socket(AF_INET, SOCK_DGRAM)", errno);
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (getsockopt(fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 ||
+      len != sizeof cookie) {
+    int err = errno;
+    return Error::refuse("getsockopt(SO_NETNS_COOKIE)",
+                         std::string(std::strerror(err)) +
+                             " (Linux 5.14 and later say which network namespace is privbind's; "
+                             "without it the grant cannot be kept to it)");
+  }
+  return cookie;
+}
+
 Result<Programs> Programs::load(const Policy& policy) {
+  // Fail closed: a cookie of 0 would match no namespace, but say why rather than grant nothing.
+  if (policy.netnsCookie == 0)
+    return Error::refuse("loading the BPF programs", "no network namespace cookie given");
   libbpf_set_print(collect);
   libbpfLog().clear();
   // bpf_set_retval() is probed on its own so that a kernel without it still runs cgroup mode

@@ -2,6 +2,7 @@
 // probe: nothing on the system changes), then attach them to a cgroup.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@
 struct bind_bpf;
 
 namespace privbind::cgroupmode {
+
+// The cookie of the calling process's network namespace (getsockopt(SO_NETNS_COOKIE), Linux
+// 5.14): Policy::netnsCookie. An Error where the kernel cannot say.
+Result<uint64_t> netnsCookie();
 
 class Programs {
  public:
