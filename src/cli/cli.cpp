@@ -256,7 +256,7 @@ Modes:
                     choose broker mode.
   cgroup            COMMAND runs with no capability at all, in a cgroup of its
                     own where a BPF program lets the kernel grant the reserved
-                    ports (Linux 5.12 or later, cgroup v2, CAP_BPF). Works for
+                    ports (Linux 5.14 or later, cgroup v2, CAP_BPF). Works for
                     any program: static, Go, scripts, daemons. The cgroup and
                     its programs go when the last process in it exits.
   broker            COMMAND runs with no capability at all. A preload library
