@@ -904,6 +904,7 @@ TEST_CASE("a parent cgroup's owner racing privbind: the command runs in privbind
   const std::string script =
       "cat /proc/self/cgroup; stat -c %u \"$0$(sed -n 's/^0:://p' /proc/self/cgroup)\"";
   int ran = 0, refused = 0;
+  std::string firstRefusal;
   const auto end = std::chrono::steady_clock::now() + 60s;
   for (int i = 0; i < 200 && std::chrono::steady_clock::now() < end && refused < 20; ++i) {
     CAPTURE(i);
@@ -915,7 +916,7 @@ TEST_CASE("a parent cgroup's owner racing privbind: the command runs in privbind
       CHECK_MESSAGE(r.out.ends_with("\n0\n"), "the command ran in a cgroup of uid ", r.out);
       continue;
     }
-    ++refused;
+    if (refused++ == 0) firstRefusal = r.err;
     CHECK(r.status == 125);
     // One line, privbind's words, naming who could do it.
     CHECK_MESSAGE(r.err.starts_with("privbind: cgroup mode: "), r.err);
@@ -925,7 +926,8 @@ TEST_CASE("a parent cgroup's owner racing privbind: the command runs in privbind
   }
   { std::ofstream(stop) << "stop\n"; }
   REQUIRE(racer.wait(10s) == 0);
-  MESSAGE("ran ", ran, ", refused ", refused, ", directories replaced by the racer: ", racer.out());
+  MESSAGE("ran ", ran, ", refused ", refused, ", directories replaced by the racer: ", racer.out(),
+          "first refusal: ", firstRefusal);
   // Without a hit the test proved nothing.
   CHECK_MESSAGE(refused > 0, "the racer never replaced privbind's cgroup in time");
 }
