@@ -57,19 +57,7 @@ constexpr uint8_t kRefusedBinds = 2;
 // remove the cgroup (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No
 // open, no other write, no exec, no socket, no kill, no ptrace: a watcher that is uid 0 could
 // otherwise still open root-owned files by their permission bits.
-Status installSeccomp() {
-  std::vector<long> allowed = {
-#ifdef SYS_poll
-      SYS_poll,
-#endif
-      SYS_ppoll, SYS_read,       SYS_pread64,      SYS_lseek,           SYS_close,
-      SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
-  };
-  // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
-  // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
-  return seccomp::install(allowed, {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
-                                    {SYS_write, {{0, kNoticeFd}}}});
-}
+Status installSeccomp() { return seccomp::install(watcherSeccompAllowlist()); }
 
 // "populated 1" or "populated 0" in cgroup.events (cgroup v2: the cgroup or a descendant has a
 // live process). -1 when the file cannot be read.
@@ -328,6 +316,34 @@ Result<Watcher> startOnce(int parentDirFd, const std::string& name, const Progra
 }
 
 }  // namespace
+
+// Its loop: wait (poll), read the lifeline and cgroup.events (read, pread64), say refusals on
+// privbind's stderr (write, only to kNoticeFd; the ring buffer is read from memory mapped before),
+// remove the cgroup (unlinkat, only relative to kParentFd and only with AT_REMOVEDIR), exit. No
+// open, no other write, no exec, no socket, no kill, no ptrace: a watcher that is uid 0 could
+// otherwise still open root-owned files by their permission bits.
+const seccomp::Allowlist& watcherSeccompAllowlist() {
+  static const seccomp::Allowlist list = {
+      {
+#ifdef SYS_poll
+          SYS_poll,
+#endif
+          SYS_ppoll,
+          SYS_read,
+          SYS_pread64,
+          SYS_lseek,
+          SYS_close,
+          SYS_exit,
+          SYS_exit_group,
+          SYS_rt_sigreturn,
+          SYS_restart_syscall,
+      },
+      // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
+      // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
+      {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}}, {SYS_write, {{0, kNoticeFd}}}},
+  };
+  return list;
+}
 
 Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words) {
   for (int attempt = 0; attempt < 4; ++attempt) {

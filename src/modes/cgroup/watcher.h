@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/seccomp.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/programs.h"
 
@@ -40,6 +41,11 @@ struct RefusalWords {
 // keeps privbind's stderr and writes there, once per port, each bind that -p or -n left to the
 // kernel's refusal; then it closes it.
 Result<Watcher> startWatcher(int parentDirFd, const Programs& programs, const RefusalWords& words);
+
+// What the watcher's loop may call once it is set up: exactly what it installs (its unit test runs
+// this list). Writes only to privbind's stderr copy and removes directories only in the parent
+// cgroup, by the descriptor numbers it holds them at.
+const seccomp::Allowlist& watcherSeccompAllowlist();
 
 // Removes the unpopulated privbind-* cgroups in parentDirFd whose watcher is gone (killed
 // with SIGKILL, say). Best effort: returns the names it removed.
