@@ -73,6 +73,10 @@ TEST_CASE("a C server on ::1, dynamic and static, reached by a real client") {
   }
 }
 
+TEST_CASE("the command's securebits are locked, ambient raise left off") {
+  expectLockedSecureBits({"--mode=caps", "-u", "nobody"}, true);
+}
+
 TEST_CASE("UDP on 127.0.0.1") {
   TempDir dir;
   std::string bin = buildC("bind_server.c", dir.path());

@@ -228,6 +228,11 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
 }  // namespace
 
 TEST_SUITE("cgroup") {
+TEST_CASE("the command's securebits are locked") {
+  REQUIRE_CGROUP_MODE();
+  expectLockedSecureBits({"--mode=cgroup", "-u", "nobody"}, false);
+}
+
 TEST_CASE("the command: same pid, no capability, NoNewPrivs, nobody, in privbind's cgroup") {
   REQUIRE_CGROUP_MODE();
   uint16_t port = freeReservedPort();
