@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "common/files.h"
-#include "common/launch.h"
-#include "common/privdrop.h"
-#include "common/terminal.h"
+#include "common/launch_pipeline.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/init.h"
@@ -91,91 +91,85 @@ Status probe() {
   return {};
 }
 
-Error run(const LaunchOptions& options, std::string* unavailable) {
-  // Before anything else, the checks every mode makes: the target and privbind's privileges.
-  auto target = ids::resolveTarget(options.user, options.group, options.noGroups);
-  if (!target) return target.error();
+namespace {
+
+// cgroup mode's part of the launch: the host checked and the programs loaded before the command
+// is resolved, the watcher started (and pid 1's init forked) before the command's environment
+// and -v, and privbind moved into the cgroup after the terminal relay is forked, so that the
+// relay stays outside it and is never granted anything.
+class CgroupHooks final : public launch::Hooks {
+ public:
+  explicit CgroupHooks(const LaunchOptions& options) : options_(options) {}
+
   // The command keeps no capability at all; its bounding set is emptied. The privilege is in
   // the cgroup, not in the process.
-  auto command = privdrop::checkPreconditions(
-      {.target = *target, .keep = 0, .ambient = false, .noNewPrivs = !options.allowSetuid});
-  if (!command) return command.error();
+  privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const override {
+    return {.target = target, .keep = 0, .ambient = false, .noNewPrivs = noNewPrivs};
+  }
 
-  // Until privbind has entered the cgroup, a failure means "this host cannot": nothing done so
-  // far outlives privbind (the watcher removes the cgroup when the lifeline closes).
-  auto cannot = [&](const Error& e) {
-    if (unavailable) *unavailable = e.message();
-    return Error::refuse("cgroup mode", e.message());
-  };
+  // Until privbind has entered the cgroup, a failure of the host means "this host cannot":
+  // nothing done so far outlives privbind (the watcher removes the cgroup when the lifeline
+  // closes). Such failures are Unavailable; the rest are final.
+  launch::Step prepareHost(const ids::Target& target) override {
+    // 1. The host: cgroup v2, privbind's cgroup directory, the reserved range.
+    auto host = checkHost();
+    if (!host) return cannot(host.error());
+    host_ = std::move(*host);
 
-  // 1. The host: cgroup v2, privbind's cgroup directory, the reserved range.
-  auto host = checkHost();
-  if (!host) return cannot(host.error());
+    // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
+    //    the return value 3 here; without CAP_BPF the kernel says EPERM.
+    Policy policy;
+    policy.uid = target.user.uid;
+    policy.unprivilegedStart = host_.portStart;
+    policy.ports = options_.ports;
+    policy.reuseport = options_.reuseport;
+    policy.binds = options_.binds;
+    auto programs = Programs::load(policy);
+    if (!programs) return cannot(programs.error());
+    programs_.emplace(std::move(*programs));
+    return {};
+  }
 
-  // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
-  //    the return value 3 here; without CAP_BPF the kernel says EPERM.
-  Policy policy;
-  policy.uid = target->user.uid;
-  policy.unprivilegedStart = host->portStart;
-  policy.ports = options.ports;
-  policy.reuseport = options.reuseport;
-  policy.binds = options.binds;
-  auto programs = Programs::load(policy);
-  if (!programs) return cannot(programs.error());
+  // The command resolved by then is not a matter of this host: a command that is not found is
+  // not found in broker mode either.
+  launch::Step prepare(const ids::Target& target, const launch::Command&) override {
+    // 3. The parent directory; cgroups left by a watcher that was killed go first.
+    parent_ = UniqueFd(open(host_.parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent_) return cannot(Error::fromErrno("open(" + host_.parentDir + ")", errno));
+    for (const auto& old : removeLeftovers(parent_.get()))
+      if (options_.verbose)
+        std::fprintf(stderr,
+                     "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
+                     "killed\n",
+                     host_.parentDir.c_str(), old.c_str());
 
-  // The one file that runs, found as the target would find it; -v and exec use it. Not a
-  // matter of this host: a command that is not found is not found in broker mode either.
-  auto resolved = launch::resolveCommand(options.command[0], *target);
-  if (!resolved) return resolved.error();
+    // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
+    //    removes the cgroup once it is empty.
+    const RefusalWords words{
+        ports::refusalReason(ports::Refusal::kNotInPorts, options_.ports, options_.binds),
+        ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds)};
+    auto watcher = startWatcher(parent_.get(), *programs_, words);
+    if (!watcher) return cannot(watcher.error());
+    watcher_ = std::move(*watcher);
+    const std::string& name = watcher_.name;
+    dir_ = host_.parentDir + (host_.parentDir.ends_with('/') ? "" : "/") + name;
+    path_ = host_.parentPath + (host_.parentPath.ends_with('/') ? "" : "/") + name;
 
-  // 3. The parent directory; cgroups left by a watcher that was killed go first.
-  UniqueFd parent(open(host->parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent) return cannot(Error::fromErrno("open(" + host->parentDir + ")", errno));
-  for (const auto& old : removeLeftovers(parent.get()))
-    if (options.verbose)
-      std::fprintf(stderr,
-                   "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
-                   "killed\n",
-                   host->parentDir.c_str(), old.c_str());
+    cgroup_ = UniqueFd(openat(parent_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup_) return cannot(Error::fromErrno("open(" + dir_ + ")", errno));
 
-  // 4. The watcher, which creates the cgroup, links the programs to it, holds the links and
-  //    removes the cgroup once it is empty.
-  const RefusalWords words{
-      ports::refusalReason(ports::Refusal::kNotInPorts, options.ports, options.binds),
-      ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds)};
-  auto watcher = startWatcher(parent.get(), *programs, words);
-  if (!watcher) return cannot(watcher.error());
-  const std::string& name = watcher->name;
-  const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
-  const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
+    // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
+    //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
+    //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
+    //    the command. init never returns from here. Before the terminal relay and the move.
+    if (getpid() == 1)
+      if (auto s = stayAsInit(target, watcher_.pid); !s) return s.error();
+    return {};
+  }
 
-  UniqueFd cgroup(openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cgroup) return cannot(Error::fromErrno("open(" + dir + ")", errno));
-
-  // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
-  //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
-  //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
-  //    the command. init never returns from here.
-  if (getpid() == 1)
-    if (auto s = stayAsInit(*target, watcher->pid); !s) return s.error();
-
-  // 6. A terminal on 0-2 gets a pseudo-terminal of its own. The relay is forked here, before
-  //    the move, so that it stays outside the cgroup and is never granted anything; it never
-  //    returns from here. From here on there is no other mode to fall back to: a failure ends
-  //    the process (and the relay reports it).
-  if (auto s = terminal::isolate(*target); !s) return s.error();
-  auto fatal = [](const Error& e) {
-    printError(e);
-    _exit(kExitFailure);
-  };
-
-  // 7. privbind into the cgroup.
-  if (auto s = enter(cgroup.get(), path); !s) fatal(s.error());
-
-  launch::Env env = launch::currentEnvironment();
-  if (!options.keepEnv) launch::describeUser(env, target->user);
-  if (options.verbose) {
-    if (unavailable)
+  void banner(const privdrop::CheckedPlan& command) const override {
+    const ids::Target& target = command.target();
+    if (options_.mode == Mode::kAuto)
       std::fputs(
           "privbind: auto: cgroup mode, because this host loaded and linked the bind "
           "programs\n",
@@ -184,18 +178,34 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
                  "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
                  "(held by watcher pid %d); grants ports below %u to uid %u%s; command as uid %u "
                  "gid %u, %zu groups, no capability%s\n",
-                 dir.c_str(), static_cast<int>(watcher->pid), host->portStart, target->user.uid,
-                 programs->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
-                 target->user.uid, target->gid, target->groups.size(),
-                 command->plan().noNewPrivs ? ", no_new_privs" : "");
-    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
+                 dir_.c_str(), static_cast<int>(watcher_.pid), host_.portStart, target.user.uid,
+                 programs_->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
+                 target.user.uid, target.gid, target.groups.size(),
+                 command.plan().noNewPrivs ? ", no_new_privs" : "");
+    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
-  launch::reportCommand(*resolved, *target, options.verbose);
 
-  // 8. Drop: a failure ends the process at that point. The lifeline and the programs'
-  //    descriptors are close-on-exec.
-  privdrop::drop(*command);
-  return launch::execCommand(*resolved, options.command, env);
+  // 6. privbind into the cgroup, after the relay is forked (it stays outside). No other mode
+  //    to fall back to from here: a failure ends the process (and the relay reports it). The
+  //    lifeline and the programs' descriptors are close-on-exec.
+  Status afterTerminal() override { return enter(cgroup_.get(), path_); }
+
+ private:
+  launch::Unavailable cannot(const Error& e) const { return {"cgroup mode", e.message()}; }
+
+  const LaunchOptions& options_;
+  Host host_;
+  std::optional<Programs> programs_;
+  UniqueFd parent_, cgroup_;
+  Watcher watcher_;
+  std::string dir_, path_;
+};
+
+}  // namespace
+
+launch::Failure run(const LaunchOptions& options) {
+  CgroupHooks hooks(options);
+  return launch::run(options, hooks);
 }
 
 }  // namespace privbind::cgroupmode
