@@ -27,12 +27,13 @@ int fail(const privbind::Error& error, const char* help = "privbind") {
 // gives up cleanly before anything outlives it.
 privbind::Error runAuto(const privbind::LaunchOptions& options) {
   using namespace privbind;
-  std::string unavailable;
-  Error error = cgroupmode::run(options, &unavailable);
-  if (unavailable.empty()) return error;
+  launch::Failure failure = cgroupmode::run(options);
+  // Only a launch::Unavailable lets another mode run: the type says it, not the caller.
+  const launch::Unavailable* unavailable = failure.unavailable();
+  if (!unavailable) return failure.error();
   if (options.verbose)
     std::fprintf(stderr, "privbind: auto: broker mode, because cgroup mode is not available: %s\n",
-                 unavailable.c_str());
+                 unavailable->reason.c_str());
   return broker::run(options);
 }
 
@@ -74,7 +75,7 @@ int run(int argc, char** argv) {
     case Mode::kBroker:
       return fail(broker::run(options));
     case Mode::kCgroup:
-      return fail(cgroupmode::run(options, nullptr));
+      return fail(cgroupmode::run(options).error());
     case Mode::kAuto:
       break;
   }

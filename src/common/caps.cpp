@@ -54,6 +54,16 @@ Status shrinkBounding(uint64_t keep, int last) {
   return {};
 }
 
+Status raiseEffective(cap_value_t cap) {
+  CapPtr current(cap_get_proc());
+  if (!current) return Error::fromErrno("cap_get_proc()", errno);
+  if (cap_set_flag(current.get(), CAP_EFFECTIVE, 1, &cap, CAP_SET) != 0)
+    return Error::fromErrno("cap_set_flag()", errno);
+  if (cap_set_proc(current.get()) != 0)
+    return Error::fromErrno("capset(effective+=" + names(bit(cap), cap) + ")", errno);
+  return {};
+}
+
 Status setSets(uint64_t keep, uint64_t inheritable, int last) {
   CapPtr caps(cap_init());  // all three sets empty
   if (!caps) return Error::fromErrno("cap_init()", errno);

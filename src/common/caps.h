@@ -24,6 +24,8 @@ Result<bool> hasEffective(cap_value_t cap);
 
 // PR_CAPBSET_DROP every capability up to last that is not in keep. Needs CAP_SETPCAP.
 Status shrinkBounding(uint64_t keep, int last);
+// capset(2): cap joins the effective set; the other sets stay. It must be permitted.
+Status raiseEffective(cap_value_t cap);
 // capset(2): permitted and effective = keep, inheritable = inheritable.
 Status setSets(uint64_t keep, uint64_t inheritable, int last);
 Status clearAmbient();

@@ -1,6 +1,7 @@
 #include "common/privdrop.h"
 
 #include <grp.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -28,6 +29,12 @@ std::string list(const std::vector<gid_t>& ids) {
   items.reserve(ids.size());
   for (gid_t id : ids) items.push_back(std::to_string(id));
   return "[" + text::join(items, ",") + "]";
+}
+
+std::string bits(unsigned v) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "0x%02x", v);
+  return buf;
 }
 
 std::string ids3(unsigned id) {
@@ -69,26 +76,42 @@ Status dropSteps(const CheckedPlan& checked) {
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
     return Error::fromErrno("prctl(PR_SET_KEEPCAPS, 0)", errno);
 
-  // 6. Permitted and effective shrink to what is kept; inheritable holds it only when it must
+  // 6. Lock the securebits (minijail's lock_securebits): no uid 0 that gains every capability at
+  //    execve(2), no uid change that adjusts the capability sets, keep-caps off, and no ambient
+  //    capability raised after this unless the plan raises one (below): each with its lock, so
+  //    that nothing run from here can change them back. PR_SET_SECUREBITS needs CAP_SETPCAP in
+  //    the effective set, so this is the one point that works: after the uid change (keep-caps
+  //    had to be settable for it, and its lock would have forbidden that), before step 7 takes
+  //    CAP_SETPCAP away. The uid change emptied the effective set but kept the permitted one
+  //    (keep-caps), so CAP_SETPCAP is raised back into effective for this call; step 7 removes it.
+  if (auto s = caps::raiseEffective(CAP_SETPCAP); !s) return s;
+  if (prctl(PR_SET_SECUREBITS, secureBits(plan), 0, 0, 0) != 0)
+    return Error::fromErrno("prctl(PR_SET_SECUREBITS, " + bits(secureBits(plan)) + ")", errno);
+
+  // 7. Permitted and effective shrink to what is kept; inheritable holds it only when it must
   //    survive exec as an ambient capability.
   if (auto s = caps::setSets(plan.keep, inheritable, checked.lastCap()); !s) return s;
 
-  // 7. Raise ambient: this is what caps mode is for, so its failure is fatal.
+  // 8. Raise ambient: this is what caps mode is for, so its failure is fatal.
   if (plan.ambient) {
     for (cap_value_t cap = 0; cap <= checked.lastCap(); ++cap)
       if (plan.keep & caps::bit(cap))
         if (auto s = caps::raiseAmbient(cap); !s) return s;
   }
 
-  // 8. Root's session keyring is inherited through all of the above; whoever possesses it may
+  // 9. Root's session keyring is inherited through all of the above; whoever possesses it may
   //    read root's keys whatever its uid (keyrings(7)). Join a new, empty one, after the uid
   //    change so that the target user owns it.
   if (auto s = keyring::joinPrivateSession(); !s) return s;
 
-  // 9. Trust nothing: read the result back from the kernel.
+  // 10. Trust nothing: read the result back from the kernel (the securebits with prctl(2):
+  //     /proc/PID/status has no line for them).
   auto state = proc::readSelf();
   if (!state) return state.error();
-  return compareCredentials(plan, *state);
+  if (auto s = compareCredentials(plan, *state); !s) return s;
+  const int secbits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+  if (secbits < 0) return Error::fromErrno("prctl(PR_GET_SECUREBITS)", errno);
+  return compareSecureBits(plan, static_cast<unsigned>(secbits));
 }
 
 }  // namespace
@@ -169,6 +192,24 @@ Status compareCredentials(const Plan& plan, const proc::Status& st) {
   // Without the flag asked for, an inherited no_new_privs (systemd's NoNewPrivileges=) stays.
   if (plan.noNewPrivs && st.noNewPrivs != 1)
     return mismatch("NoNewPrivs", std::to_string(st.noNewPrivs), "1");
+  return {};
+}
+
+unsigned secureBits(const Plan& plan) {
+  unsigned b = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+               SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+               SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  // Ambient capabilities raised before the lock survive execve(2) whatever this bit says
+  // (capabilities(7)); with it set, raiseAmbient() in step 8 would fail. Locked off, it lets the
+  // command raise only what is already permitted and inheritable, that is what it holds.
+  if (!plan.ambient) b |= SECBIT_NO_CAP_AMBIENT_RAISE;
+  return b;
+}
+
+Status compareSecureBits(const Plan& plan, unsigned got) {
+  if (got != secureBits(plan))
+    return Error::refuse("verifying credentials",
+                         "securebits is " + bits(got) + ", expected " + bits(secureBits(plan)));
   return {};
 }
 

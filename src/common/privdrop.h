@@ -44,15 +44,26 @@ class CheckedPlan {
 Result<CheckedPlan> checkPreconditions(Plan plan);
 
 // Needs: root's credentials, as checked by checkPreconditions(). Leaves: the calling process with
-// exactly the plan's credentials and a fresh session keyring of its own, verified by reading them
-// back from the kernel. Returns only on success. Any failure ends the process at that point: the
-// one-line error goes to stderr, or, when statusFd >= 0, as "<what>: <why>" to statusFd (the
-// broker helper's start-up report), then _exit(125). Nothing runs in a partly dropped process.
+// exactly the plan's credentials, its securebits locked (secureBits()), and a fresh session keyring
+// of its own, verified by reading them back from the kernel. Returns only on success. Any failure
+// ends the process at that point: the one-line error goes to stderr, or, when statusFd >= 0, as
+// "<what>: <why>" to statusFd (the broker helper's start-up report), then _exit(125). Nothing runs
+// in a partly dropped process.
 void drop(const CheckedPlan& plan, int statusFd = -1);
 
 // The comparison behind drop()'s last step, pure so that it can be tested with made-up states:
 // every id, the group list (order does not matter), the five capability sets and, when the plan
 // asks for it, NoNewPrivs. The first field that differs is named in the error.
 Status compareCredentials(const Plan& plan, const proc::Status& state);
+
+// The securebits (capabilities(7)) drop() leaves, each locked: SECBIT_NOROOT (uid 0 gains no
+// capability at execve(2)), SECBIT_NO_SETUID_FIXUP (no later uid change adjusts a capability
+// set), SECBIT_KEEP_CAPS off, and SECBIT_NO_CAP_AMBIENT_RAISE on unless the plan raises ambient
+// capabilities itself.
+unsigned secureBits(const Plan& plan);
+
+// drop()'s check of the securebits it read back (prctl(PR_GET_SECUREBITS): /proc has no line
+// for them): exactly secureBits(plan).
+Status compareSecureBits(const Plan& plan, unsigned got);
 
 }  // namespace privbind::privdrop

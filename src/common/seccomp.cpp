@@ -1,13 +1,15 @@
 #include "common/seccomp.h"
 
 #include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <string>
+
+#include "common/bpf_program.h"
 
 namespace privbind::seccomp {
 
@@ -36,72 +38,84 @@ constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
 #define PRIVBIND_SECCOMP 0
 #endif
 
-#if PRIVBIND_SECCOMP && PRIVBIND_SANITIZED
-// The sanitizer runtimes (ASan+UBSan test builds only) switch signal stacks around calls, take
-// their own locks and thread ids, map memory and write their reports.
-constexpr long kSanitizerCalls[] = {
-    SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_getpid, SYS_gettid,
-    SYS_futex,       SYS_sched_yield,  SYS_mmap,           SYS_munmap, SYS_write};
-#endif
+static_assert(kDenied == SECCOMP_RET_KILL_PROCESS);
 
 }  // namespace
 
 bool supported() { return PRIVBIND_SECCOMP != 0; }
 
-Status install(const std::vector<long>& allowed, const std::vector<ArgRule>& rules) {
+const std::vector<long>& sanitizerCalls() {
+#if PRIVBIND_SECCOMP && PRIVBIND_SANITIZED
+  static const std::vector<long> calls = {
+      SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_getpid, SYS_gettid,
+      SYS_futex,       SYS_sched_yield,  SYS_mmap,           SYS_munmap, SYS_write};
+#else
+  static const std::vector<long> calls;
+#endif
+  return calls;
+}
+
+Result<std::vector<sock_filter>> compile(const Allowlist& list, const std::vector<long>& extra) {
 #if PRIVBIND_SECCOMP
-  std::vector<sock_filter> prog;
-  auto stmt = [&](uint16_t code, uint32_t k) { prog.push_back(BPF_STMT(code, k)); };
-  auto jump = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
-    prog.push_back(BPF_JUMP(code, k, jt, jf));
-  };
-  auto loadNr = [&] { stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)); };
+  bpf::Program p;
+  const bpf::Program::Label allow = p.newLabel(), deny = p.newLabel();
+  const auto next = bpf::Program::kNext;
   // A system call of another architecture has other numbers: kill.
-  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-  jump(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0);
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-  loadNr();
+  p.loadWord(offsetof(seccomp_data, arch));
+  p.jumpIfEqual(kArch, next, deny);
+  p.loadWord(offsetof(seccomp_data, nr));
 #if defined(__x86_64__)
   // x32 system calls share the architecture value, flagged by bit 30 of the number: kill.
-  jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  p.jumpIfAtLeast(0x40000000U, deny, next);
 #endif
-  std::vector<long> all = allowed;
-#if PRIVBIND_SANITIZED
-  all.insert(all.end(), std::begin(kSanitizerCalls), std::end(kSanitizerCalls));
-#endif
-  for (long nr : all) {
-    jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  }
-  // Each rule: the number, then each argument in turn; any mismatch goes on to the next rule
-  // with the number loaded again.
-  for (const ArgRule& rule : rules) {
-    const auto n = static_cast<uint8_t>(rule.equal.size());
-    // Instructions after the number's test: two per argument, then the allow.
-    jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(rule.nr), 0,
-         static_cast<uint8_t>(2 * n + 2));
-    for (uint8_t i = 0; i < n; ++i) {
-      const auto& [index, value] = rule.equal[i];
-      stmt(BPF_LD | BPF_W | BPF_ABS,
-           static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * static_cast<size_t>(index)));
-      jump(BPF_JMP | BPF_JEQ | BPF_K, value, 0, static_cast<uint8_t>(2 * (n - i - 1) + 1));
+  for (const std::vector<long>* numbers : {&list.allowed, &extra})
+    for (long nr : *numbers) p.jumpIfEqual(static_cast<uint32_t>(nr), allow, next);
+  // Each rule: the number (loaded again: a rule before loaded an argument), then each argument
+  // in turn; any mismatch goes on to the next rule.
+  for (const ArgRule& rule : list.rules) {
+    const bpf::Program::Label nextRule = p.newLabel();
+    p.loadWord(offsetof(seccomp_data, nr));
+    p.jumpIfEqual(static_cast<uint32_t>(rule.nr), next, nextRule);
+    for (const auto& [index, value] : rule.equal) {
+      if (index < 0 || index > 5)
+        return Error::refuse("building a seccomp filter",
+                             "argument " + std::to_string(index) + " does not exist (0 to 5)");
+      p.loadWord(
+          static_cast<uint32_t>(offsetof(seccomp_data, args) + 8 * static_cast<size_t>(index)));
+      p.jumpIfEqual(value, next, nextRule);
     }
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    loadNr();
+    p.ret(SECCOMP_RET_ALLOW);
+    p.place(nextRule);
   }
-  stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  p.place(deny);
+  p.ret(kDenied);
+  p.place(allow);
+  p.ret(SECCOMP_RET_ALLOW);
+  return p.finish();
+#else
+  (void)list;
+  (void)extra;
+  return std::vector<sock_filter>{};
+#endif
+}
 
+Status install(const Allowlist& list) {
+#if PRIVBIND_SECCOMP
+  auto prog = compile(list, sanitizerCalls());
+  if (!prog) return prog.error();
   sock_fprog fprog{};
-  fprog.len = static_cast<unsigned short>(prog.size());
-  fprog.filter = prog.data();
+  fprog.len = static_cast<unsigned short>(prog->size());
+  fprog.filter = prog->data();
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
     return Error::fromErrno("seccomp(SECCOMP_SET_MODE_FILTER)", errno);
 #else
-  (void)allowed;
-  (void)rules;
+  (void)list;
 #endif
   return {};
+}
+
+Status install(const std::vector<long>& allowed, const std::vector<ArgRule>& rules) {
+  return install(Allowlist{allowed, rules});
 }
 
 }  // namespace privbind::seccomp

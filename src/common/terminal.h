@@ -10,8 +10,9 @@
 
 namespace privbind::terminal {
 
-// Call it in every mode right before privdrop::drop() of the command, after everything that must
-// happen in privbind's own process (name lookups, the broker helper's start).
+// launch::run() calls it for every mode after everything that must happen in privbind's own
+// process (name lookups, the broker helper's and the cgroup watcher's start, -v), before the
+// mode's last step as root (cgroup mode's move into the cgroup) and privdrop::drop().
 //
 // Needs: root with CAP_SETUID, CAP_SETGID and CAP_SETPCAP (privdrop::checkPreconditions() has
 // passed for the command), fds 0-2 open; target: the command's credentials, which the relay also

@@ -46,6 +46,10 @@ std::vector<std::string> pyBinds(const std::vector<std::string>& specs) {
 
 TEST_SUITE("broker") {
 
+TEST_CASE("the command's securebits are locked") {
+  expectLockedSecureBits({"--mode=broker", "-u", "nobody"}, false);
+}
+
 TEST_CASE("python3 http.server: the app holds no capability, the helper only one") {
   TempDir dir;
   { std::ofstream(dir / "index.html") << "hello from privbind broker mode\n"; }

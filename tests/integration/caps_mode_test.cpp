@@ -73,6 +73,10 @@ TEST_CASE("a C server on ::1, dynamic and static, reached by a real client") {
   }
 }
 
+TEST_CASE("the command's securebits are locked, ambient raise left off") {
+  expectLockedSecureBits({"--mode=caps", "-u", "nobody"}, true);
+}
+
 TEST_CASE("UDP on 127.0.0.1") {
   TempDir dir;
   std::string bin = buildC("bind_server.c", dir.path());
@@ -212,6 +216,37 @@ TEST_CASE("no_new_privs by default; --allow-setuid leaves it off") {
   CHECK(st->noNewPrivs == 0);
   CHECK(st->capAmb == kNetBind);
   CHECK(st->capBnd == kNetBind);
+}
+
+TEST_CASE("--allow-setuid: a setuid-root program gets uid 0 but no capability (SECBIT_NOROOT)") {
+  // A setuid-root copy of cat in a directory only root can write; nobody may run it.
+  RootOnlyDir dir;
+  REQUIRE(!dir.path().empty());
+  const std::string cat = dir / "cat";
+  REQUIRE(run({"cp", "/bin/cat", cat}).status == 0);
+  REQUIRE(chmod(cat.c_str(), 04755) == 0);
+  // The control: run by nobody without privbind's securebits, the kernel gives the setuid-root
+  // program the bounding set as permitted and effective (capabilities(7), "Capabilities and
+  // execution of programs by root").
+  RunResult control =
+      run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           "--bounding-set=-all,+net_bind_service", "--", cat, "/proc/self/status"});
+  REQUIRE(control.status == 0);
+  auto before = privbind::proc::parseStatus(control.out);
+  REQUIRE(before.ok());
+  CHECK(before->uid[1] == 0);
+  CHECK(before->capEff == kNetBind);
+
+  RunResult r = run({privbindPath(), "-m", "caps", "--allow-setuid", "-u", "nobody", "--", cat,
+                     "/proc/self/status"});
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  auto st = privbind::proc::parseStatus(r.out);
+  REQUIRE(st.ok());
+  CHECK(st->uid[0] == kNobody);
+  CHECK(st->uid[1] == 0);  // the setuid bit took effect: --allow-setuid does what it says
+  CHECK(st->capPrm == 0);
+  CHECK(st->capEff == 0);
+  CHECK(st->capAmb == 0);  // a privileged exec clears the ambient set
 }
 
 TEST_CASE("without caps mode the same user cannot bind: the test can fail") {

@@ -317,6 +317,11 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
 }  // namespace
 
 TEST_SUITE("cgroup") {
+TEST_CASE("the command's securebits are locked") {
+  REQUIRE_CGROUP_MODE();
+  expectLockedSecureBits({"--mode=cgroup", "-u", "nobody"}, false);
+}
+
 TEST_CASE("the command: same pid, no capability, NoNewPrivs, nobody, in privbind's cgroup") {
   REQUIRE_CGROUP_MODE();
   uint16_t port = freeReservedPort();
@@ -814,7 +819,9 @@ TEST_CASE("auto picks cgroup mode on this host; -l and --no-target-check make it
   REQUIRE_MESSAGE(autoMode.status == 0, autoMode.err);
   std::string path = v2PathIn(autoMode.out);
   CHECK(path.substr(path.rfind('/') + 1).starts_with("privbind"));
-  CHECK_MESSAGE(autoMode.err.find("cgroup mode") != std::string::npos, autoMode.err);
+  CHECK_MESSAGE(autoMode.err.find("privbind: auto: cgroup mode, because this host loaded and "
+                                  "linked the bind programs\n") != std::string::npos,
+                autoMode.err);
   // -l takes a library whose every directory is root's and not writable by others; the build
   // tree may be anywhere (under /tmp, say), so a copy in such a directory.
   RootOnlyDir lib;
@@ -849,10 +856,36 @@ TEST_CASE("auto falls back to broker mode when BPF is refused; --mode=cgroup exi
     CHECK(v2PathIn(fallback.out) == cgroupOf(getpid()));
     CHECK(fallback.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos);
     CHECK_MESSAGE(fallback.err.find("broker mode: helper pid") != std::string::npos, fallback.err);
+    CHECK_MESSAGE(
+        fallback.err.starts_with("privbind: auto: broker mode, because cgroup mode is not "
+                                 "available: "),
+        fallback.err);
     RunResult refused = run(wrapper + cg({}, {"true"}));
     CHECK(refused.status == 125);
     CHECK_MESSAGE(refused.err.starts_with("privbind: cgroup mode: "), refused.err);
     CHECK(refused.err.find('\n') == refused.err.size() - 1);  // one line
+  }
+}
+
+TEST_CASE("auto does not fall back after a final failure: a command that is not found") {
+  REQUIRE_CGROUP_MODE();
+  // The control: the host is usable, so cgroup mode got as far as the command.
+  RunResult r = run({privbindPath(), "-v", "-u", "nobody", "--", "privbind-no-such-command"});
+  CHECK(r.status == 127);
+  CHECK_MESSAGE(r.err.starts_with("privbind: "), r.err);
+  CHECK_MESSAGE(r.err.find("privbind-no-such-command") != std::string::npos, r.err);
+  CHECK_MESSAGE(r.err.find("broker mode") == std::string::npos, r.err);
+  // Where the host is not usable, the same command is not found by broker mode either, after
+  // the fallback.
+  for (const auto& wrapper : withoutBpfRights()) {
+    CAPTURE(wrapper[0]);
+    RunResult fallback =
+        run(wrapper + std::vector<std::string>{privbindPath(), "-v", "-u", "nobody", "--",
+                                               "privbind-no-such-command"});
+    CHECK(fallback.status == 127);
+    CHECK_MESSAGE(fallback.err.starts_with("privbind: auto: broker mode, because cgroup mode is "
+                                           "not available: "),
+                  fallback.err);
   }
 }
 

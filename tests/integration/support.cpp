@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/securebits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
@@ -451,6 +452,33 @@ void expectCredentials(pid_t pid, const Credentials& want) {
   CHECK(st.capAmb == want.amb);
   CHECK(st.capBnd == want.bnd);
   CHECK(st.noNewPrivs == want.noNewPrivs);
+}
+
+unsigned lockedSecureBits(bool ambient) {
+  unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (!ambient) bits |= SECBIT_NO_CAP_AMBIENT_RAISE;
+  return bits;
+}
+
+void expectLockedSecureBits(const std::vector<std::string>& args, bool ambient) {
+  // PR_GET_SECUREBITS is 27 (<linux/prctl.h>).
+  const std::vector<std::string> probe = {
+      python(), "-c",
+      "import ctypes; print('securebits=%#x' % ctypes.CDLL(None).prctl(27, 0, 0, 0, 0))"};
+  RunResult control = run(probe);
+  CHECK(control.out == "securebits=0x0\n");
+  std::vector<std::string> argv = {privbindPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), probe.begin(), probe.end());
+  RunResult r = run(argv);
+  CAPTURE(r.err);
+  CHECK(r.status == 0);
+  char want[32];
+  snprintf(want, sizeof want, "securebits=%#x\n", lockedSecureBits(ambient));
+  CHECK(r.out == want);
 }
 
 }  // namespace testsupport

@@ -181,6 +181,17 @@ struct Credentials {
 // Reads /proc/PID/status and CHECKs every field of want against it.
 void expectCredentials(pid_t pid, const Credentials& want);
 
+// The securebits privbind leaves locked in every process it drops (capabilities(7)):
+// SECBIT_NOROOT and SECBIT_NO_SETUID_FIXUP on, SECBIT_KEEP_CAPS off, SECBIT_NO_CAP_AMBIENT_RAISE
+// on unless the command gets an ambient capability, each with its lock. Written out from
+// <linux/securebits.h> here, not taken from privbind.
+unsigned lockedSecureBits(bool ambient);
+// Runs privbind with args, `--` and a command that prints its own securebits (prctl(2)
+// PR_GET_SECUREBITS through python's ctypes: /proc/PID/status has no line for them), and CHECKs
+// that it ran and printed exactly lockedSecureBits(ambient). The control: the same command run
+// by the test itself prints root's unlocked 0.
+void expectLockedSecureBits(const std::vector<std::string>& args, bool ambient);
+
 // A real skip: the test case is counted and listed as skipped at the end of the run (not as a
 // pass), with the reason. Use SKIP_TEST, which also leaves the test case.
 void recordSkip(const std::string& reason);

@@ -68,7 +68,7 @@ TEST_CASE("the watcher's descriptors: distinct, consecutive from 3, the links la
 }
 
 TEST_CASE("the watcher's seccomp rules name the right descriptors") {
-  const auto rules = watcherRules();
+  const auto& rules = watcherSeccompAllowlist().rules;
   // Removal and lookup only relative to the parent cgroup directory; the one write is the
   // refusal line to privbind's stderr.
   const auto& unlink = ruleFor(rules, SYS_unlinkat);
@@ -80,7 +80,7 @@ TEST_CASE("the watcher's seccomp rules name the right descriptors") {
   CHECK(argument(write, 0) == static_cast<uint32_t>(numberOf("notice")));
   CHECK(rules.size() == 3);
   // None of these is also allowed unconditionally, which would make its rule moot; nor open.
-  for (long nr : watcherCalls()) {
+  for (long nr : watcherSeccompAllowlist().allowed) {
     CAPTURE(nr);
     CHECK(nr != SYS_unlinkat);
     CHECK(nr != SYS_newfstatat);

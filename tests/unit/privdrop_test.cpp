@@ -2,6 +2,7 @@
 #include "common/privdrop.h"
 
 #include <doctest/doctest.h>
+#include <linux/securebits.h>
 
 using namespace privbind;
 
@@ -105,5 +106,31 @@ TEST_CASE("compareCredentials: each field wrong in turn is refused and named") {
     CHECK(privdrop::compareCredentials(allow, st).ok());
     st.noNewPrivs = 1;
     CHECK(privdrop::compareCredentials(allow, st).ok());
+  }
+}
+
+TEST_CASE("secureBits: every bit locked; ambient raise forbidden unless the plan raises it") {
+  const unsigned locks = SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                         SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  privdrop::Plan caps = capsPlan();
+  CHECK(privdrop::secureBits(caps) == (locks | SECBIT_NOROOT | SECBIT_NO_SETUID_FIXUP));
+  privdrop::Plan command = caps;
+  command.keep = 0;
+  command.ambient = false;
+  CHECK(privdrop::secureBits(command) ==
+        (locks | SECBIT_NOROOT | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_CAP_AMBIENT_RAISE));
+  CHECK((privdrop::secureBits(command) & SECBIT_KEEP_CAPS) == 0);
+}
+
+TEST_CASE("compareSecureBits: the exact value passes; any bit off or extra is refused") {
+  const privdrop::Plan plan = capsPlan();
+  const unsigned want = privdrop::secureBits(plan);
+  CHECK(privdrop::compareSecureBits(plan, want).ok());
+  for (unsigned bit = 0; bit < 12; ++bit) {
+    CAPTURE(bit);
+    Status s = privdrop::compareSecureBits(plan, want ^ (1U << bit));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().what() == "verifying credentials");
+    CHECK(why(s).find("securebits is 0x") != std::string::npos);
   }
 }

@@ -10,14 +10,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "common/caps.h"
 #include "common/elf.h"
 #include "common/files.h"
 #include "common/launch.h"
+#include "common/launch_pipeline.h"
 #include "common/privdrop.h"
 #include "common/startup_report.h"
-#include "common/terminal.h"
 #include "common/text.h"
 #include "common/unique_fd.h"
 #include "modes/broker/helper.h"
@@ -211,97 +213,118 @@ std::string padded(int fd) {
   return buf;
 }
 
-}  // namespace
+// Broker mode's part of the launch: the helper's plan checked with the command's, the target
+// program and the shim checked, the channel and the helper started before the command's
+// environment names them, and the channel made inheritable as the last step before exec.
+class BrokerHooks final : public launch::Hooks {
+ public:
+  explicit BrokerHooks(const LaunchOptions& options) : options_(options) {}
 
-Error run(const LaunchOptions& options) {
-  if (auto s = ensureStandardFds(); !s) return s.error();
-
-  // 1. Resolve every name before any credential change (nsswitch may need root's files).
-  auto target = ids::resolveTarget(options.user, options.group, options.noGroups);
-  if (!target) return target.error();
+  // A closed 0, 1 or 2 filled before the first descriptor is opened.
+  Status begin() override { return ensureStandardFds(); }
 
   // The command keeps no capability at all; its bounding set is emptied.
-  auto command = privdrop::checkPreconditions(
-      {.target = *target, .keep = 0, .ambient = false, .noNewPrivs = !options.allowSetuid});
-  if (!command) return command.error();
+  privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const override {
+    return {.target = target, .keep = 0, .ambient = false, .noNewPrivs = noNewPrivs};
+  }
 
   // The helper: same uid and gid, no supplementary groups (it opens no file), exactly
   // CAP_NET_BIND_SERVICE in permitted and effective (not inheritable, not ambient), bounding
   // set shrunk to it, always no_new_privs.
-  privdrop::Plan helperPlan;
-  helperPlan.target = *target;
-  helperPlan.target.groups.clear();
-  helperPlan.keep = caps::bit(caps::kNetBindService);
-  helperPlan.ambient = false;
-  helperPlan.noNewPrivs = true;
-  auto helper = privdrop::checkPreconditions(std::move(helperPlan));
-  if (!helper) return helper.error();
-
-  // 2. The one file that runs, found as the target would find it; the check below, -v and
-  //    exec all use it. Targets the shim cannot reach are refused before anything is started.
-  auto resolved = launch::resolveCommand(options.command[0], *target);
-  if (!resolved) return resolved.error();
-  if (!options.noTargetCheck)
-    if (auto s = checkTarget(resolved->path); !s) return s.error();
-
-  // 3. The shim.
-  auto shim = findShim(options.preload);
-  if (!shim) return shim.error();
-
-  // 4. The channel (which is also the lifeline), the helper.
-  auto channel = makeChannel();
-  if (!channel) return channel.error();
-
-  HelperConfig config;
-  config.policy.uid = target->user.uid;
-  config.policy.unprivilegedStart = files::unprivilegedPortStart();
-  config.policy.ports = options.ports;
-  config.reuseport = options.reuseport;
-  config.binds = options.binds;
-  config.verbose = options.verbose;
-  auto helperPid = startHelper(*channel, *helper, config);
-  if (!helperPid) return helperPid.error();
-
-  // 5. The command's environment: the shim first in LD_PRELOAD, anything already there kept.
-  launch::Env env = launch::currentEnvironment();
-  if (!options.keepEnv) launch::describeUser(env, target->user);
-  std::string preload = *shim;
-  if (const std::string* old = launch::getVar(env, "LD_PRELOAD")) {
-    std::string rest = old->substr(std::strlen("LD_PRELOAD="));
-    if (!rest.empty()) preload += ":" + rest;
+  launch::Step prepareHost(const ids::Target& target) override {
+    privdrop::Plan helperPlan;
+    helperPlan.target = target;
+    helperPlan.target.groups.clear();
+    helperPlan.keep = caps::bit(caps::kNetBindService);
+    helperPlan.ambient = false;
+    helperPlan.noNewPrivs = true;
+    auto helper = privdrop::checkPreconditions(std::move(helperPlan));
+    if (!helper) return helper.error();
+    helperPlan_.emplace(std::move(*helper));
+    return {};
   }
-  launch::setVar(env, "LD_PRELOAD", preload);
-  launch::setVar(env, PRIVBIND_ENV_LIFELINE, padded(channel->command.get()));
 
-  if (options.verbose) {
+  launch::Step prepare(const ids::Target& target, const launch::Command& command) override {
+    target_ = target;
+    // Targets the shim cannot reach are refused before anything is started.
+    if (!options_.noTargetCheck)
+      if (auto s = checkTarget(command.path); !s) return s.error();
+
+    // The shim.
+    auto shim = findShim(options_.preload);
+    if (!shim) return shim.error();
+    shim_ = std::move(*shim);
+
+    // The channel (which is also the lifeline), the helper.
+    auto channel = makeChannel();
+    if (!channel) return channel.error();
+    channel_ = std::move(*channel);
+
+    HelperConfig config;
+    config.policy.uid = target.user.uid;
+    config.policy.unprivilegedStart = files::unprivilegedPortStart();
+    config.policy.ports = options_.ports;
+    config.reuseport = options_.reuseport;
+    config.binds = options_.binds;
+    config.verbose = options_.verbose;
+    auto helperPid = startHelper(channel_, *helperPlan_, config);
+    if (!helperPid) return helperPid.error();
+    helperPid_ = *helperPid;
+    return {};
+  }
+
+  // The shim first in LD_PRELOAD, anything already there kept; the channel's number.
+  void environment(launch::Env& env) override {
+    std::string preload = shim_;
+    if (const std::string* old = launch::getVar(env, "LD_PRELOAD")) {
+      std::string rest = old->substr(std::strlen("LD_PRELOAD="));
+      if (!rest.empty()) preload += ":" + rest;
+    }
+    launch::setVar(env, "LD_PRELOAD", preload);
+    launch::setVar(env, PRIVBIND_ENV_LIFELINE, padded(channel_.command.get()));
+  }
+
+  void banner(const privdrop::CheckedPlan& command) const override {
+    const ids::Target& target = command.target();
     std::fprintf(stderr,
                  "privbind: broker mode: helper pid %d, channel on fd %d; command as uid %u gid "
                  "%u, %zu groups, no capability%s, preloading %s\n",
-                 static_cast<int>(*helperPid), channel->command.get(), target->user.uid,
-                 target->gid, target->groups.size(),
-                 command->plan().noNewPrivs ? ", no_new_privs" : "", shim->c_str());
-    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
+                 static_cast<int>(helperPid_), channel_.command.get(), target.user.uid, target.gid,
+                 target.groups.size(), command.plan().noNewPrivs ? ", no_new_privs" : "",
+                 shim_.c_str());
+    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
-  launch::reportCommand(*resolved, *target, options.verbose);
 
-  // 6. A terminal on 0-2 gets a pseudo-terminal of its own; the relay closes the channel and
-  //    never returns from here. Then the drop: a failure ends the process at that point, and
-  //    its exit closes the channel, so the helper follows.
-  if (auto s = terminal::isolate(*target); !s) return s.error();
-  privdrop::drop(*command);
-  // The loader reads the shim as the target user; a library it cannot read would be skipped
-  // with a warning and every privileged bind would fail. access(2) checks the real uid: now
-  // the target's.
-  if (access(shim->c_str(), R_OK) != 0)
-    return Error::fromErrno(
-        "preload library " + *shim + " (as uid " + std::to_string(target->user.uid) + ")", errno);
+  // The relay closes the channel and never returns; a failed drop ends the process, and its
+  // exit closes the channel, so the helper follows.
+  Status beforeExec() override {
+    // The loader reads the shim as the target user; a library it cannot read would be skipped
+    // with a warning and every privileged bind would fail. access(2) checks the real uid: now
+    // the target's.
+    if (access(shim_.c_str(), R_OK) != 0)
+      return Error::fromErrno(
+          "preload library " + shim_ + " (as uid " + std::to_string(target_.user.uid) + ")", errno);
+    // The channel is the one descriptor the command inherits: made inheritable right before
+    // exec.
+    if (fcntl(channel_.command.get(), F_SETFD, 0) != 0)
+      return Error::fromErrno("fcntl(channel, F_SETFD, 0)", errno);
+    return {};
+  }
 
-  // 7. The channel is the one descriptor the command inherits: made inheritable right before
-  //    exec. Exec in place: same pid, the command's status is privbind's.
-  if (fcntl(channel->command.get(), F_SETFD, 0) != 0)
-    return Error::fromErrno("fcntl(channel, F_SETFD, 0)", errno);
-  Error error = launch::execCommand(*resolved, options.command, env);
-  return error;
+ private:
+  const LaunchOptions& options_;
+  std::optional<privdrop::CheckedPlan> helperPlan_;
+  ids::Target target_;
+  std::string shim_;
+  Channel channel_;
+  pid_t helperPid_ = -1;
+};
+
+}  // namespace
+
+Error run(const LaunchOptions& options) {
+  BrokerHooks hooks(options);
+  return launch::run(options, hooks).error();
 }
 
 }  // namespace privbind::broker

@@ -3,46 +3,37 @@
 #include <cstdio>
 
 #include "common/caps.h"
-#include "common/launch.h"
-#include "common/privdrop.h"
-#include "common/terminal.h"
+#include "common/launch_pipeline.h"
 
 namespace privbind::capsmode {
 
-Error run(const LaunchOptions& options) {
-  // Resolve everything before the first credential change: name service lookups need files
-  // (nsswitch, sssd sockets) that the target user may not be allowed to read.
-  auto resolved = ids::resolveTarget(options.user, options.group, options.noGroups);
-  if (!resolved) return resolved.error();
+namespace {
 
-  privdrop::Plan plan;
-  plan.target = std::move(*resolved);
-  plan.keep = caps::bit(caps::kNetBindService);
-  plan.ambient = true;
-  plan.noNewPrivs = !options.allowSetuid;
-  auto checked = privdrop::checkPreconditions(std::move(plan));
-  if (!checked) return checked.error();
-  const ids::Target& target = checked->target();
+// Caps mode adds nothing to the launch but its plan and its -v line.
+class CapsHooks final : public launch::Hooks {
+ public:
+  // CAP_NET_BIND_SERVICE kept in every set and raised as ambient: it survives execve(2).
+  privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const override {
+    return {.target = target,
+            .keep = caps::bit(caps::kNetBindService),
+            .ambient = true,
+            .noNewPrivs = noNewPrivs};
+  }
 
-  // The one file that runs: found as the target would find it, named by -v, executed below.
-  auto command = launch::resolveCommand(options.command[0], target);
-  if (!command) return command.error();
-
-  launch::Env env = launch::currentEnvironment();
-  if (!options.keepEnv) launch::describeUser(env, target.user);
-
-  if (options.verbose)
+  void banner(const privdrop::CheckedPlan& command) const override {
+    const ids::Target& target = command.target();
     std::fprintf(stderr, "privbind: caps mode: uid %u gid %u, %zu groups, keeping %s (ambient)%s\n",
                  target.user.uid, target.gid, target.groups.size(),
-                 caps::names(checked->plan().keep, checked->lastCap()).c_str(),
-                 checked->plan().noNewPrivs ? ", no_new_privs" : "");
-  launch::reportCommand(*command, target, options.verbose);
+                 caps::names(command.plan().keep, command.lastCap()).c_str(),
+                 command.plan().noNewPrivs ? ", no_new_privs" : "");
+  }
+};
 
-  // A terminal on 0-2 gets a pseudo-terminal of its own in between; in the relay this never
-  // returns. Then the drop, which returns only on success (a failure ends the process there).
-  if (auto s = terminal::isolate(target); !s) return s.error();
-  privdrop::drop(*checked);
-  return launch::execCommand(*command, options.command, env);
+}  // namespace
+
+Error run(const LaunchOptions& options) {
+  CapsHooks hooks;
+  return launch::run(options, hooks).error();
 }
 
 }  // namespace privbind::capsmode

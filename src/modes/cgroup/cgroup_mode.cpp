@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "common/files.h"
-#include "common/launch.h"
-#include "common/privdrop.h"
-#include "common/terminal.h"
+#include "common/launch_pipeline.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/hierarchy.h"
 #include "modes/cgroup/init.h"
@@ -80,99 +80,96 @@ Status probe() {
   return {};
 }
 
-Error run(const LaunchOptions& options, std::string* unavailable) {
-  // Before anything else, the checks every mode makes: the target and privbind's privileges.
-  auto target = ids::resolveTarget(options.user, options.group, options.noGroups);
-  if (!target) return target.error();
+namespace {
+
+// cgroup mode's part of the launch: the host checked and the programs loaded before the command
+// is resolved, the watcher started (and pid 1's init forked) before the command's environment
+// and -v, and privbind moved into the cgroup after the terminal relay is forked, so that the
+// relay stays outside it and is never granted anything.
+class CgroupHooks final : public launch::Hooks {
+ public:
+  explicit CgroupHooks(const LaunchOptions& options) : options_(options) {}
+
   // The command keeps no capability at all; its bounding set is emptied. The privilege is in
   // the cgroup, not in the process.
-  auto command = privdrop::checkPreconditions(
-      {.target = *target, .keep = 0, .ambient = false, .noNewPrivs = !options.allowSetuid});
-  if (!command) return command.error();
-
-  // Until privbind has entered the cgroup, a failure means "this host cannot": nothing done so
-  // far outlives privbind (the watcher removes the cgroup when the lifeline closes).
-  auto cannot = [&](const Error& e) {
-    if (unavailable) *unavailable = e.message();
-    return Error::refuse("cgroup mode", e.message());
-  };
-
-  // 1. The host: cgroup v2, privbind's cgroup directory, the reserved range.
-  auto host = checkHost();
-  if (!host) return cannot(host.error());
-
-  // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
-  //    the return value 3 here; without CAP_BPF the kernel says EPERM.
-  Policy policy;
-  policy.uid = target->user.uid;
-  policy.unprivilegedStart = host->portStart;
-  policy.netnsCookie = host->netnsCookie;
-  policy.ports = options.ports;
-  policy.reuseport = options.reuseport;
-  policy.binds = options.binds;
-  auto programs = Programs::load(policy);
-  if (!programs) return cannot(programs.error());
-
-  // The one file that runs, found as the target would find it; -v and exec use it. Not a
-  // matter of this host: a command that is not found is not found in broker mode either.
-  auto resolved = launch::resolveCommand(options.command[0], *target);
-  if (!resolved) return resolved.error();
-
-  // 3. The parent directory; cgroups left by a watcher that was killed go first.
-  UniqueFd parent(open(host->parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent) return cannot(Error::fromErrno("open(" + host->parentDir + ")", errno));
-  for (const auto& old : removeLeftovers(parent.get()))
-    if (options.verbose)
-      std::fprintf(stderr,
-                   "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
-                   "killed\n",
-                   host->parentDir.c_str(), old.c_str());
-
-  // 4. The cgroup, made, opened and locked by privbind itself, then the watcher, which links the
-  //    programs to it through that descriptor, holds the links and removes the cgroup once it
-  //    is empty. A directory replaced under privbind's hands is refused whatever the mode: it
-  //    says someone may write the parent cgroup and is using it, not that this host cannot.
-  bool replaced = false;
-  auto own = createOwnCgroup(parent.get(), host->parentDir, &replaced);
-  if (!own) return replaced ? own.error() : cannot(own.error());
-  const RefusalWords words{
-      ports::refusalReason(ports::Refusal::kNotInPorts, options.ports, options.binds),
-      ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds)};
-  auto watcher = startWatcher(parent.get(), *own, *programs, words);
-  if (!watcher) {
-    if (!sameDirectory(parent.get(), own->name.c_str(), own->dev, own->ino))
-      return removedBeforeEntry(parent.get(), host->parentDir, own->name);
-    removeOwnCgroup(parent.get(), *own);
-    return cannot(watcher.error());
+  privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const override {
+    return {.target = target, .keep = 0, .ambient = false, .noNewPrivs = noNewPrivs};
   }
-  const std::string& name = own->name;
-  const std::string dir = host->parentDir + (host->parentDir.ends_with('/') ? "" : "/") + name;
-  const std::string path = host->parentPath + (host->parentPath.ends_with('/') ? "" : "/") + name;
 
-  // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
-  //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
-  //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
-  //    the command. init never returns from here.
-  if (getpid() == 1)
-    if (auto s = stayAsInit(*target, watcher->pid); !s) return s.error();
+  // Until privbind has entered the cgroup, a failure of the host means "this host cannot":
+  // nothing done so far outlives privbind (the watcher removes the cgroup when the lifeline
+  // closes). Such failures are Unavailable; the rest are final.
+  launch::Step prepareHost(const ids::Target& target) override {
+    // 1. The host: cgroup v2, privbind's cgroup directory, the reserved range.
+    auto host = checkHost();
+    if (!host) return cannot(host.error());
+    host_ = std::move(*host);
 
-  // 6. A terminal on 0-2 gets a pseudo-terminal of its own. The relay is forked here, before
-  //    the move, so that it stays outside the cgroup and is never granted anything; it never
-  //    returns from here. From here on there is no other mode to fall back to: a failure ends
-  //    the process (and the relay reports it).
-  if (auto s = terminal::isolate(*target); !s) return s.error();
-  auto fatal = [](const Error& e) {
-    printError(e);
-    _exit(kExitFailure);
-  };
+    // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
+    //    the return value 3 here; without CAP_BPF the kernel says EPERM.
+    Policy policy;
+    policy.uid = target.user.uid;
+    policy.unprivilegedStart = host_.portStart;
+    policy.netnsCookie = host_.netnsCookie;
+    policy.ports = options_.ports;
+    policy.reuseport = options_.reuseport;
+    policy.binds = options_.binds;
+    auto programs = Programs::load(policy);
+    if (!programs) return cannot(programs.error());
+    programs_.emplace(std::move(*programs));
+    return {};
+  }
 
-  // 7. privbind into exactly the cgroup it made and the watcher linked (own_cgroup.h).
-  if (auto s = enterOwnCgroup(parent.get(), *own, host->parentDir, path); !s) fatal(s.error());
+  // The command resolved by then is not a matter of this host: a command that is not found is
+  // not found in broker mode either.
+  launch::Step prepare(const ids::Target& target, const launch::Command&) override {
+    // 3. The parent directory; cgroups left by a watcher that was killed go first.
+    parent_ = UniqueFd(open(host_.parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent_) return cannot(Error::fromErrno("open(" + host_.parentDir + ")", errno));
+    for (const auto& old : removeLeftovers(parent_.get()))
+      if (options_.verbose)
+        std::fprintf(stderr,
+                     "privbind: cgroup mode: removed %s/%s, left by a watcher that was "
+                     "killed\n",
+                     host_.parentDir.c_str(), old.c_str());
 
-  launch::Env env = launch::currentEnvironment();
-  if (!options.keepEnv) launch::describeUser(env, target->user);
-  if (options.verbose) {
-    if (unavailable)
+    // 4. The cgroup, made, opened and locked by privbind itself, then the watcher, which links
+    //    the programs to it through that descriptor, holds the links and removes the cgroup once
+    //    it is empty. A directory replaced under privbind's hands is final whatever the mode: it
+    //    says someone may write the parent cgroup and is using it, not that this host cannot.
+    bool replaced = false;
+    auto own = createOwnCgroup(parent_.get(), host_.parentDir, &replaced);
+    if (!own) {
+      if (replaced) return own.error();
+      return cannot(own.error());
+    }
+    own_ = std::move(*own);
+    const RefusalWords words{
+        ports::refusalReason(ports::Refusal::kNotInPorts, options_.ports, options_.binds),
+        ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds)};
+    auto watcher = startWatcher(parent_.get(), own_, *programs_, words);
+    if (!watcher) {
+      if (!sameDirectory(parent_.get(), own_.name.c_str(), own_.dev, own_.ino))
+        return removedBeforeEntry(parent_.get(), host_.parentDir, own_.name);
+      removeOwnCgroup(parent_.get(), own_);
+      return cannot(watcher.error());
+    }
+    watcher_ = std::move(*watcher);
+    dir_ = host_.parentDir + (host_.parentDir.ends_with('/') ? "" : "/") + own_.name;
+    path_ = host_.parentPath + (host_.parentPath.ends_with('/') ? "" : "/") + own_.name;
+
+    // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
+    //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
+    //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
+    //    the command. init never returns from here. Before the terminal relay and the move.
+    if (getpid() == 1)
+      if (auto s = stayAsInit(target, watcher_.pid); !s) return s.error();
+    return {};
+  }
+
+  void banner(const privdrop::CheckedPlan& command) const override {
+    const ids::Target& target = command.target();
+    if (options_.mode == Mode::kAuto)
       std::fputs(
           "privbind: auto: cgroup mode, because this host loaded and linked the bind "
           "programs\n",
@@ -181,18 +178,38 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
                  "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
                  "(held by watcher pid %d); grants ports below %u to uid %u%s; command as uid %u "
                  "gid %u, %zu groups, no capability%s\n",
-                 dir.c_str(), static_cast<int>(watcher->pid), host->portStart, target->user.uid,
-                 programs->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
-                 target->user.uid, target->gid, target->groups.size(),
-                 command->plan().noNewPrivs ? ", no_new_privs" : "");
-    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options).c_str());
+                 dir_.c_str(), static_cast<int>(watcher_.pid), host_.portStart, target.user.uid,
+                 programs_->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
+                 target.user.uid, target.gid, target.groups.size(),
+                 command.plan().noNewPrivs ? ", no_new_privs" : "");
+    std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
-  launch::reportCommand(*resolved, *target, options.verbose);
 
-  // 8. Drop: a failure ends the process at that point. The lifeline and the programs'
-  //    descriptors are close-on-exec.
-  privdrop::drop(*command);
-  return launch::execCommand(*resolved, options.command, env);
+  // 6. privbind into exactly the cgroup it made and the watcher linked (own_cgroup.h), after the
+  //    relay is forked (it stays outside). No other mode to fall back to from here: a failure
+  //    ends the process (and the relay reports it). The lifeline and the programs' descriptors
+  //    are close-on-exec.
+  Status afterTerminal() override {
+    return enterOwnCgroup(parent_.get(), own_, host_.parentDir, path_);
+  }
+
+ private:
+  launch::Unavailable cannot(const Error& e) const { return {"cgroup mode", e.message()}; }
+
+  const LaunchOptions& options_;
+  Host host_;
+  std::optional<Programs> programs_;
+  UniqueFd parent_;
+  OwnCgroup own_;
+  Watcher watcher_;
+  std::string dir_, path_;
+};
+
+}  // namespace
+
+launch::Failure run(const LaunchOptions& options) {
+  CgroupHooks hooks(options);
+  return launch::run(options, hooks);
 }
 
 }  // namespace privbind::cgroupmode

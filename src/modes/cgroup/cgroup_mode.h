@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/launch_pipeline.h"
 #include "common/options.h"
 
 namespace privbind::cgroupmode {
@@ -15,10 +16,10 @@ namespace privbind::cgroupmode {
 Status probe();
 
 // Checks everything, loads the programs, starts the watcher, creates and enters the cgroup,
-// drops to the target user and execs the command in place. Returns only on failure.
-// When this host cannot do cgroup mode and privbind has not yet entered the cgroup (nothing it
-// did outlives it), the Error says "cgroup mode: <why>" and, if unavailable is given, *unavailable
-// is set to <why>, so that the caller can use another mode instead.
-Error run(const LaunchOptions& options, std::string* unavailable);
+// drops to the target user and execs the command in place (launch::run). Returns only on
+// failure: launch::Unavailable ("cgroup mode: <why>") when this host cannot do cgroup mode and
+// nothing privbind did outlives it, so that -m auto may use another mode instead; otherwise a
+// final Error.
+launch::Failure run(const LaunchOptions& options);
 
 }  // namespace privbind::cgroupmode

@@ -78,23 +78,30 @@ int onRefusal(void* ctx, void* data, size_t size) {
 // kParentFd and only with AT_REMOVEDIR), exit. No open, no other write, no exec, no socket, no
 // kill, no ptrace: a watcher that is uid 0 could otherwise still open root-owned files by their
 // permission bits.
-std::vector<long> watcherCalls() {
-  return {
-#ifdef SYS_poll
-      SYS_poll,
-#endif
-      SYS_ppoll, SYS_read,       SYS_pread64,      SYS_lseek,           SYS_close,
-      SYS_exit,  SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
-  };
-}
-
-std::vector<seccomp::ArgRule> watcherRules() {
+const seccomp::Allowlist& watcherSeccompAllowlist() {
   // unlinkat(kParentFd, name, AT_REMOVEDIR) and no other. A relative name cannot leave the
   // parent cgroup directory: it has no links and no "..", and the name is privbind's own.
   // fstatat(kParentFd, name, AT_SYMLINK_NOFOLLOW): whether the name still leads to the cgroup.
-  return {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
-          {SYS_newfstatat, {{0, kParentFd}, {3, AT_SYMLINK_NOFOLLOW}}},
-          {SYS_write, {{0, kNoticeFd}}}};
+  static const seccomp::Allowlist list = {
+      {
+#ifdef SYS_poll
+          SYS_poll,
+#endif
+          SYS_ppoll,
+          SYS_read,
+          SYS_pread64,
+          SYS_lseek,
+          SYS_close,
+          SYS_exit,
+          SYS_exit_group,
+          SYS_rt_sigreturn,
+          SYS_restart_syscall,
+      },
+      {{SYS_unlinkat, {{0, kParentFd}, {2, AT_REMOVEDIR}}},
+       {SYS_newfstatat, {{0, kParentFd}, {3, AT_SYMLINK_NOFOLLOW}}},
+       {SYS_write, {{0, kNoticeFd}}}},
+  };
+  return list;
 }
 
 [[noreturn]] void watcherMain(const WatcherSetup& setup) {
@@ -199,7 +206,7 @@ std::vector<seccomp::ArgRule> watcherRules() {
   // "ok" first (write is not in the allowlist), then the filter; the report pipe closes only
   // after it is in place, and a failure after "ok" still reaches privbind, which then refuses.
   report(reportFd, "ok " + std::to_string(getpid()) + "\n");
-  if (auto s = seccomp::install(watcherCalls(), watcherRules()); !s) fail(s.error(), true);
+  if (auto s = seccomp::install(watcherSeccompAllowlist()); !s) fail(s.error(), true);
   UniqueFd(reportFd).reset();
 
   // 1. Wait for the lifeline to close: privbind has moved into the cgroup and exec'd, or it

@@ -39,9 +39,9 @@ struct WatcherSetup {
 // any error; it never polls faster than once a second on any error. Never returns.
 [[noreturn]] void watcherMain(const WatcherSetup& setup);
 
-// Its seccomp allowlist: the calls allowed with any arguments, and those allowed only on one of
-// its descriptors (watcher_layout.h). Apart for the unit test that holds them to the layout.
-std::vector<long> watcherCalls();
-std::vector<seccomp::ArgRule> watcherRules();
+// Its seccomp allowlist, exactly what it installs: the calls allowed with any arguments, and
+// those allowed only on one of its descriptors (watcher_layout.h). Apart for the unit tests that
+// hold it to the layout and run it in a child.
+const seccomp::Allowlist& watcherSeccompAllowlist();
 
 }  // namespace privbind::cgroupmode
