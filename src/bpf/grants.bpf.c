@@ -54,9 +54,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx) {
   // uid and primary gid as the initial user namespace sees them; supplementary groups are not
   // visible to a program here.
   __u64 ids = bpf_get_current_uid_gid();
-  struct privbind_grant_key key = {
-      .id = (__u32)ids, .port = (__u16)port, .protocol = (__u8)protocol,
-      .kind = PRIVBIND_GRANT_USER};
+  struct privbind_grant_key key = {.id = (__u32)ids,
+                                   .port = (__u16)port,
+                                   .protocol = (__u8)protocol,
+                                   .kind = PRIVBIND_GRANT_USER};
   struct privbind_grant_value *grant = bpf_map_lookup_elem(&grants, &key);
   if (!grant) {
     key.id = (__u32)(ids >> 32);
