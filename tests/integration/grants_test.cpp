@@ -560,3 +560,32 @@ TEST_CASE("an older privbind's programs are swapped in place; a granted bind loo
   CHECK(pb({"grants"}).status == 0);
 }
 }
+
+TEST_SUITE("grants") {
+TEST_CASE("doctor shows the standing grants, their drift, and counts a grant for -u USER") {
+  REQUIRE_GRANTS();
+  Fixture fixture;
+  TestUser alice, bob;
+  uint16_t port = freeReservedPort();
+  const std::string p = str(port);
+  REQUIRE(pb({"grant", "-u", alice.name(), "-p", p, "--tcp"}).status == 0);
+  RunResult host = pb({"doctor"});
+  CHECK_MESSAGE(has(host.out, "standing grant: user " + alice.name() + " (uid " + str(alice.uid()) +
+                                  ") tcp " + p),
+                host.out);
+  CHECK_FALSE(has(host.out, "standing grants: "));  // no drift
+  RunResult target = pb({"doctor", "-u", alice.name(), "/bin/true"});
+  CHECK_MESSAGE(has(target.out, "a standing grant lets " + alice.name() + " bind tcp " + p),
+                target.out);
+  // Negative control: another user has none.
+  CHECK_FALSE(has(pb({"doctor", "-u", bob.name(), "/bin/true"}).out, "a standing grant lets"));
+  // Drift is a problem: exit 1 and the reason.
+  REQUIRE(unlink((kPins + "/grants_bind4").c_str()) == 0);
+  RunResult drift = pb({"doctor"});
+  CHECK(drift.status == 1);
+  CHECK_MESSAGE(has(drift.out, "PROBLEM: standing grants: IPv4 (cgroup/bind4) link missing"),
+                drift.out);
+  // A grant that is not enforced does not count for -u.
+  CHECK_FALSE(has(pb({"doctor", "-u", alice.name(), "/bin/true"}).out, "a standing grant lets"));
+}
+}
