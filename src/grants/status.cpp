@@ -42,14 +42,26 @@ std::string nameDrift(bool group, uint32_t id, const std::string& name) {
   return "";
 }
 
-// The kernel's table as a policy, named after the file where it knows the id.
+// The name this host gives an id now; "" when none.
+std::string systemName(bool group, uint32_t id) {
+  if (group) {
+    struct group* g = getgrgid(id);
+    return g ? g->gr_name : "";
+  }
+  struct passwd* p = getpwuid(id);
+  return p ? p->pw_name : "";
+}
+
+// The kernel's table as a policy, named after the file where it knows the id, else after the
+// host's passwd and group entries.
 Policy named(const bpf::GrantTable& table, const Policy& file) {
   std::map<std::pair<bool, uint32_t>, std::string> names;
   for (const auto& [k, g] : file) names[{k.group, k.id}] = g.name;
   Policy out;
   for (const auto& [k, any] : table) {
     auto it = names.find({k.group, k.id});
-    out[k] = {it == names.end() ? "" : it->second, any};
+    std::string name = it == names.end() ? systemName(k.group, k.id) : it->second;
+    out[k] = {name, any};
   }
   return out;
 }

@@ -343,6 +343,22 @@ TEST_CASE("grants off, then apply, restores exactly the file's policy") {
   RunResult again = pb({"grants", "apply"});
   CHECK(again.status == 0);
   CHECK(again.err.empty());
+  // The file loses bob's line by hand: the kernel still grants it until apply, and says so.
+  {
+    std::string text = slurp(kFile);
+    auto at = text.find("user " + bob.name());
+    REQUIRE(at != std::string::npos);
+    text.erase(at, text.find('\n', at) + 1 - at);
+    std::ofstream(kFile) << text;
+  }
+  RunResult extra = pb({"grants"});
+  CHECK(extra.status == 1);
+  CHECK_MESSAGE(has(extra.out, "user " + bob.name() + " (uid " + str(bob.uid()) + ") udp " + p +
+                                   ": in the kernel, not in the file"),
+                extra.out);
+  REQUIRE(pb({"grants", "apply"}).status == 0);
+  CHECK(has(binds(bob, {"udp4:" + p}), "udp4:" + p + " EACCES"));
+  CHECK(pb({"grants"}).status == 0);
   (void)enforced;
 }
 
@@ -587,5 +603,32 @@ TEST_CASE("doctor shows the standing grants, their drift, and counts a grant for
                 drift.out);
   // A grant that is not enforced does not count for -u.
   CHECK_FALSE(has(pb({"doctor", "-u", alice.name(), "/bin/true"}).out, "a standing grant lets"));
+}
+}
+
+TEST_SUITE("grants") {
+TEST_CASE("a name that no longer maps to its id is reported; revoke still finds it") {
+  REQUIRE_GRANTS();
+  Fixture fixture;
+  uint16_t port = freeReservedPort();
+  const std::string p = str(port);
+  std::string name;
+  uid_t uid = 0;
+  {
+    TestUser gone;
+    name = gone.name();
+    uid = gone.uid();
+    REQUIRE(pb({"grant", "-u", name, "-p", p, "--tcp"}).status == 0);
+    CHECK(pb({"grants"}).status == 0);  // negative control: the name still maps
+  }
+  RunResult r = pb({"grants"});
+  CHECK(r.status == 1);
+  CHECK_MESSAGE(
+      has(r.out, "user " + name + " no longer exists; the grant stays with uid " + str(uid)),
+      r.out);
+  RunResult revoked = pb({"revoke", "-u", name});
+  CHECK_MESSAGE(revoked.status == 0, revoked.err);
+  CHECK(has(revoked.out, "revoked: user " + name));
+  CHECK(pb({"grants"}).status == 0);
 }
 }
