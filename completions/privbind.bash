@@ -2,8 +2,9 @@
 # "--"); from there on the words belong to the command, which is completed as a command line.
 
 _privbind() {
-  local cur prev words cword
-  _init_completion || return
+  local cur prev words cword split
+  # -s: "--mode=ca" is completed as the value of --mode ("ca"), like "--mode ca".
+  _init_completion -s || return
 
   # The option tables of src/cli/cli.cpp and src/doctor/options.cpp, word for word; a unit test
   # (tests/unit/cli_test.cpp) holds these lists against them.
@@ -72,6 +73,8 @@ _privbind() {
       return
       ;;
   esac
+  # "--verbose=..." and the like: a flag takes no value, offer nothing.
+  [[ $split == true ]] && return
 
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "${with_value[*]} ${flags[*]} --" -- "$cur")

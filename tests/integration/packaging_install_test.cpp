@@ -218,17 +218,28 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
   if (!exists("/usr/share/bash-completion/bash_completion")) {
     SKIP_TEST("bash-completion is not installed (scripts/bootstrap installs it)");
   }
-  auto complete = [&](const std::string& words) {
+  // words: COMP_WORDS as bash splits the line; line: the line typed, when it is not the words
+  // joined by spaces ("--mode=c" is the three words "--mode", "=", "c").
+  auto complete = [&](const std::string& words, const std::string& line = "") {
     std::string script = "source /usr/share/bash-completion/bash_completion; source " +
                          quote(installed().prefix + "/share/bash-completion/completions/privbind") +
                          "; " + "COMP_WORDS=(" + words +
                          "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
-                         "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _privbind; " +
+                         (line.empty() ? std::string("COMP_LINE=\"${COMP_WORDS[*]}\"; ")
+                                       : "COMP_LINE=" + quote(line) + "; ") +
+                         "COMP_POINT=${#COMP_LINE}; _privbind; " +
                          "printf '%s\\n' \"${COMPREPLY[@]}\"";
     return run({"bash", "-c", script}).out;
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");
   CHECK(complete("privbind -m ''") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind --mode = ''", "privbind --mode=") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind --mode = c", "privbind --mode=c") == "cgroup\ncaps\n");
+  CHECK(complete("privbind -v --mode = b", "privbind -v --mode=b") == "broker\n");
+  CHECK(complete("privbind --verbose = ''", "privbind --verbose=") == "");
+  // A value given with '=' is not where the command starts.
+  CHECK(contains(complete("privbind --mode = cgroup -u nob", "privbind --mode=cgroup -u nob"),
+                 "nobody\n"));
   CHECK(complete("privbind doctor --u") == "--user\n");
   CHECK(contains(complete("privbind -u nob"), "nobody\n"));
   CHECK(complete("privbind doctor --dr") == "--dry-run\n");
