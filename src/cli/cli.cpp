@@ -120,7 +120,8 @@ constexpr Row kTable[] = {
      }},
     {0, "no-target-check", nullptr, kInBroker,
      "run COMMAND even when the preload library cannot\n"
-     "reach it (static binary, Go program, setuid binary)",
+     "reach it (static binary, Go program, setuid binary\n"
+     "with --allow-setuid)",
      [](LaunchOptions& o, const std::string&) -> Status {
        o.noTargetCheck = true;
        return {};

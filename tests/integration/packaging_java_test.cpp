@@ -322,8 +322,7 @@ TEST_CASE("a failed doctor --fix: the rollback says why, from doctor's JSON repo
   REQUIRE(run({"cp", "/bin/true", java}).status == 0);
   std::string pristine = sha256(java);
   std::ofstream(fake)
-      << "#!/bin/sh
-"
+      << "#!/bin/sh\n"
       << "case \"$*\" in *--fix*)\n"
       << "  echo '{\"format\":1,\"findings\":[{\"severity\":\"warning\",\"code\":\"w\","
          "\"message\":\"a warning\"},{\"severity\":\"problem\",\"code\":\"p\",\"message\":\"java "

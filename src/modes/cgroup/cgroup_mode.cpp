@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "common/cgroup_access.h"
 #include "common/files.h"
 #include "common/launch.h"
 #include "common/privdrop.h"
@@ -46,9 +47,9 @@ Result<Host> checkHost() {
     return Error::refuse("cgroup v2 at " + mount->mountPoint, "mounted read-only");
   auto dir = cgroupDirectory(*mount, *path);
   if (!dir) return dir.error();
-  // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
-  // container's /sys/fs/cgroup).
-  if (access(dir->c_str(), W_OK) != 0) return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
+  // access(2) with W_OK: EROFS for a read-only mount, EACCES for a directory root cannot write
+  // (mode 0555 without CAP_DAC_OVERRIDE); the refusal says what is missing.
+  if (access(dir->c_str(), W_OK) != 0) return cgroupaccess::cannotCreateIn(*dir, errno);
   // The program grants exactly the ports below net.ipv4.ip_unprivileged_port_start: read, and
   // refused when unreadable rather than guessed.
   auto start = files::readUnprivilegedPortStart();
