@@ -8,10 +8,11 @@ _privbind() {
 
   # The option tables of src/cli/cli.cpp and src/doctor/options.cpp, word for word; a unit test
   # (tests/unit/cli_test.cpp) holds these lists against them.
-  local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds -r --reuseport
+  local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds --max-bound
+                       -r --reuseport
                        -l --preload)
   local -a flags=(-G --no-groups --allow-setuid --keep-env -v --verbose -h --help -V --version
-                  --no-target-check)
+                  --trace-binds --no-target-check)
   local modes='auto cgroup broker caps'
   local -a doctor_with_value=(-u --user)
   local -a doctor_flags=(--json --fix --dry-run -h --help)
@@ -69,7 +70,7 @@ _privbind() {
       _filedir so
       return
       ;;
-    -n | --binds | -p | --ports | -r | --reuseport)
+    -n | --binds | --max-bound | -p | --ports | -r | --reuseport)
       return
       ;;
   esac

@@ -198,9 +198,9 @@ TEST_CASE("SO_REUSEADDR and SO_REUSEPORT set by the app hold; --reuseport sets i
 TEST_CASE("targets the shim cannot reach are refused with a pointer to the least-privileged mode") {
   TempDir dir;
   // The advice: cgroup mode where this host can do it (no capability at all), else caps mode.
-  const std::string instead =
-      cgroupModeUnavailable() ? "use --mode=caps (cgroup mode is not available here: "
-                              : "use --mode=cgroup (no capability, no preload library)";
+  const std::string instead = cgroupModeUnavailable()
+                                  ? "use --mode=caps (cgroup mode is not available here: "
+                                  : "use --mode=cgroup (no capability, no preload library)";
   std::string dynamic = buildC("bind_server.c", dir.path());
   std::string statik;
   try {
@@ -251,7 +251,8 @@ TEST_CASE("targets the shim cannot reach are refused with a pointer to the least
     REQUIRE(chmod(suid.c_str(), mode) == 0);
     RunResult r = run(broker({"-u", "nobody", "--allow-setuid"}, {suid, str(port)}));
     CHECK(r.status == 125);
-    CHECK(r.err.starts_with("privbind: " + suid + ": is set-user-ID or set-group-ID and "
+    CHECK(r.err.starts_with("privbind: " + suid +
+                            ": is set-user-ID or set-group-ID and "
                             "--allow-setuid lets the bit count"));
     CHECK_MESSAGE(r.err.find(instead) != std::string::npos, r.err);
   }
@@ -269,9 +270,9 @@ TEST_CASE("targets the shim cannot reach are refused with a pointer to the least
   for (const auto& word : broker({"-u", "nobody"}, {go})) withoutBpf.push_back(word);
   RunResult noBpf = run(withoutBpf);
   CHECK(noBpf.status == 125);
-  CHECK_MESSAGE(noBpf.err.find("; use --mode=caps (cgroup mode is not available here: ") !=
-                    std::string::npos,
-                noBpf.err);
+  CHECK_MESSAGE(
+      noBpf.err.find("; use --mode=caps (cgroup mode is not available here: ") != std::string::npos,
+      noBpf.err);
   CHECK(run(broker({"-u", "nobody", "--no-target-check"}, {go})).status == 0);
 
   // A dynamic program found on PATH passes the check and runs.

@@ -828,8 +828,9 @@ TEST_CASE("a 0555 parent cgroup without CAP_DAC_OVERRIDE: the refusal names the 
   CHECK(fallback.out == "tcp4:" + str(port) + " ok\n");
   CHECK_MESSAGE(fallback.err.find("privbind: auto: broker mode, because cgroup mode is not "
                                   "available: " +
-                                  parent + ": mode 0555, owned by root: creating a cgroup there "
-                                           "needs CAP_DAC_OVERRIDE") != std::string::npos,
+                                  parent +
+                                  ": mode 0555, owned by root: creating a cgroup there "
+                                  "needs CAP_DAC_OVERRIDE") != std::string::npos,
                 fallback.err);
   CHECK(fallback.err.find("container?") == std::string::npos);
   // The control: with CAP_DAC_OVERRIDE, the same 0555 parent serves in cgroup mode.

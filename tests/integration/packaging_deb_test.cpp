@@ -1,6 +1,7 @@
 // The Debian package, built with scripts/build-deb: its control fields, lintian, and a real
-// apt install ./*.deb / run both modes / dpkg -P cycle on this machine. It installs system-wide, so CTest
-// runs it under RESOURCE_LOCK dpkg, and it refuses to touch a privbind installed by someone else.
+// apt install ./*.deb / run both modes / dpkg -P cycle on this machine. It installs system-wide, so
+// CTest runs it under RESOURCE_LOCK dpkg, and it refuses to touch a privbind installed by someone
+// else.
 #include <doctest/doctest.h>
 
 #include "packaging_support.h"
@@ -151,8 +152,8 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
 
   PurgeOnExit purge;
   // As docs/packaging.md says: apt installs a file given by its path, with what it Depends on.
-  auto install = run({"apt-get", "install", "-y", "--no-install-recommends", b.deb},
-                     std::chrono::minutes(4));
+  auto install =
+      run({"apt-get", "install", "-y", "--no-install-recommends", b.deb}, std::chrono::minutes(4));
   REQUIRE_MESSAGE(install.status == 0, install.out << install.err);
   REQUIRE(packageInstalled());
 

@@ -221,14 +221,13 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
   // words: COMP_WORDS as bash splits the line; line: the line typed, when it is not the words
   // joined by spaces ("--mode=c" is the three words "--mode", "=", "c").
   auto complete = [&](const std::string& words, const std::string& line = "") {
-    std::string script = "source /usr/share/bash-completion/bash_completion; source " +
-                         quote(installed().prefix + "/share/bash-completion/completions/privbind") +
-                         "; " + "COMP_WORDS=(" + words +
-                         "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
-                         (line.empty() ? std::string("COMP_LINE=\"${COMP_WORDS[*]}\"; ")
-                                       : "COMP_LINE=" + quote(line) + "; ") +
-                         "COMP_POINT=${#COMP_LINE}; _privbind; " +
-                         "printf '%s\\n' \"${COMPREPLY[@]}\"";
+    std::string script =
+        "source /usr/share/bash-completion/bash_completion; source " +
+        quote(installed().prefix + "/share/bash-completion/completions/privbind") + "; " +
+        "COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
+        (line.empty() ? std::string("COMP_LINE=\"${COMP_WORDS[*]}\"; ")
+                      : "COMP_LINE=" + quote(line) + "; ") +
+        "COMP_POINT=${#COMP_LINE}; _privbind; " + "printf '%s\\n' \"${COMPREPLY[@]}\"";
     return run({"bash", "-c", script}).out;
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");

@@ -266,6 +266,8 @@ Error run(const LaunchOptions& options) {
   config.policy.ports = options.ports;
   config.reuseport = options.reuseport;
   config.binds = options.binds;
+  config.maxBound = options.maxBound;
+  config.traceBinds = options.traceBinds;
   config.verbose = options.verbose;
   config.privbind = getpid();  // exec in place: the command's pid, or the terminal relay's
   auto helperPid = startHelper(*channel, *helper, config);

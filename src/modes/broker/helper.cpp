@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,9 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "common/bind_trace.h"
 #include "common/error.h"
 #include "common/ports.h"
 #include "common/unique_fd.h"
+#include "modes/broker/bound_sockets.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
 
@@ -144,9 +147,11 @@ void dropCapability() {
 
 class Server {
  public:
-  Server(int channel, int privbind, const HelperConfig& config)
+  Server(int channel, int privbind, std::optional<BoundSockets> bound, const HelperConfig& config)
       : channel_(channel),
         privbind_(privbind),
+        bound_sockets_(std::move(bound)),
+        atOnce_(config.maxBound ? bindtrace::boundAtOnceReason(*config.maxBound) : ""),
         config_(config),
         notInPorts_(
             ports::refusalReason(ports::Refusal::kNotInPorts, config.policy.ports, config.binds)),
@@ -258,9 +263,12 @@ class Server {
     message.fds = facts;
     Decision d = decodeRequest(message, peer, config_.policy);
 
-    // Past -n: refused as the kernel would refuse the app's own bind.
+    // Past -n, or --max-bound sockets open: refused as the kernel would refuse the app's own
+    // bind. The open sockets are counted only when the limit may be reached (a sock_diag dump).
     const bool usedUp = d.error == 0 && config_.binds && bound_ >= *config_.binds;
-    int err = usedUp ? EACCES : d.error;
+    const bool full = d.error == 0 && !usedUp && config_.maxBound &&
+                      bound_sockets_->countOpen() >= *config_.maxBound;
+    int err = usedUp || full ? EACCES : d.error;
     if (err == 0) {
       const int fd = received[0].get();
       if (config_.reuseport && config_.reuseport->contains(d.port)) {
@@ -276,20 +284,26 @@ class Server {
 
     // Log first, then answer: once the app has its reply, the line is already on stderr.
     const std::string who = "app pid " + std::to_string(peer.pid);
-    if (usedUp || d.policyRefusal) {
+    if (usedUp || full || d.policyRefusal) {
       // Once per port, with or without -v; -v adds the line of each refused bind.
       if (!reported_.test(d.port)) {
         reported_.set(d.port);
         char line[512];
         size_t len = ports::formatRefusal(line, d.port, facts[0].protocol,
-                                          usedUp ? bindsUsedUp_ : notInPorts_);
+                                          usedUp ? bindsUsedUp_
+                                          : full ? atOnce_
+                                                 : notInPorts_);
         notice(std::string(line, len));
       }
       if (config_.verbose)
-        refusals_.write(
-            who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) + " (" +
-            (usedUp ? "-n " + std::to_string(*config_.binds) + " used up" : d.reason) + ")");
+        refusals_.write(who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) +
+                        " (" +
+                        (usedUp ? "-n " + std::to_string(*config_.binds) + " used up"
+                         : full ? "--max-bound " + std::to_string(*config_.maxBound) + " bound"
+                                : d.reason) +
+                        ")");
     } else if (d.error == 0) {
+      if (err == 0) bound(received[0].get(), facts[0], d);
       if (config_.verbose)
         log(who + " bind " + formatAddress(d.address) + ": " +
             (err == 0 ? std::string("ok") : std::strerror(err)));
@@ -318,8 +332,29 @@ class Server {
     return Outcome::kHandled;
   }
 
+  // A privileged bind that succeeded: counted for --max-bound, said for --trace-binds.
+  void bound(int fd, const FdFacts& facts, const Decision& d) {
+    struct stat st {};
+    if (bound_sockets_ && fstat(fd, &st) == 0)
+      bound_sockets_->add(st.st_ino, facts.domain, facts.protocol);
+    if (!config_.traceBinds) return;
+    bindtrace::Bind b;
+    b.port = d.port;
+    b.protocol = facts.protocol;
+    b.family = d.address.ss_family;
+    if (b.family == AF_INET)
+      std::memcpy(b.address, &reinterpret_cast<const sockaddr_in&>(d.address).sin_addr, 4);
+    else if (b.family == AF_INET6)
+      std::memcpy(b.address, &reinterpret_cast<const sockaddr_in6&>(d.address).sin6_addr, 16);
+    char line[8192];
+    notice(std::string(line, tally_.add(b, line)));
+  }
+
   int channel_;
   int privbind_;  // a pidfd of privbind's process while noticeFd is open, else -1
+  std::optional<BoundSockets> bound_sockets_;  // --max-bound: the sockets bound so far
+  const std::string atOnce_;                   // --max-bound's refusal reason
+  bindtrace::Tally tally_;                     // --trace-binds
   const HelperConfig& config_;
   const std::string notInPorts_;  // the reasons of the once-per-port lines
   const std::string bindsUsedUp_;
@@ -375,6 +410,14 @@ void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
 
   const std::string ready = "ok " + std::to_string(getpid()) + "\n";
 
+  // --max-bound: the sock_diag socket, before the filter forbids socket(2).
+  std::optional<BoundSockets> bound;
+  if (config.maxBound) {
+    auto b = BoundSockets::open();
+    if (!b) fail(status, b.error().message());
+    bound = std::move(*b);
+  }
+
   // 6. From here on only the serving loop's few system calls (seccomp(2)); no_new_privs, which
   //    the filter needs, was set by the drop.
   if (auto s = installSeccomp(); !s) fail(status, s.error().message());
@@ -383,7 +426,7 @@ void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
   writeAll(status, ready);
   { UniqueFd done(status); }  // EOF for the launcher
 
-  Server(channel, privbind, config).serve();
+  Server(channel, privbind, std::move(bound), config).serve();
 }
 
 }  // namespace privbind::broker

@@ -17,6 +17,8 @@ struct HelperConfig {
   Policy policy;
   std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these ports
   std::optional<unsigned> binds;            // -n: this many successful binds, then no capability
+  std::optional<unsigned> maxBound;         // --max-bound: this many bound sockets at once
+  bool traceBinds = false;                  // --trace-binds: a line per privileged bind
   bool verbose = false;                     // -v: one line per request on stderr
   // privbind's own process (the command after exec in place, or the terminal relay): the helper
   // writes on the caller's stderr only while it lives.
@@ -26,8 +28,9 @@ struct HelperConfig {
 // Runs in the freshly forked helper process and never returns.
 // Needs: root (plan checked by checkPreconditions()), the helper's end of the AF_UNIX
 // SOCK_SEQPACKET channel (the command inherits the other end), the write end of the status pipe;
-// fds 0-2 open. The helper keeps a copy of the caller's stderr only as long as config.privbind lives
-// (a pidfd says when it is gone, pidfd_open(2)): a caller reading privbind's stderr to its end
+// fds 0-2 open. The helper keeps a copy of the caller's stderr only as long as config.privbind
+// lives (a pidfd says when it is gone, pidfd_open(2)): a caller reading privbind's stderr to its
+// end
 // (`out=$(privbind ... 2>&1)`, `| logger`) gets end-of-file when privbind's process is gone, not
 // when a daemon it left behind is. Its lines after that are dropped; its fds 0-2 are /dev/null.
 // Leaves: on success "ok <pid>\n" on the status pipe, then serves until every copy of

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "common/bind_trace.h"
 #include "common/cgroup_access.h"
 #include "common/files.h"
 #include "common/launch.h"
@@ -121,6 +122,8 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   policy.ports = options.ports;
   policy.reuseport = options.reuseport;
   policy.binds = options.binds;
+  policy.maxBound = options.maxBound;
+  policy.traceBinds = options.traceBinds;
   auto programs = Programs::load(policy);
   if (!programs) return cannot(programs.error());
 
@@ -143,7 +146,8 @@ Error run(const LaunchOptions& options, std::string* unavailable) {
   //    removes the cgroup once it is empty.
   const RefusalWords words{
       ports::refusalReason(ports::Refusal::kNotInPorts, options.ports, options.binds),
-      ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds)};
+      ports::refusalReason(ports::Refusal::kBindsUsedUp, options.ports, options.binds),
+      options.maxBound ? bindtrace::boundAtOnceReason(*options.maxBound) : ""};
   auto watcher = startWatcher(parent.get(), *programs, words);
   if (!watcher) return cannot(watcher.error());
   const std::string& name = watcher->name;

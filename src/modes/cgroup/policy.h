@@ -17,6 +17,8 @@ struct Policy {
   std::optional<ports::PortSet> ports;      // -p
   std::optional<ports::PortSet> reuseport;  // -r
   std::optional<unsigned> binds;            // -n
+  std::optional<unsigned> maxBound;         // --max-bound
+  bool traceBinds = false;                  // --trace-binds
 };
 
 // A port set as 1024 64-bit words, bit (port % 64) of word (port / 64): the layout of

@@ -25,6 +25,7 @@ struct Watcher {
 struct RefusalWords {
   std::string notInPorts;
   std::string bindsUsedUp;
+  std::string boundAtOnce;  // --max-bound
 };
 
 // Needs: root; parentDirFd the cgroup v2 directory privbind is in; programs loaded. Leaves: a
