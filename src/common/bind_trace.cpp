@@ -49,10 +49,9 @@ size_t Tally::add(const Bind& b, std::span<char> out) {
   Line line(out);
   line.put("privbind: trace: bind ");
   line.number(b.port);
-  line.put(b.protocol == IPPROTO_TCP   ? "/tcp"
-           : b.protocol == IPPROTO_UDP ? "/udp"
-                                       : "/proto");
-  if (b.protocol != IPPROTO_TCP && b.protocol != IPPROTO_UDP) line.number(static_cast<unsigned>(b.protocol));
+  line.put(b.protocol == IPPROTO_TCP ? "/tcp" : b.protocol == IPPROTO_UDP ? "/udp" : "/proto");
+  if (b.protocol != IPPROTO_TCP && b.protocol != IPPROTO_UDP)
+    line.number(static_cast<unsigned>(b.protocol));
   line.put(" ");
   char text[INET6_ADDRSTRLEN] = "?";
   if (b.family == AF_INET6) {

@@ -15,8 +15,8 @@ namespace privbind::bindtrace {
 // One successful privileged bind, as the kernel (cgroup mode) or the helper (broker mode) saw it.
 struct Bind {
   uint16_t port = 0;
-  int protocol = 0;         // IPPROTO_TCP, IPPROTO_UDP (anything else is named by number)
-  int family = 0;           // AF_INET, AF_INET6
+  int protocol = 0;          // IPPROTO_TCP, IPPROTO_UDP (anything else is named by number)
+  int family = 0;            // AF_INET, AF_INET6
   uint8_t address[16] = {};  // network byte order; the first 4 bytes for AF_INET
 };
 
