@@ -4,6 +4,7 @@
 #include <span>
 
 #include "cli/argtable.h"
+#include "privbind/doc_paths.h"
 #include "privbind/version.h"
 
 namespace privbind::cli {
@@ -329,7 +330,9 @@ Exit status:
 COMMAND runs in privbind's working directory; if USER cannot enter it,
 privbind warns (cd first, or set WorkingDirectory= in a systemd unit).
 
-See privbind(8), and docs/ for cgroup, caps and broker mode and the Java RPATH trap.
+See privbind(8), and in )" PRIVBIND_DOC_DIR R"(/: cgroup-mode.md,
+caps-mode.md and broker-mode.md for the modes, java-rpath.md for the Java RPATH
+trap, SECURITY.md, packaging.md and examples/.
 )";
 }
 
