@@ -63,10 +63,31 @@ install(FILES ${_privbind_man_outputs} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES "${PROJECT_SOURCE_DIR}/completions/privbind.bash"
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME privbind)
 
-# Documentation: every Markdown file of docs/, the examples, and the Debian copyright and
-# changelog (the changelog gzipped like the man pages).
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION ${CMAKE_INSTALL_DOCDIR}
-        FILES_MATCHING PATTERN "*.md")
+# Documentation: every Markdown file of docs/, README.md, bench/README.md (as bench.md), the
+# examples, and the Debian copyright and changelog (the changelog gzipped like the man pages).
+# The documents lie side by side in the doc directory, so their links to each other are rewritten
+# from the source tree's layout ("docs/x.md", "../bench/README.md", "LICENSE") to that one; the
+# packaging tests check that every link of an installed document leads to an installed file.
+file(GLOB _privbind_doc_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/docs/*.md")
+list(APPEND _privbind_doc_sources "${PROJECT_SOURCE_DIR}/README.md"
+     "${PROJECT_SOURCE_DIR}/bench/README.md")
+set(_privbind_doc_outputs)
+foreach(src IN LISTS _privbind_doc_sources)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${src}")
+  get_filename_component(name "${src}" NAME)
+  if(src STREQUAL "${PROJECT_SOURCE_DIR}/bench/README.md")
+    set(name bench.md)
+  endif()
+  file(READ "${src}" text)
+  string(REPLACE "](docs/" "](" text "${text}")
+  string(REPLACE "](../bench/README.md)" "](bench.md)" text "${text}")
+  string(REPLACE "](bench/README.md)" "](bench.md)" text "${text}")
+  string(REPLACE "](LICENSE)" "](copyright)" text "${text}")
+  set(out "${PROJECT_BINARY_DIR}/doc/${name}")
+  file(WRITE "${out}" "${text}")
+  list(APPEND _privbind_doc_outputs "${out}")
+endforeach()
+install(FILES ${_privbind_doc_outputs} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/examples" DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES "${PROJECT_SOURCE_DIR}/packaging/deb/copyright" DESTINATION ${CMAKE_INSTALL_DOCDIR})
 set(_privbind_changelog "${PROJECT_BINARY_DIR}/doc/changelog.gz")

@@ -2,15 +2,17 @@
 # "--"); from there on the words belong to the command, which is completed as a command line.
 
 _privbind() {
-  local cur prev words cword
-  _init_completion || return
+  local cur prev words cword split
+  # -s: "--mode=ca" is completed as the value of --mode ("ca"), like "--mode ca".
+  _init_completion -s || return
 
   # The option tables of src/cli/cli.cpp, src/doctor/options.cpp and src/grants/options.cpp, word
   # for word; a unit test (tests/unit/cli_test.cpp) holds these lists against them.
-  local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds -r --reuseport
+  local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds --max-bound
+                       -r --reuseport
                        -l --preload)
   local -a flags=(-G --no-groups --allow-setuid --keep-env -v --verbose -h --help -V --version
-                  --no-target-check)
+                  --trace-binds --no-target-check)
   local modes='auto cgroup broker caps'
   local -a doctor_with_value=(-u --user)
   local -a doctor_flags=(--json --fix --dry-run -h --help)
@@ -102,10 +104,12 @@ _privbind() {
       _filedir so
       return
       ;;
-    -n | --binds | -p | --ports | -r | --reuseport)
+    -n | --binds | --max-bound | -p | --ports | -r | --reuseport)
       return
       ;;
   esac
+  # "--verbose=..." and the like: a flag takes no value, offer nothing.
+  [[ $split == true ]] && return
 
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "${with_value[*]} ${flags[*]} --" -- "$cur")

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/invoker.h"
+#include "common/mode_advice.h"
 #include "doctor/doctor.h"
 #include "grants/grants.h"
 #include "modes/broker/broker_mode.h"
@@ -43,6 +44,8 @@ int run(int argc, char** argv) {
   // First of all, before reading a single argument: a privbind made setuid, setgid or given file
   // capabilities refuses everything, doctor and --help included (getauxval(AT_SECURE)).
   if (auto s = invoker::refuseSecureExecution(); !s) return fail(s.error());
+  // The advice "use --mode=..." names cgroup mode where this host can do it.
+  advice::setCgroupProbe(&cgroupmode::probe);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = cli::parse(args);
   if (!parsed) return fail(parsed.error());

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "cli/argtable.h"
+#include "privbind/doc_paths.h"
 #include "privbind/version.h"
 
 namespace privbind::cli {
@@ -36,6 +37,15 @@ Status setBinds(LaunchOptions& o, const std::string& v) {
   unsigned n = digits ? static_cast<unsigned>(std::stoul(v)) : 0;
   if (n == 0) return fail("'" + v + "' is not a whole number from 1");
   o.binds = n;
+  return {};
+}
+
+Status setMaxBound(LaunchOptions& o, const std::string& v) {
+  bool digits = !v.empty() && v.size() <= 9 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  unsigned n = digits ? static_cast<unsigned>(std::stoul(v)) : 0;
+  if (n == 0) return fail("'" + v + "' is not a whole number from 1");
+  o.maxBound = n;
   return {};
 }
 
@@ -104,8 +114,24 @@ constexpr Row kTable[] = {
     {'n', "binds", "NUM", kLimits,
      "NUM privileged binds, then EACCES (said on stderr,\n"
      "once per port); each bind counts: UDP and TCP on\n"
-     "one port are 2, on IPv4 and IPv6 4",
+     "one port are 2, on IPv4 and IPv6 4. For the life of\n"
+     "COMMAND: a reload that binds again (haproxy -W and\n"
+     "USR2, nginx HUP adding a port) uses up more; use\n"
+     "--max-bound for servers that reload",
      setBinds},
+    {0, "max-bound", "NUM", kLimits,
+     "at most NUM privileged sockets bound at once, then\n"
+     "EACCES; a socket's place is freed when it is closed,\n"
+     "so reloads work (count old and new sockets while\n"
+     "both are open); may be given with -n",
+     setMaxBound},
+    {0, "trace-binds", nullptr, kLimits,
+     "no -p/-n limit: say on stderr each privileged bind\n"
+     "and the smallest -p LIST -n NUM that allows all so far",
+     [](LaunchOptions& o, const std::string&) -> Status {
+       o.traceBinds = true;
+       return {};
+     }},
     {'r', "reuseport", "LIST", kLimits, "set SO_REUSEPORT before binding these ports",
      [](LaunchOptions& o, const std::string& v) -> Status {
        auto set = portList(v);
@@ -120,7 +146,8 @@ constexpr Row kTable[] = {
      }},
     {0, "no-target-check", nullptr, kInBroker,
      "run COMMAND even when the preload library cannot\n"
-     "reach it (static binary, Go program, setuid binary)",
+     "reach it (static binary, Go program, setuid binary\n"
+     "with --allow-setuid)",
      [](LaunchOptions& o, const std::string&) -> Status {
        o.noTargetCheck = true;
        return {};
@@ -211,6 +238,13 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
     if (!outside.empty())
       return usage("-r/--reuseport", outside.toString() + " not in -p/--ports, so never bound");
   }
+  // --trace-binds finds the -p and -n a command needs: it runs without them.
+  if (o.traceBinds)
+    for (const char* limit : {"ports", "binds", "max-bound"})
+      if (split->has(rowOf(limit)))
+        return usage("--trace-binds", std::string("not with ") +
+                                          argtable::display(kRows[rowOf(limit)]) +
+                                          ": it runs the command without limits to find them");
   if (!split->has(rowOf("user")))
     return usage("-u/--user", "required: the user the command runs as");
   if (split->operands.empty()) return usage("COMMAND", "missing: what should privbind run?");
@@ -309,7 +343,9 @@ Exit status:
 COMMAND runs in privbind's working directory; if USER cannot enter it,
 privbind warns (cd first, or set WorkingDirectory= in a systemd unit).
 
-See privbind(8), and docs/ for cgroup, caps and broker mode and the Java RPATH trap.
+See privbind(8), and in )" PRIVBIND_DOC_DIR R"(/: cgroup-mode.md,
+caps-mode.md and broker-mode.md for the modes, java-rpath.md for the Java RPATH
+trap, SECURITY.md, packaging.md and examples/.
 )";
 }
 

@@ -231,7 +231,11 @@ std::string limitsText(const LaunchOptions& options) {
   if (options.ports) add("ports " + options.ports->toString());
   if (options.binds)
     add(std::to_string(*options.binds) + " privileged bind" + (*options.binds == 1 ? "" : "s"));
+  if (options.maxBound)
+    add(std::to_string(*options.maxBound) + " privileged socket" +
+        (*options.maxBound == 1 ? "" : "s") + " bound at once");
   if (options.reuseport) add("SO_REUSEPORT on " + options.reuseport->toString());
+  if (options.traceBinds) add("none, tracing binds");
   return out.empty() ? "none (any reserved port, any number of binds)" : out;
 }
 

@@ -26,6 +26,9 @@ struct LaunchOptions {
   std::optional<unsigned> binds;            // -n: this many privileged binds, then no more
   std::optional<ports::PortSet> ports;      // -p: only these reserved ports
   std::optional<ports::PortSet> reuseport;  // -r: SO_REUSEPORT before binding these
+  // --max-bound: at most this many privileged sockets bound at once (a closed one frees its place)
+  std::optional<unsigned> maxBound;
+  bool traceBinds = false;  // --trace-binds: say each privileged bind and the -p/-n it needs
   // Broker mode only.
   std::string preload;               // -l: shim path
   bool noTargetCheck = false;        // --no-target-check: run targets the shim cannot reach

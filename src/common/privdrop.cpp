@@ -142,7 +142,8 @@ Result<CheckedPlan> checkPreconditions(Plan plan) {
     if ((plan.keep & caps::bit(cap)) && !caps::inBounding(cap))
       return Error::refuse(
           caps::names(caps::bit(cap), lastCap) + " is not in privbind's bounding set",
-          "it cannot be granted from here (a container started without it?)");
+          "it cannot be granted from here; add it where the bounding set comes from (a "
+          "systemd unit's CapabilityBoundingSet=, capsh --drop=..., a container's --cap-add)");
   }
   if (plan.ambient && !caps::ambientSupported())
     return Error::refuse("ambient capabilities",

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "broker_support.h"
@@ -87,6 +89,50 @@ TEST_CASE("a daemon that closes every descriptor and binds a second later") {
     // The grandchild answered its one client and exited: the helper follows within a second.
     CHECK(eventually([&] { return gone(helper); }, 1500ms));
   }
+}
+
+TEST_CASE("a daemon read through a pipe: privbind returns once its process is gone") {
+  // `out=$(privbind -m broker ... daemon 2>&1)`: the daemon puts /dev/null on its stdio and binds
+  // after the started process exited. The helper must let go of the caller's stderr when
+  // privbind's process is gone, or the reader waits as long as the daemon lives.
+  TempDir dir;
+  chmod(dir.path().c_str(), 0777);  // the daemon, as nobody, writes its pid file and report here
+  std::string prog = buildC("daemon.c", dir.path());
+  uint16_t port = freeReservedPort();
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = runPipedStderr(
+      broker({"-v", "-u", "nobody"}, {prog, "null", str(port), dir / "report", dir / "pid"}), 20s);
+  auto took = std::chrono::steady_clock::now() - start;
+  struct KillAtEnd {
+    pid_t pid = -1;
+    std::string program;
+    ~KillAtEnd() {
+      if (pid > 0 && slurp("/proc/" + str(pid) + "/cmdline").starts_with(program))
+        ::kill(pid, SIGKILL);
+    }
+  } daemon{.program = prog};
+  REQUIRE(eventually([&] { return !slurp(dir / "pid").empty(); }, 10s));
+  daemon.pid = static_cast<pid_t>(std::stol(slurp(dir / "pid")));
+  CHECK_FALSE(r.timedOut);
+  CHECK(r.status == 0);
+  CHECK(took < 10s);
+  // What privbind said while its process lived did reach the pipe.
+  pid_t helper = helperPidFrom(r.err);
+  CHECK_MESSAGE(helper > 0, r.err);
+  // The helper still serves the daemon: its bind, made after privbind's process was gone.
+  REQUIRE_MESSAGE(eventually([&] { return !slurp(dir / "report").empty(); }, 10s), r.err);
+  CHECK(slurp(dir / "report").starts_with("bound " + str(port) + "\n"));
+  CHECK(tcpRead("127.0.0.1", port) == "daemon uid=65534\n");
+  CHECK_FALSE(gone(helper));
+  // It holds nothing of the caller's: fds 0-2 are /dev/null.
+  for (int fd = 0; fd <= 2; ++fd) {
+    char target[64] = {};
+    std::string link = "/proc/" + str(helper) + "/fd/" + str(fd);
+    CHECK(readlink(link.c_str(), target, sizeof target - 1) > 0);
+    CHECK(std::string(target) == "/dev/null");
+  }
+  ::kill(daemon.pid, SIGKILL);  // started by this test's command; its pid is the one it wrote
+  CHECK(eventually([&] { return gone(helper); }, 2s));
 }
 
 TEST_CASE("IPv6 with IPV6_V6ONLY on ::1") {

@@ -199,8 +199,12 @@ TEST_CASE("SO_REUSEADDR and SO_REUSEPORT set by the app hold; --reuseport sets i
                 r.err);
 }
 
-TEST_CASE("targets the shim cannot reach are refused with a pointer to --mode=caps") {
+TEST_CASE("targets the shim cannot reach are refused with a pointer to the least-privileged mode") {
   TempDir dir;
+  // The advice: cgroup mode where this host can do it (no capability at all), else caps mode.
+  const std::string instead = cgroupModeUnavailable()
+                                  ? "use --mode=caps (cgroup mode is not available here: "
+                                  : "use --mode=cgroup (no capability, no preload library)";
   std::string dynamic = buildC("bind_server.c", dir.path());
   std::string statik;
   try {
@@ -213,7 +217,7 @@ TEST_CASE("targets the shim cannot reach are refused with a pointer to --mode=ca
     RunResult r = run(broker({"-u", "nobody"}, {statik, "-c", "1", str(port)}));
     CHECK(r.status == 125);
     CHECK(r.err.starts_with("privbind: " + statik + ": is statically linked"));
-    CHECK(r.err.find("use --mode=caps") != std::string::npos);
+    CHECK(r.err.find(instead) != std::string::npos);
     CHECK(r.out.empty());
 
     // A script whose interpreter is static is just as unreachable.
@@ -230,23 +234,49 @@ TEST_CASE("targets the shim cannot reach are refused with a pointer to --mode=ca
     CHECK(anyway.out == "bind: Permission denied\n");
   }
 
-  // Set-user-ID: the loader would ignore LD_PRELOAD.
+  // Set-user-ID root: under no_new_privs (the default) execve(2) does not honour the bit, the
+  // loader is not in secure-execution mode, the library loads and the server serves as the user.
   std::string suid = dir / "suid_server";
   REQUIRE(run({"cp", dynamic, suid}).status == 0);
+  REQUIRE(chown(suid.c_str(), 0, 0) == 0);
   REQUIRE(chmod(suid.c_str(), 04755) == 0);
-  RunResult r = run(broker({"-u", "nobody"}, {suid, str(port)}));
-  CHECK(r.status == 125);
-  CHECK(r.err.starts_with("privbind: " + suid + ": is set-user-ID or set-group-ID"));
-  CHECK(r.err.find("use --mode=caps") != std::string::npos);
-  REQUIRE(chmod(suid.c_str(), 02755) == 0);
-  CHECK(run(broker({"-u", "nobody"}, {suid, str(port)})).status == 125);
+  REQUIRE(run({"chmod", "o+x", dir.path()}).status == 0);
+  for (mode_t mode : {04755, 02755}) {
+    CAPTURE(mode);
+    REQUIRE(chmod(suid.c_str(), mode) == 0);
+    Process served(broker({"-u", "nobody"}, {suid, "-c", "2", str(port)}));  // waitForTcp is one
+    REQUIRE_MESSAGE(waitForTcp("127.0.0.1", port), served.err());
+    CHECK(tcpRead("127.0.0.1", port).rfind("uid=65534 euid=65534", 0) == 0);
+    CHECK(served.wait() == 0);
+    CHECK(served.err() == "");
+  }
+  // --allow-setuid lets the bit count: the loader would ignore LD_PRELOAD, so it is refused.
+  for (mode_t mode : {04755, 02755}) {
+    REQUIRE(chmod(suid.c_str(), mode) == 0);
+    RunResult r = run(broker({"-u", "nobody", "--allow-setuid"}, {suid, str(port)}));
+    CHECK(r.status == 125);
+    CHECK(r.err.starts_with("privbind: " + suid +
+                            ": is set-user-ID or set-group-ID and "
+                            "--allow-setuid lets the bit count"));
+    CHECK_MESSAGE(r.err.find(instead) != std::string::npos, r.err);
+  }
 
   // A Go program (its .go.buildinfo section) is refused even though it is dynamically linked.
   std::string go = buildC("go_marker.c", dir.path());
   RunResult g = run(broker({"-u", "nobody"}, {go}));
   CHECK(g.status == 125);
   CHECK(g.err.starts_with("privbind: " + go + ": is a Go program"));
-  CHECK(g.err.find("use --mode=caps") != std::string::npos);
+  CHECK(g.err.find(instead) != std::string::npos);
+  // Where BPF is not allowed (no CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN in the bounding set),
+  // cgroup mode is not available: the advice is caps mode, with the reason.
+  std::vector<std::string> withoutBpf = {"setpriv", "--bounding-set", "-sys_admin,-bpf,-net_admin",
+                                         "--"};
+  for (const auto& word : broker({"-u", "nobody"}, {go})) withoutBpf.push_back(word);
+  RunResult noBpf = run(withoutBpf);
+  CHECK(noBpf.status == 125);
+  CHECK_MESSAGE(
+      noBpf.err.find("; use --mode=caps (cgroup mode is not available here: ") != std::string::npos,
+      noBpf.err);
   CHECK(run(broker({"-u", "nobody", "--no-target-check"}, {go})).status == 0);
 
   // A dynamic program found on PATH passes the check and runs.

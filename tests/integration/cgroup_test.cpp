@@ -1042,6 +1042,60 @@ TEST_CASE("a network namespace of the command's own: no refusal line for a bind 
   CHECK_MESSAGE(here.err.find(line + str(other)) != std::string::npos, here.err);
 }
 
+TEST_CASE("a 0555 parent cgroup without CAP_DAC_OVERRIDE: the refusal names the capability") {
+  REQUIRE_CGROUP_MODE();
+  // A private parent cgroup of the test's own, made 0555 as some hosts mount the cgroup2 root;
+  // the host's own directories are never chmod'ed. privbind is moved in by the shell, then runs
+  // with a bounding set like a systemd unit's (no CAP_DAC_OVERRIDE): root's exec of privbind
+  // then has none of it.
+  const std::string own = cgroupOf(getpid());
+  const std::string parentPath = (own == "/" ? "" : own) + "/pbt-0555-" + str(getpid());
+  const std::string parent = cgroupDir(parentPath);
+  REQUIRE(mkdir(parent.c_str(), 0755) == 0);
+  struct RemoveParent {
+    std::string path;
+    ~RemoveParent() {
+      for (int i = 0; i < 50 && rmdir(path.c_str()) != 0 && errno == EBUSY; ++i) usleep(20000);
+    }
+  } removeParent{parent};
+  REQUIRE(chmod(parent.c_str(), 0555) == 0);
+  auto inParent = [&](const std::vector<std::string>& wrapper,
+                      const std::vector<std::string>& argv) {
+    std::vector<std::string> out = {"/bin/sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"",
+                                    parent};
+    return out + wrapper + argv;
+  };
+  const std::vector<std::string> unitLike = {"setpriv", "--bounding-set", "-dac_override", "--"};
+  uint16_t port = freeReservedPort();
+  const std::vector<std::string> binds = {bindsProgram(), "seq", "tcp4:" + str(port)};
+
+  RunResult refused = run(inParent(unitLike, cg({}, binds)));
+  CHECK(refused.status == 125);
+  CHECK_MESSAGE(refused.err == "privbind: cgroup mode: " + parent +
+                                   ": mode 0555, owned by root: creating a cgroup there needs "
+                                   "CAP_DAC_OVERRIDE, which is not in privbind's bounding set; add "
+                                   "it there (a systemd unit's CapabilityBoundingSet=, capsh "
+                                   "--drop=..., a container's --cap-add)\n",
+                refused.err);
+  CHECK(refused.out.empty());
+  // auto falls back to broker mode and -v gives the same reason, no guess.
+  RunResult fallback = run(inParent(
+      unitLike, std::vector<std::string>{privbindPath(), "-v", "-u", "nobody", "--"} + binds));
+  CHECK_MESSAGE(fallback.status == 0, fallback.err);
+  CHECK(fallback.out == "tcp4:" + str(port) + " ok\n");
+  CHECK_MESSAGE(fallback.err.find("privbind: auto: broker mode, because cgroup mode is not "
+                                  "available: " +
+                                  parent +
+                                  ": mode 0555, owned by root: creating a cgroup there "
+                                  "needs CAP_DAC_OVERRIDE") != std::string::npos,
+                fallback.err);
+  CHECK(fallback.err.find("container?") == std::string::npos);
+  // The control: with CAP_DAC_OVERRIDE, the same 0555 parent serves in cgroup mode.
+  RunResult served = run(inParent({}, cg({}, binds)));
+  CHECK_MESSAGE(served.status == 0, served.err);
+  CHECK(served.out == "tcp4:" + str(port) + " ok\n");
+}
+
 TEST_CASE("without privbind, nobody is refused a reserved port: the controls can fail") {
   uint16_t port = freeReservedPort();
   expectRefusedOutside(port);

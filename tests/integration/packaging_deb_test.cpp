@@ -1,6 +1,7 @@
 // The Debian package, built with scripts/build-deb: its control fields, lintian, and a real
-// dpkg -i / run both modes / dpkg -P cycle on this machine. It installs system-wide, so CTest
-// runs it under RESOURCE_LOCK dpkg, and it refuses to touch a privbind installed by someone else.
+// apt install ./*.deb / run both modes / dpkg -P cycle on this machine. It installs system-wide, so
+// CTest runs it under RESOURCE_LOCK dpkg, and it refuses to touch a privbind installed by someone
+// else.
 #include <doctest/doctest.h>
 
 #include "packaging_support.h"
@@ -59,6 +60,11 @@ TEST_CASE("scripts/build-deb makes one .deb whose version is the project version
   auto& b = built();
   CHECK(b.deb.size() > 4);
   CHECK(b.deb.substr(b.deb.size() - 4) == ".deb");
+  // Its one line on stdout is the path; stderr says each stage as it starts and ends.
+  CHECK(trim(b.result.out) == b.deb);
+  for (const char* stage : {"build-deb: configuring", "build-deb: compiling", "build-deb: packing"})
+    CHECK_MESSAGE(contains(b.result.err, stage), b.result.err);
+  CHECK(contains(b.result.err, "packing the .deb (cpack -G DEB, dpkg-shlibdeps, strip): done in "));
   CHECK(field("Package") == "privbind");
   CHECK(field("Version") == PRIVBIND_TEST_VERSION);
   CHECK(contains(b.deb, std::string("privbind_") + PRIVBIND_TEST_VERSION + "_"));
@@ -123,7 +129,7 @@ TEST_CASE("lintian finds no error") {
   CHECK(r.out.rfind("E: ", 0) != 0);
 }
 
-TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing under /usr") {
+TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P leaves nothing") {
   if (packageInstalled()) {
     SKIP_TEST(
         "a privbind package is already installed on this machine; this test "
@@ -145,7 +151,9 @@ TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing 
   REQUIRE(paths.size() > 10);
 
   PurgeOnExit purge;
-  auto install = run({"dpkg", "-i", b.deb}, std::chrono::minutes(2));
+  // As docs/packaging.md says: apt installs a file given by its path, with what it Depends on.
+  auto install =
+      run({"apt-get", "install", "-y", "--no-install-recommends", b.deb}, std::chrono::minutes(4));
   REQUIRE_MESSAGE(install.status == 0, install.out << install.err);
   REQUIRE(packageInstalled());
 

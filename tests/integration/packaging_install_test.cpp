@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "packaging_support.h"
 
@@ -103,6 +104,55 @@ TEST_CASE("cmake --install lays out a root tool: sbin, private lib dir, man, com
   CHECK(exists(p + "/share/doc/privbind/copyright"));
   CHECK(run({"gzip", "-t", p + "/share/doc/privbind/changelog.gz"}).status == 0);
   CHECK(exists(p + "/share/doc/privbind/examples/README.md"));
+}
+
+TEST_CASE(
+    "every document --help, the man pages and the installed documents point to is installed") {
+  auto& in = installed();
+  const std::string doc = in.prefix + "/share/doc/privbind";
+  const std::string configuredDoc = in.configured + "/share/doc/privbind";
+  // --help names the doc directory of the prefix it was built for, and the files there.
+  std::string help = run({privbindPath(), "--help"}).out;
+  std::string see = help.substr(help.find("See privbind(8)"));
+  CHECK_MESSAGE(contains(see, configuredDoc + "/:"), see);
+  CHECK_FALSE(contains(help, "docs/"));
+  std::regex file(R"(([A-Za-z0-9_-]+\.md|examples/))");
+  size_t named = 0;
+  for (std::sregex_iterator m(see.begin(), see.end(), file), end; m != end; ++m, ++named) {
+    CAPTURE((*m)[1].str());
+    CHECK(exists(doc + "/" + (*m)[1].str()));
+  }
+  CHECK(named >= 7);
+  // The man pages name /usr/share/doc/privbind/..., the Debian package's prefix: the same files
+  // under this one.
+  for (const char* page : {"privbind.8", "privbind-grant-java.8"}) {
+    std::string man = manSource(projectDir() + "/docs/" + page);
+    std::regex path(R"(/usr/share/doc/privbind/([A-Za-z0-9_./-]*))");
+    for (std::sregex_iterator m(man.begin(), man.end(), path), end; m != end; ++m) {
+      CAPTURE(page);
+      CAPTURE((*m)[0].str());
+      CHECK(exists(doc + "/" + (*m)[1].str()));
+    }
+  }
+  // Each relative Markdown link of an installed document leads to an installed file.
+  size_t links = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(doc)) {
+    if (entry.path().extension() != ".md") continue;
+    std::string text = slurp(entry.path().string());
+    std::regex link(R"(\]\(([^)#:]+)(#[^)]*)?\))");
+    for (std::sregex_iterator m(text.begin(), text.end(), link), end; m != end; ++m, ++links) {
+      CAPTURE(entry.path().string());
+      CAPTURE((*m)[1].str());
+      CHECK(exists((entry.path().parent_path() / (*m)[1].str()).string()));
+    }
+  }
+  CHECK(links >= 15);
+  // README.md and the benchmarks, which the documents link to, are installed themselves; the
+  // examples' README lists each systemd unit, the cgroup one included.
+  CHECK(exists(doc + "/README.md"));
+  CHECK(exists(doc + "/bench.md"));
+  std::string examples = slurp(doc + "/examples/README.md");
+  CHECK(contains(examples, "cgroup mode"));
 }
 
 TEST_CASE("the installed binary reports the project version") {
@@ -218,17 +268,27 @@ TEST_CASE("bash completion completes options, modes, users and the command's own
   if (!exists("/usr/share/bash-completion/bash_completion")) {
     SKIP_TEST("bash-completion is not installed (scripts/bootstrap installs it)");
   }
-  auto complete = [&](const std::string& words) {
-    std::string script = "source /usr/share/bash-completion/bash_completion; source " +
-                         quote(installed().prefix + "/share/bash-completion/completions/privbind") +
-                         "; " + "COMP_WORDS=(" + words +
-                         "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
-                         "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; _privbind; " +
-                         "printf '%s\\n' \"${COMPREPLY[@]}\"";
+  // words: COMP_WORDS as bash splits the line; line: the line typed, when it is not the words
+  // joined by spaces ("--mode=c" is the three words "--mode", "=", "c").
+  auto complete = [&](const std::string& words, const std::string& line = "") {
+    std::string script =
+        "source /usr/share/bash-completion/bash_completion; source " +
+        quote(installed().prefix + "/share/bash-completion/completions/privbind") + "; " +
+        "COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); " +
+        (line.empty() ? std::string("COMP_LINE=\"${COMP_WORDS[*]}\"; ")
+                      : "COMP_LINE=" + quote(line) + "; ") +
+        "COMP_POINT=${#COMP_LINE}; _privbind; " + "printf '%s\\n' \"${COMPREPLY[@]}\"";
     return run({"bash", "-c", script}).out;
   };
   CHECK(complete("privbind --no-t") == "--no-target-check\n");
   CHECK(complete("privbind -m ''") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind --mode = ''", "privbind --mode=") == "auto\ncgroup\nbroker\ncaps\n");
+  CHECK(complete("privbind --mode = c", "privbind --mode=c") == "cgroup\ncaps\n");
+  CHECK(complete("privbind -v --mode = b", "privbind -v --mode=b") == "broker\n");
+  CHECK(complete("privbind --verbose = ''", "privbind --verbose=") == "\n");  // nothing offered
+  // A value given with '=' is not where the command starts.
+  CHECK(contains(complete("privbind --mode = cgroup -u nob", "privbind --mode=cgroup -u nob"),
+                 "nobody\n"));
   CHECK(complete("privbind doctor --u") == "--user\n");
   CHECK(contains(complete("privbind -u nob"), "nobody\n"));
   CHECK(complete("privbind doctor --dr") == "--dry-run\n");

@@ -313,6 +313,36 @@ TEST_CASE("grant refuses ':' or '$' in the JDK path and a backup it did not make
   CHECK(exists(planted));
 }
 
+TEST_CASE("a failed doctor --fix: the rollback says why, from doctor's JSON report") {
+  // doctor --fix --json reports its findings on stdout and exits 1 with nothing on stderr. A
+  // stand-in privbind does exactly that, so that the rollback's reason must come from the report.
+  TempDir dir;
+  std::string state = dir / "state", java = dir / "jdk/bin/java", fake = dir / "privbind";
+  REQUIRE(run({"mkdir", "-p", dir / "jdk/bin"}).status == 0);
+  REQUIRE(run({"cp", "/bin/true", java}).status == 0);
+  std::string pristine = sha256(java);
+  std::ofstream(fake)
+      << "#!/bin/sh\n"
+      << "case \"$*\" in *--fix*)\n"
+      << "  echo '{\"format\":1,\"findings\":[{\"severity\":\"warning\",\"code\":\"w\","
+         "\"message\":\"a warning\"},{\"severity\":\"problem\",\"code\":\"p\",\"message\":\"java "
+         "cannot be fixed here\"}],\"problems\":true,\"exit_code\":1}'\n"
+      << "  exit 1;;\n"
+      << "esac\n"
+      << "exit 0\n";
+  REQUIRE(chmod(fake.c_str(), 0755) == 0);
+  auto r = run({"env", "PRIVBIND=" + fake, script(), "--state-dir", state, dir / "jdk"},
+               std::chrono::minutes(1));
+  CHECK(r.status == 1);
+  CHECK_MESSAGE(contains(r.err, "privbind-grant-java: privbind doctor --fix " + java +
+                                    ": exit 1: java cannot be fixed here; rolling back\n"),
+                r.err);
+  CHECK_FALSE(contains(r.err, "a warning"));
+  CHECK(sha256(java) == pristine);
+  CHECK(getcap(java) == "");
+  CHECK(emptyDir(state));
+}
+
 TEST_CASE("undo removes the capability for real (setcap -r, read back with getcap)") {
   TempDir dir;
   std::string state = dir / "state", java = dir / "jdk/bin/java";

@@ -196,7 +196,8 @@ TEST_CASE("every mode name") {
 }
 
 TEST_CASE("mode rules: -p, -n, -r in broker, cgroup and auto; -l, --no-target-check broker only") {
-  const std::vector<std::vector<std::string>> limits = {{"-p", "80"}, {"-n", "1"}, {"-r", "80"}};
+  const std::vector<std::vector<std::string>> limits = {
+      {"-p", "80"}, {"-n", "1"}, {"-r", "80"}, {"--max-bound", "2"}, {"--trace-binds"}};
   const std::vector<std::vector<std::string>> brokerOnly = {{"-l", "/x.so"}, {"--no-target-check"}};
   auto with = [](std::string mode, const std::vector<std::string>& opt) {
     std::vector<std::string> args = {"-u", "app"};
@@ -231,7 +232,8 @@ TEST_CASE("mode rules: -p, -n, -r in broker, cgroup and auto; -l, --no-target-ch
   // The table says the same.
   for (const auto& o : privbind::cli::optionTable()) {
     CAPTURE(o.longName);
-    bool limit = o.longName == "ports" || o.longName == "binds" || o.longName == "reuseport";
+    bool limit = o.longName == "ports" || o.longName == "binds" || o.longName == "reuseport" ||
+                 o.longName == "max-bound" || o.longName == "trace-binds";
     bool broker = o.longName == "preload" || o.longName == "no-target-check";
     using namespace privbind::cli;
     CHECK(o.modes == (limit    ? (kInBroker | kInCgroup)
@@ -314,6 +316,27 @@ TEST_CASE("conflicts: -r on a port that -p never lets bind") {
   CHECK(errorOf({"-u", "a", "-p", "80", "-r", "80,443", "cmd"}) ==
         "-r/--reuseport: 443 not in -p/--ports, so never bound");
   CHECK(ok({"-u", "a", "-p", "80,443", "-r", "443", "cmd"}).reuseport->toString() == "443");
+}
+
+TEST_CASE("--max-bound takes a whole number and goes with -n; --trace-binds goes with neither") {
+  auto o = ok({"-u", "a", "--max-bound", "4", "-n", "9", "cmd"});
+  CHECK(o.maxBound == 4u);
+  CHECK(o.binds == 9u);
+  CHECK_FALSE(o.traceBinds);
+  for (const std::string bad : {"0", "-1", "x", "1.5", "9999999999"})
+    CHECK(errorOf({"-u", "a", "--max-bound", bad, "cmd"}) ==
+          "--max-bound: '" + bad + "' is not a whole number from 1");
+  auto t = ok({"-u", "a", "--trace-binds", "-r", "80", "cmd"});
+  CHECK(t.traceBinds);
+  CHECK_FALSE(t.binds);
+  CHECK(errorOf({"-u", "a", "--trace-binds", "-p", "53", "cmd"}) ==
+        "--trace-binds: not with -p/--ports: it runs the command without limits to find them");
+  CHECK(errorOf({"-u", "a", "-n", "4", "--trace-binds", "cmd"}) ==
+        "--trace-binds: not with -n/--binds: it runs the command without limits to find them");
+  CHECK(errorOf({"-u", "a", "--trace-binds", "--max-bound", "2", "cmd"}) ==
+        "--trace-binds: not with --max-bound: it runs the command without limits to find them");
+  CHECK(errorOf({"-m", "caps", "-u", "a", "--trace-binds", "cmd"})
+            .starts_with("--trace-binds: not in caps mode: "));
 }
 
 TEST_CASE("validate: -p and -r name only reserved ports") {

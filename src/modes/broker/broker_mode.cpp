@@ -18,6 +18,7 @@
 #include "common/files.h"
 #include "common/launch.h"
 #include "common/launch_pipeline.h"
+#include "common/mode_advice.h"
 #include "common/privdrop.h"
 #include "common/startup_report.h"
 #include "common/text.h"
@@ -44,19 +45,26 @@ Status ensureStandardFds() {
 }
 
 // Programs the preload library cannot reach are refused before anything starts, with the reason
-// and the way out. path is the file that will run (launch::resolveCommand); one that does not
-// exist is left to exec, which says why.
-Status checkTarget(const std::string& command) {
-  const std::string hint = "; use --mode=caps (or --no-target-check to run it anyway)";
+// and the way out: the mode with the least privilege that works on this host (common/mode_advice).
+// path is the file that will run (launch::resolveCommand); one that does not exist is left to
+// exec, which says why. allowSetuid: --allow-setuid, without which no_new_privs is set.
+Status checkTarget(const std::string& command, bool allowSetuid) {
+  auto hint = [] {
+    return "; " + advice::modeInsteadOfBroker() + " (or --no-target-check to run it anyway)";
+  };
   std::string path = command;
   for (int depth = 0; depth < 4; ++depth) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return {};  // exec will say why
-    // ld.so(8): in secure-execution mode (setuid/setgid) LD_PRELOAD is all but ignored.
-    if (st.st_mode & (S_ISUID | S_ISGID))
-      return Error::refuse(path, std::string("is set-user-ID or set-group-ID: the loader ignores "
-                                             "the preload library for it") +
-                                     hint);
+    // ld.so(8): in secure-execution mode (a set-user-ID or set-group-ID program that changes
+    // ids) LD_PRELOAD is all but ignored. Under no_new_privs, privbind's default, execve(2) does
+    // not honour the bits: the program runs as the user, not in secure-execution mode, and the
+    // library loads. Only --allow-setuid makes the bit count.
+    if (allowSetuid && (st.st_mode & (S_ISUID | S_ISGID)))
+      return Error::refuse(path, std::string("is set-user-ID or set-group-ID and --allow-setuid "
+                                             "lets the bit count: the loader then ignores the "
+                                             "preload library for it") +
+                                     hint());
     // A script: what matters is its interpreter ("#!/usr/bin/env python3" -> env, which is
     // dynamic and passes LD_PRELOAD on to python3).
     // The kernel runs the #! program by its path as written, without a PATH search.
@@ -67,21 +75,21 @@ Status checkTarget(const std::string& command) {
     auto info = elf::read(path);
     if (!info) {
       return Error::refuse(path, "cannot tell whether the preload library can reach it (" +
-                                     info.error().why() + ")" + hint);
+                                     info.error().why() + ")" + hint());
     }
     if (info->isGo)
       return Error::refuse(path,
                            "is a Go program: it makes the bind system call itself, so "
                            "the preload library never sees it" +
-                               hint);
+                               hint());
     if (!info->dynamic)
       return Error::refuse(path,
                            "is statically linked: no dynamic loader runs, so the preload "
                            "library cannot be loaded" +
-                               hint);
+                               hint());
     return {};
   }
-  return Error::refuse(command, "too many nested #! interpreters" + hint);
+  return Error::refuse(command, "too many nested #! interpreters" + hint());
 }
 
 bool isRegularFile(const std::string& path, struct stat& st) {
@@ -248,7 +256,7 @@ class BrokerHooks final : public launch::Hooks {
     target_ = target;
     // Targets the shim cannot reach are refused before anything is started.
     if (!options_.noTargetCheck)
-      if (auto s = checkTarget(command.path); !s) return s.error();
+      if (auto s = checkTarget(command.path, options_.allowSetuid); !s) return s.error();
 
     // The shim.
     auto shim = findShim(options_.preload);
@@ -266,7 +274,10 @@ class BrokerHooks final : public launch::Hooks {
     config.policy.ports = options_.ports;
     config.reuseport = options_.reuseport;
     config.binds = options_.binds;
+    config.maxBound = options_.maxBound;
+    config.traceBinds = options_.traceBinds;
     config.verbose = options_.verbose;
+    config.privbind = getpid();  // exec in place: the command's pid, or the terminal relay's
     auto helperPid = startHelper(channel_, *helperPlan_, config);
     if (!helperPid) return helperPid.error();
     helperPid_ = *helperPid;

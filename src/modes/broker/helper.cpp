@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,9 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "common/bind_trace.h"
 #include "common/error.h"
 #include "common/ports.h"
 #include "common/unique_fd.h"
+#include "modes/broker/bound_sockets.h"
 #include "modes/broker/seccomp.h"
 #include "shim/protocol.h"
 
@@ -56,20 +59,27 @@ void writeAll(int fd, const std::string& text) {
   _exit(kExitFailure);
 }
 
-void log(const std::string& line) { writeAll(STDERR_FILENO, "privbind: helper: " + line + "\n"); }
+// The caller's stderr, while privbind's process lives (helperMain, Server::endNotices); -1 after.
+int noticeFd = -1;
 
-// Closes every descriptor but stderr and the ones kept, and puts /dev/null on 0 and 1 (unless
-// kept) so that no accepted connection can land there and be written to by accident.
+// One line on the caller's stderr, or nowhere once privbind's process is gone.
+void notice(const std::string& text) {
+  if (noticeFd >= 0) writeAll(noticeFd, text);
+}
+
+void log(const std::string& line) { notice("privbind: helper: " + line + "\n"); }
+
+// Closes every descriptor but the ones kept, and puts /dev/null on 0, 1 and 2 (unless kept) so
+// that no received descriptor can land there and be written to by accident.
 Status closeOthers(std::vector<int> keep) {
-  keep.push_back(STDERR_FILENO);
   if (auto s = closeAllExcept(0, keep); !s) return s;
   std::sort(keep.begin(), keep.end());
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return Error::fromErrno("open(/dev/null)", errno);
-  for (int fd : {STDIN_FILENO, STDOUT_FILENO})
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
     if (null != fd && !std::binary_search(keep.begin(), keep.end(), fd) && dup2(null, fd) < 0)
       return Error::fromErrno("dup2(/dev/null, " + std::to_string(fd) + ")", errno);
-  if (null > STDOUT_FILENO) {
+  if (null > STDERR_FILENO) {
     UniqueFd closer(null);
   }
   return {};
@@ -137,8 +147,11 @@ void dropCapability() {
 
 class Server {
  public:
-  Server(int channel, const HelperConfig& config)
+  Server(int channel, int privbind, std::optional<BoundSockets> bound, const HelperConfig& config)
       : channel_(channel),
+        privbind_(privbind),
+        bound_sockets_(std::move(bound)),
+        atOnce_(config.maxBound ? bindtrace::boundAtOnceReason(*config.maxBound) : ""),
         config_(config),
         notInPorts_(
             ports::refusalReason(ports::Refusal::kNotInPorts, config.policy.ports, config.binds)),
@@ -147,14 +160,19 @@ class Server {
 
   [[noreturn]] void serve() {
     for (;;) {
-      pollfd fd{channel_, POLLIN, 0};
+      // The channel, and privbind's pidfd while the helper still writes on its stderr.
+      pollfd fds[] = {{channel_, POLLIN, 0}, {privbind_, POLLIN, 0}};
       // While lines are held back, wake up once a second to report them when the window ends.
       const int timeout = refusals_.holdsBack() ? 1000 : -1;
-      int n = retryEintr([&] { return ::poll(&fd, 1, timeout); });
+      int n = retryEintr([&] { return ::poll(fds, privbind_ >= 0 ? 2 : 1, timeout); });
+      const pollfd& fd = fds[0];
       if (n < 0 || (fd.revents & POLLNVAL)) {
         log(std::string("poll: ") + std::strerror(n < 0 ? errno : EBADF));
         _exit(kExitFailure);
       }
+      // privbind's process is gone (a pidfd is readable once it has exited, pidfd_open(2)): let
+      // go of the caller's stderr, whoever still holds the channel.
+      if (privbind_ >= 0 && fds[1].revents) endNotices();
       refusals_.flush();
       // Records still queued are answered before a hang-up is acted on: recvmsg(2) returns them
       // first, and end-of-file only once the queue is empty.
@@ -173,6 +191,13 @@ class Server {
 
  private:
   enum class Outcome { kHandled, kDrained, kHangUp, kError };
+
+  void endNotices() {
+    UniqueFd(noticeFd).reset();
+    noticeFd = -1;
+    UniqueFd(privbind_).reset();
+    privbind_ = -1;
+  }
 
   // Reads one record from the channel and answers it on its reply end.
   Outcome receiveOne() {
@@ -238,9 +263,12 @@ class Server {
     message.fds = facts;
     Decision d = decodeRequest(message, peer, config_.policy);
 
-    // Past -n: refused as the kernel would refuse the app's own bind.
+    // Past -n, or --max-bound sockets open: refused as the kernel would refuse the app's own
+    // bind. The open sockets are counted only when the limit may be reached (a sock_diag dump).
     const bool usedUp = d.error == 0 && config_.binds && bound_ >= *config_.binds;
-    int err = usedUp ? EACCES : d.error;
+    const bool full = d.error == 0 && !usedUp && config_.maxBound &&
+                      bound_sockets_->countOpen() >= *config_.maxBound;
+    int err = usedUp || full ? EACCES : d.error;
     if (err == 0) {
       const int fd = received[0].get();
       if (config_.reuseport && config_.reuseport->contains(d.port)) {
@@ -256,20 +284,26 @@ class Server {
 
     // Log first, then answer: once the app has its reply, the line is already on stderr.
     const std::string who = "app pid " + std::to_string(peer.pid);
-    if (usedUp || d.policyRefusal) {
+    if (usedUp || full || d.policyRefusal) {
       // Once per port, with or without -v; -v adds the line of each refused bind.
       if (!reported_.test(d.port)) {
         reported_.set(d.port);
         char line[512];
         size_t len = ports::formatRefusal(line, d.port, facts[0].protocol,
-                                          usedUp ? bindsUsedUp_ : notInPorts_);
-        writeAll(STDERR_FILENO, std::string(line, len));
+                                          usedUp ? bindsUsedUp_
+                                          : full ? atOnce_
+                                                 : notInPorts_);
+        notice(std::string(line, len));
       }
       if (config_.verbose)
-        refusals_.write(
-            who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) + " (" +
-            (usedUp ? "-n " + std::to_string(*config_.binds) + " used up" : d.reason) + ")");
+        refusals_.write(who + " bind " + formatAddress(d.address) + ": " + std::strerror(err) +
+                        " (" +
+                        (usedUp ? "-n " + std::to_string(*config_.binds) + " used up"
+                         : full ? "--max-bound " + std::to_string(*config_.maxBound) + " bound"
+                                : d.reason) +
+                        ")");
     } else if (d.error == 0) {
+      if (err == 0) bound(received[0].get(), facts[0], d);
       if (config_.verbose)
         log(who + " bind " + formatAddress(d.address) + ": " +
             (err == 0 ? std::string("ok") : std::strerror(err)));
@@ -298,7 +332,29 @@ class Server {
     return Outcome::kHandled;
   }
 
+  // A privileged bind that succeeded: counted for --max-bound, said for --trace-binds.
+  void bound(int fd, const FdFacts& facts, const Decision& d) {
+    struct stat st {};
+    if (bound_sockets_ && fstat(fd, &st) == 0)
+      bound_sockets_->add(st.st_ino, facts.domain, facts.protocol);
+    if (!config_.traceBinds) return;
+    bindtrace::Bind b;
+    b.port = d.port;
+    b.protocol = facts.protocol;
+    b.family = d.address.ss_family;
+    if (b.family == AF_INET)
+      std::memcpy(b.address, &reinterpret_cast<const sockaddr_in&>(d.address).sin_addr, 4);
+    else if (b.family == AF_INET6)
+      std::memcpy(b.address, &reinterpret_cast<const sockaddr_in6&>(d.address).sin6_addr, 16);
+    char line[8192];
+    notice(std::string(line, tally_.add(b, line)));
+  }
+
   int channel_;
+  int privbind_;  // a pidfd of privbind's process while noticeFd is open, else -1
+  std::optional<BoundSockets> bound_sockets_;  // --max-bound: the sockets bound so far
+  const std::string atOnce_;                   // --max-bound's refusal reason
+  bindtrace::Tally tally_;                     // --trace-binds
   const HelperConfig& config_;
   const std::string notInPorts_;  // the reasons of the once-per-port lines
   const std::string bindsUsedUp_;
@@ -317,20 +373,34 @@ void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
   for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
     signal(sig, SIG_IGN);
 
-  // 1. Nothing inherited but what the helper needs: the launcher's other descriptors (and the
-  //    command's end of the channel, which would keep the helper alive forever) are closed.
-  if (auto s = closeOthers({channel, status}); !s) fail(status, s.error().message());
+  // 1. The caller's stderr, kept as noticeFd for as long as privbind's process lives: a pidfd
+  //    of it (taken now, while privbind waits for "ok": the pid cannot have been reused) says
+  //    when it is gone. Without pidfds (Linux before 5.3) the helper writes nothing there.
+  int privbind = static_cast<int>(syscall(SYS_pidfd_open, config.privbind, 0));
+  if (privbind >= 0) {
+    noticeFd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (noticeFd < 0) {
+      UniqueFd(privbind).reset();
+      privbind = -1;
+    }
+  }
+  // 2. Nothing inherited but what the helper needs: the launcher's other descriptors (and the
+  //    command's end of the channel, which would keep the helper alive forever) are closed, and
+  //    fds 0-2 are /dev/null: the helper holds none of the caller's stdio but noticeFd.
+  std::vector<int> keep = {channel, status};
+  if (noticeFd >= 0) keep.insert(keep.end(), {noticeFd, privbind});
+  if (auto s = closeOthers(keep); !s) fail(status, s.error().message());
 
-  // 2. Every record gets its sender's credentials from the kernel (SCM_CREDENTIALS, unix(7)).
+  // 3. Every record gets its sender's credentials from the kernel (SCM_CREDENTIALS, unix(7)).
   int one = 1;
   if (setsockopt(channel, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
     fail(status, Error::fromErrno("setsockopt(SO_PASSCRED)", errno).message());
 
-  // 3. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
+  // 4. To the command's uid and gid, no supplementary groups, CAP_NET_BIND_SERVICE in permitted
   //    and effective only, bounding set shrunk to it, no_new_privs; verified from /proc.
   privdrop::drop(plan, status);  // on failure: the error on the status pipe, _exit(125)
 
-  // 4. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
+  // 5. Not dumpable: the app runs as the same uid, so without this it could ptrace the helper
   //    or read its memory. Set after the uid change, which resets the flag (prctl(2)).
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     fail(status, Error::fromErrno("prctl(PR_SET_DUMPABLE, 0)", errno).message());
@@ -340,15 +410,23 @@ void helperMain(int channel, int status, const privdrop::CheckedPlan& plan,
 
   const std::string ready = "ok " + std::to_string(getpid()) + "\n";
 
-  // 5. From here on only the serving loop's few system calls (seccomp(2)); no_new_privs, which
+  // --max-bound: the sock_diag socket, before the filter forbids socket(2).
+  std::optional<BoundSockets> bound;
+  if (config.maxBound) {
+    auto b = BoundSockets::open();
+    if (!b) fail(status, b.error().message());
+    bound = std::move(*b);
+  }
+
+  // 6. From here on only the serving loop's few system calls (seccomp(2)); no_new_privs, which
   //    the filter needs, was set by the drop.
   if (auto s = installSeccomp(); !s) fail(status, s.error().message());
 
-  // 6. Ready: the launcher may now run the command.
+  // 7. Ready: the launcher may now run the command.
   writeAll(status, ready);
   { UniqueFd done(status); }  // EOF for the launcher
 
-  Server(channel, config).serve();
+  Server(channel, privbind, std::move(bound), config).serve();
 }
 
 }  // namespace privbind::broker

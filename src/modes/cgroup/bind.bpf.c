@@ -38,12 +38,24 @@
 // Why a bind was not granted (struct refusal's reason); the watcher words it.
 #define PRIVBIND_REFUSED_PORTS 1  // the port is not in -p
 #define PRIVBIND_REFUSED_BINDS 2  // -n's privileged binds are used up
+#define PRIVBIND_REFUSED_BOUND 3  // --max-bound sockets are bound now
+#define PRIVBIND_TRACED_BIND 4    // not a refusal: --trace-binds' record of a successful bind
 
 // One record of the refusals ring buffer. Kept in step with the watcher's copy.
 struct refusal {
   __u16 port;
   __u8 protocol;  // IPPROTO_TCP or IPPROTO_UDP
   __u8 reason;    // PRIVBIND_REFUSED_*
+};
+
+// --trace-binds: one record per successful privileged bind. Its first four bytes are laid out as
+// struct refusal's, with reason PRIVBIND_TRACED_BIND, so that one ring buffer carries both.
+struct traced_bind {
+  __u16 port;
+  __u8 protocol;
+  __u8 reason;       // PRIVBIND_TRACED_BIND
+  __u32 family;      // AF_INET or AF_INET6
+  __u32 address[4];  // network byte order; address[0] for AF_INET
 };
 
 // The user the command runs as: only its binds are granted (uid as the initial user namespace
@@ -66,6 +78,14 @@ const volatile __u64 bind_limit = 0;
 const volatile __u64 netns_cookie = 0;
 // bpf_set_retval() (Linux 5.18) exists: a refused post_bind then fails with EACCES, not EPERM.
 const volatile __u8 have_set_retval = 0;
+// --max-bound: at most bound_limit privileged sockets bound at once (when limit_bound is set).
+const volatile __u8 limit_bound = 0;
+const volatile __u64 bound_limit = 0;
+// --trace-binds: report every successful privileged bind.
+const volatile __u8 trace_binds = 0;
+
+// Privileged sockets bound now (--max-bound); changed only with atomic instructions.
+__u64 bound_now = 0;
 
 // Successful privileged binds so far; changed only with atomic instructions.
 __u64 granted_binds = 0;
@@ -77,6 +97,15 @@ struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 4096);
 } refusals SEC(".maps");
+
+// The sockets counted in bound_now: marked in post_bind, unmarked (and bound_now lowered) by
+// sock_release when the socket is closed. Storage that lives and dies with the socket itself.
+struct {
+  __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, __u8);
+} counted SEC(".maps");
 
 static __always_inline int has_bit(const volatile __u64 *bits, __u32 port) {
   return (bits[(port >> 6) & 1023] >> (port & 63)) & 1;
@@ -126,6 +155,10 @@ static __always_inline int grant(struct bpf_sock_addr *ctx) {
     report(ctx->protocol, port, PRIVBIND_REFUSED_BINDS);
     return 1;
   }
+  if (limit_bound && bound_now >= bound_limit) {
+    report(ctx->protocol, port, PRIVBIND_REFUSED_BOUND);
+    return 1;
+  }
   if (use_reuseport && has_bit(reuseport_ports, port)) {
     int one = 1;
     // Fail closed: a bind that was asked to share the port but cannot is not granted.
@@ -134,11 +167,16 @@ static __always_inline int grant(struct bpf_sock_addr *ctx) {
   return 3;
 }
 
+// A successful bind that this cgroup's grant made: the target's, a reserved port (in -p), in
+// privbind's network namespace. A bind allowed elsewhere neither uses up -n or --max-bound nor is
+// traced.
+static __always_inline int granted_here(struct bpf_sock *sk) {
+  return is_ours(sk->protocol, sk->src_port) && !allowed_elsewhere(sk);
+}
+
 static __always_inline int count(struct bpf_sock *sk) {
   if (!limit_binds) return 1;
-  if (!is_ours(sk->protocol, sk->src_port)) return 1;
-  // A bind in another network namespace was not this grant's: it does not use up -n.
-  if (allowed_elsewhere(sk)) return 1;
+  if (!granted_here(sk)) return 1;
   // Exact under racing threads: each successful bind takes a ticket; the ones past the limit
   // give it back and are undone by the kernel.
   __u64 before = __sync_fetch_and_add(&granted_binds, 1);
@@ -149,6 +187,43 @@ static __always_inline int count(struct bpf_sock *sk) {
   return 0;
 }
 
+// --max-bound, after a successful bind that count() let stand: exact under racing threads as -n
+// is. The socket is marked as counted, so that sock_release gives its place back exactly once;
+// one that cannot be marked is not counted and its bind is undone (fail closed).
+static __always_inline int count_bound(struct bpf_sock *sk) {
+  if (!limit_bound) return 1;
+  if (!granted_here(sk)) return 1;
+  __u64 before = __sync_fetch_and_add(&bound_now, 1);
+  if (before < bound_limit) {
+    __u8 *mark = bpf_sk_storage_get(&counted, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (mark) {
+      *mark = 1;
+      return 1;
+    }
+  } else {
+    report(sk->protocol, sk->src_port, PRIVBIND_REFUSED_BOUND);
+  }
+  __sync_fetch_and_sub(&bound_now, 1);
+  if (have_set_retval) bpf_set_retval(-PRIVBIND_EACCES);
+  return 0;
+}
+
+// A bind that stands: -n, then --max-bound. A socket that -n refuses is never counted at once.
+static __always_inline int counts(struct bpf_sock *sk) {
+  if (!count(sk)) return 0;
+  if (count_bound(sk)) return 1;
+  // Undone after -n counted it: give -n's ticket back too.
+  if (limit_binds) __sync_fetch_and_sub(&granted_binds, 1);
+  return 0;
+}
+
+static __always_inline void trace_bind(struct bpf_sock *sk, struct traced_bind *t) {
+  t->port = (__u16)sk->src_port;
+  t->protocol = (__u8)sk->protocol;
+  t->reason = PRIVBIND_TRACED_BIND;
+  bpf_ringbuf_output(&refusals, t, sizeof *t, 0);
+}
+
 SEC("cgroup/bind4")
 int bind4(struct bpf_sock_addr *ctx) { return grant(ctx); }
 
@@ -156,9 +231,41 @@ SEC("cgroup/bind6")
 int bind6(struct bpf_sock_addr *ctx) { return grant(ctx); }
 
 SEC("cgroup/post_bind4")
-int post_bind4(struct bpf_sock *sk) { return count(sk); }
+int post_bind4(struct bpf_sock *sk) {
+  if (!counts(sk)) return 0;
+  if (trace_binds && granted_here(sk)) {
+    struct traced_bind t = {.family = 2 /* AF_INET */};
+    t.address[0] = sk->src_ip4;
+    trace_bind(sk, &t);
+  }
+  return 1;
+}
 
 SEC("cgroup/post_bind6")
-int post_bind6(struct bpf_sock *sk) { return count(sk); }
+int post_bind6(struct bpf_sock *sk) {
+  if (!counts(sk)) return 0;
+  if (trace_binds && granted_here(sk)) {
+    struct traced_bind t = {.family = 10 /* AF_INET6 */};
+    t.address[0] = sk->src_ip6[0];
+    t.address[1] = sk->src_ip6[1];
+    t.address[2] = sk->src_ip6[2];
+    t.address[3] = sk->src_ip6[3];
+    trace_bind(sk, &t);
+  }
+  return 1;
+}
+
+// --max-bound: a counted socket is being closed (the last reference to it is gone); its place
+// is free again. Runs for every socket created in the cgroup; the others carry no mark.
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *sk) {
+  if (!limit_bound) return 1;
+  __u8 *mark = bpf_sk_storage_get(&counted, sk, 0, 0);
+  if (mark && *mark) {
+    *mark = 0;
+    __sync_fetch_and_sub(&bound_now, 1);
+  }
+  return 1;
+}
 
 char LICENSE[] SEC("license") = "Apache-2.0";

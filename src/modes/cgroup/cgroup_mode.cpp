@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "common/bind_trace.h"
+#include "common/cgroup_access.h"
 #include "common/files.h"
 #include "common/launch_pipeline.h"
 #include "common/unique_fd.h"
@@ -49,9 +51,9 @@ Result<Host> checkHost() {
     return Error::refuse("cgroup v2 at " + mount->mountPoint, "mounted read-only");
   auto dir = cgroupDirectory(*mount, *path);
   if (!dir) return dir.error();
-  // access(2) with W_OK: EROFS for a read-only mount, EACCES for a tree root cannot write (a
-  // container's /sys/fs/cgroup).
-  if (access(dir->c_str(), W_OK) != 0) return Error::fromErrno("access(" + *dir + ", W_OK)", errno);
+  // access(2) with W_OK: EROFS for a read-only mount, EACCES for a directory root cannot write
+  // (mode 0555 without CAP_DAC_OVERRIDE); the refusal says what is missing.
+  if (access(dir->c_str(), W_OK) != 0) return cgroupaccess::cannotCreateIn(*dir, errno);
   // The program grants exactly the ports below net.ipv4.ip_unprivileged_port_start: read, and
   // refused when unreadable rather than guessed.
   auto start = files::readUnprivilegedPortStart();
@@ -114,6 +116,8 @@ class CgroupHooks final : public launch::Hooks {
     policy.ports = options_.ports;
     policy.reuseport = options_.reuseport;
     policy.binds = options_.binds;
+    policy.maxBound = options_.maxBound;
+    policy.traceBinds = options_.traceBinds;
     auto programs = Programs::load(policy);
     if (!programs) return cannot(programs.error());
     programs_.emplace(std::move(*programs));
@@ -146,7 +150,8 @@ class CgroupHooks final : public launch::Hooks {
     own_ = std::move(*own);
     const RefusalWords words{
         ports::refusalReason(ports::Refusal::kNotInPorts, options_.ports, options_.binds),
-        ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds)};
+        ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds),
+        options_.maxBound ? bindtrace::boundAtOnceReason(*options_.maxBound) : ""};
     auto watcher = startWatcher(parent_.get(), own_, *programs_, words);
     if (!watcher) {
       if (!sameDirectory(parent_.get(), own_.name.c_str(), own_.dev, own_.ino))

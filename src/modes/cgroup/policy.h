@@ -18,6 +18,8 @@ struct Policy {
   std::optional<ports::PortSet> reuseport;  // -r
   std::optional<unsigned> binds;            // -n
   uint64_t netnsCookie = 0;                 // of privbind's network namespace: the grant's only one
+  std::optional<unsigned> maxBound;         // --max-bound
+  bool traceBinds = false;                  // --trace-binds
 };
 
 // A port set as 1024 64-bit words, bit (port % 64) of word (port / 64): the layout of

@@ -84,6 +84,11 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
   }
   ro->netns_cookie = policy.netnsCookie;
   ro->have_set_retval = setRetval ? 1 : 0;
+  if (policy.maxBound) {
+    ro->limit_bound = 1;
+    ro->bound_limit = *policy.maxBound;
+  }
+  ro->trace_binds = policy.traceBinds ? 1 : 0;
   // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
   int rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
   if (rc == 0) rc = bind_bpf__load(a.skel);
@@ -165,9 +170,12 @@ Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
       {skel_->progs.bind6, BPF_CGROUP_INET6_BIND, "cgroup/bind6"},
       {skel_->progs.post_bind4, BPF_CGROUP_INET4_POST_BIND, "cgroup/post_bind4"},
       {skel_->progs.post_bind6, BPF_CGROUP_INET6_POST_BIND, "cgroup/post_bind6"},
+      // --max-bound only: gives a closed socket's place back.
+      {skel_->progs.sock_release, BPF_CGROUP_INET_SOCK_RELEASE, "cgroup/sock_release"},
   };
   std::vector<UniqueFd> links;
   for (const auto& h : hooks) {
+    if (h.prog == skel_->progs.sock_release && !skel_->rodata->limit_bound) continue;
     UniqueFd fd(bpf_link_create(bpf_program__fd(h.prog), cgroupFd, h.type, nullptr));
     if (!fd) return Error::fromErrno(std::string("bpf(BPF_LINK_CREATE, ") + h.name + ")", errno);
     links.push_back(std::move(fd));

@@ -18,6 +18,7 @@
 #include "common/caps.h"
 #include "common/ports.h"
 #include "common/privdrop.h"
+#include "modes/cgroup/bind_records.h"
 #include "modes/cgroup/watcher_layout.h"
 
 namespace privbind::cgroupmode {
@@ -57,9 +58,11 @@ int onRefusal(void* ctx, void* data, size_t size) {
   if (size < sizeof(RefusalRecord)) return 0;
   RefusalRecord r;
   std::memcpy(&r, data, sizeof r);
-  if (r.reason != kRefusedPorts && r.reason != kRefusedBinds) return 0;
   // ctx: the run's RefusalWords, formed before the seccomp filter.
   const auto* words = static_cast<const RefusalWords*>(ctx);
+  // --max-bound's refusals and --trace-binds' records: bind_records.cpp.
+  if (r.reason != kRefusedPorts && r.reason != kRefusedBinds)
+    return records::onRecord(kNoticeFd, *words, data, size);
   const std::string& why = r.reason == kRefusedPorts ? words->notInPorts : words->bindsUsedUp;
   char line[512];
   size_t n = ports::formatRefusal(line, r.port, r.protocol, why);

@@ -19,6 +19,7 @@ namespace privbind::cgroupmode {
 struct RefusalWords {
   std::string notInPorts;
   std::string bindsUsedUp;
+  std::string boundAtOnce;  // --max-bound
 };
 
 // What the watcher is given by the process that forks it (descriptors inherited across fork).

@@ -1,11 +1,12 @@
 /* A classic daemon: the started process exits at once; the grandchild (fork, setsid, fork) closes
  * its descriptors the way it is told, then binds a reserved port on 127.0.0.1 late.
  *
- *   daemon loop|closefrom|close_range|dup2|all PORT REPORT [PIDFILE]
+ *   daemon loop|closefrom|close_range|dup2|all|null PORT REPORT [PIDFILE]
  *
  * loop, closefrom, close_range: close every descriptor >= 3 that way. dup2: instead of closing,
  * dup2(1, fd) onto every number 3..63 and close them (a daemon that redirects descriptors onto
- * fixed numbers). all: close every descriptor, stdio included, and put /dev/null on 0..2.
+ * fixed numbers). all: close every descriptor, stdio included, and put /dev/null on 0..2. null: as
+ * daemon(3) and sshd do: close 3 and up as loop does, and put /dev/null on 0..2.
  *
  * Without PIDFILE it waits a second, binds, and answers one TCP client with "daemon\n", then
  * exits. With PIDFILE it writes its pid there first (so that a test can always find it to kill
@@ -47,6 +48,13 @@ static int close_descriptors(const char* how) {
       dup2(1, fd);
       close(fd);
     }
+  } else if (strcmp(how, "null") == 0) {
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    for (int fd = 3; fd < (int)rl.rlim_cur && fd < 65536; ++fd) close(fd);
+    int null = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd <= 2; ++fd) dup2(null, fd);
+    if (null > 2) close(null);
   } else if (strcmp(how, "all") == 0) {
     close_range(0, ~0U, 0);
     int null = open("/dev/null", O_RDWR); /* 0 */
