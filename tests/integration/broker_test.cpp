@@ -89,8 +89,18 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(procState(helper, &parent) != 0);
   CHECK(parent != server.pid());
   CHECK(firstChild(server.pid()) != helper);
-  // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
-  CHECK(fdCount(helper) == 4);
+  // 0-2 (/dev/null), its end of the channel, and while privbind's process (the server, exec'd
+  // in place) lives, a copy of the caller's stderr and a pidfd of that process: nothing else.
+  CHECK(fdCount(helper) == 6);
+  int pidfds = 0;
+  for (int fd = 3; fd < 64; ++fd) {
+    char target[64] = {};
+    const std::string link = "/proc/" + str(helper) + "/fd/" + str(fd);
+    if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+        std::string(target) == "anon_inode:[pidfd]")
+      ++pidfds;
+  }
+  CHECK(pidfds == 1);
   CHECK(server.err().find("privbind: helper: app pid " + str(server.pid()) +
                           " bind 127.0.0.1:" + str(port) + ": ok") != std::string::npos);
 
