@@ -29,8 +29,9 @@ struct {
 // namespace of ctx: 1 or 0. The fast path first, for almost every bind on the host: port 0 (an
 // ephemeral port) or above the highest granted port (an array lookup the verifier inlines: a
 // few loads, no helper call), or neither TCP nor UDP.
-static __always_inline int privbind_standing_grant(struct bpf_sock_addr *ctx, __u32 protocol,
-                                                   __u32 port) {
+// ctx: struct bpf_sock_addr (bind4/bind6) or struct bpf_sock (post_bind4/post_bind6), both of
+// which bpf_get_netns_cookie() takes.
+static __always_inline int privbind_standing_grant(void *ctx, __u32 protocol, __u32 port) {
   if (port == 0) return 0;
   __u32 zero = 0;
   struct privbind_grants_config *config = bpf_map_lookup_elem(&grants_config, &zero);

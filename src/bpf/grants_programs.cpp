@@ -171,9 +171,27 @@ Result<uint64_t> ownNetnsCookie() {
   if (!s) return Error::fromErrno("socket(AF_INET, SOCK_DGRAM)", errno);
   uint64_t cookie = 0;
   socklen_t len = sizeof cookie;
-  if (getsockopt(s.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
-    return Error::fromErrno("getsockopt(SO_NETNS_COOKIE)", errno);
+  if (getsockopt(s.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 ||
+      len != sizeof cookie) {
+    int err = errno;
+    return Error::refuse("getsockopt(SO_NETNS_COOKIE)",
+                         std::string(strerror(err)) +
+                             " (Linux 5.14 and later say which network namespace is privbind's; "
+                             "without it a grant cannot be kept to one)");
+  }
   return cookie;
+}
+
+GrantsMaps openGrantsMaps() {
+  GrantsMaps out;
+  if (!bpffsMounted()) return out;
+  auto map = checkMap(grantsMapPin(), kGrantsShape);
+  auto config = checkMap(grantsConfigPin(), kConfigShape);
+  if (!map || !config || map->state != MapState::kCurrent || config->state != MapState::kCurrent)
+    return out;
+  out.map = std::move(map->fd);
+  out.config = std::move(config->fd);
+  return out;
 }
 
 Result<GrantsKernel> inspectGrants() {

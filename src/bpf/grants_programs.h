@@ -79,4 +79,13 @@ Result<bool> removeGrants();
 // The network namespace cookie of the calling process (SO_NETNS_COOKIE, Linux 5.14).
 Result<uint64_t> ownNetnsCookie();
 
+// The pinned grants maps, for another program that only reads them (cgroup mode's, which must
+// not call a bind refused that a standing grant allows): both descriptors when both pins hold
+// privbind's maps of this layout, else neither (no standing grant is then seen, which can only
+// make that program say more, never grant more).
+struct GrantsMaps {
+  UniqueFd map, config;
+};
+GrantsMaps openGrantsMaps();
+
 }  // namespace privbind::bpf

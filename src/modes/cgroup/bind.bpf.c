@@ -22,7 +22,11 @@
 // The programs act (grant, count, report) only in privbind's own network namespace: in another
 // one, the kernel checks CAP_NET_BIND_SERVICE against that namespace's owner, which the command
 // may be (`unshare -Urn`), so a bind declined here may well succeed, and a refusal line would be
-// false. allowed_elsewhere() is where that is decided.
+// false. Nor do they limit, count or report a bind that a standing grant (`privbind grant`,
+// src/bpf/grants.bpf.c at the cgroup v2 root) allows: the kernel grants it whatever this program
+// says, so -p, -n and --max-bound cannot hold it back, and a refusal line would be false. The
+// standing grants' maps are the pinned ones where privbind has them (programs.cpp), else empty.
+// allowed_elsewhere() is where that is decided.
 
 // linux/bpf.h first: the libbpf headers use its types (so no include sorting here).
 // clang-format off
@@ -31,6 +35,7 @@
 #include <asm/socket.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include "bpf/grants_check.bpf.h"
 // clang-format on
 
 #define PRIVBIND_EACCES 13
@@ -133,19 +138,23 @@ static __always_inline void report(__u32 protocol, __u32 port, __u8 reason) {
 }
 
 // Whether something other than this cgroup's grant decides the bind, so that the programs must
-// neither grant, count nor report it: today a network namespace other than privbind's (there the
-// kernel's own check may allow it, and a refusal line would be false). ctx is the program's
-// context, struct bpf_sock_addr or struct bpf_sock (bpf_get_netns_cookie takes both). Other
-// grants that may allow a bind this one declines belong here too.
-static __always_inline int allowed_elsewhere(void *ctx) {
+// neither limit, count nor report it: a network namespace other than privbind's (there the
+// kernel's own check may allow it, and a refusal line would be false), or a standing grant of the
+// target's for this port and protocol. ctx is the program's context, struct bpf_sock_addr or
+// struct bpf_sock (bpf_get_netns_cookie takes both).
+static __always_inline int other_netns(void *ctx) {
   return bpf_get_netns_cookie(ctx) != netns_cookie;
+}
+
+static __always_inline int allowed_elsewhere(void *ctx, __u32 protocol, __u32 port) {
+  return other_netns(ctx) || privbind_standing_grant(ctx, protocol, port);
 }
 
 static __always_inline int grant(struct bpf_sock_addr *ctx) {
   __u32 port = bpf_ntohs((__u16)ctx->user_port);
   if (!is_reserved_for_target(ctx->protocol, port)) return 1;
   // Not privbind's to decide: the kernel goes on as without privbind, and nothing is said.
-  if (allowed_elsewhere(ctx)) return 1;
+  if (allowed_elsewhere(ctx, ctx->protocol, port)) return 1;
   // Not granted: the kernel refuses the port with EACCES as it would without privbind.
   if (restrict_ports && !has_bit(allowed_ports, port)) {
     report(ctx->protocol, port, PRIVBIND_REFUSED_PORTS);
@@ -171,7 +180,7 @@ static __always_inline int grant(struct bpf_sock_addr *ctx) {
 // privbind's network namespace. A bind allowed elsewhere neither uses up -n or --max-bound nor is
 // traced.
 static __always_inline int granted_here(struct bpf_sock *sk) {
-  return is_ours(sk->protocol, sk->src_port) && !allowed_elsewhere(sk);
+  return is_ours(sk->protocol, sk->src_port) && !allowed_elsewhere(sk, sk->protocol, sk->src_port);
 }
 
 static __always_inline int count(struct bpf_sock *sk) {

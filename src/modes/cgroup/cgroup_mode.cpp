@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "bpf/grants_programs.h"
 #include "common/bind_trace.h"
 #include "common/cgroup_access.h"
 #include "common/files.h"
@@ -59,7 +60,7 @@ Result<Host> checkHost() {
   auto start = files::readUnprivilegedPortStart();
   if (!start) return start.error();
   // The grant is kept to this network namespace (bind.bpf.c's allowed_elsewhere()).
-  auto cookie = netnsCookie();
+  auto cookie = bpf::ownNetnsCookie();
   if (!cookie) return cookie.error();
   host.netnsCookie = *cookie;
   host.parentPath = *path;

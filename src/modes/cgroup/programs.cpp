@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "bind_bpf.skel.h"
+#include "bpf/grants_programs.h"
 
 namespace privbind::cgroupmode {
 
@@ -89,8 +90,20 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
     ro->bound_limit = *policy.maxBound;
   }
   ro->trace_binds = policy.traceBinds ? 1 : 0;
+  // The standing grants' maps, read only: the pinned ones where privbind has them (a bind they
+  // allow is then neither limited, counted nor said to be refused); else a one-entry map that
+  // holds nothing, so that a launch allocates no 65536-entry table it never fills.
+  bpf::GrantsMaps grants = bpf::openGrantsMaps();
+  int rc = 0;
+  if (grants.map && grants.config) {
+    rc = bpf_map__reuse_fd(a.skel->maps.grants, grants.map.get());
+    if (rc == 0) rc = bpf_map__reuse_fd(a.skel->maps.grants_config, grants.config.get());
+  } else {
+    rc = bpf_map__set_max_entries(a.skel->maps.grants, 1);
+  }
   // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
-  int rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
+  if (rc == 0)
+    rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
   if (rc == 0) rc = bind_bpf__load(a.skel);
   if (rc != 0) {
     a.err = rc < 0 ? -rc : EINVAL;
@@ -107,23 +120,6 @@ void Programs::Deleter::operator()(bind_bpf* skel) const { bind_bpf__destroy(ske
 Programs::Programs(Programs&&) noexcept = default;
 Programs& Programs::operator=(Programs&&) noexcept = default;
 Programs::~Programs() = default;
-
-Result<uint64_t> netnsCookie() {
-  // Any socket carries its network namespace's cookie; an AF_INET one, as the binds are.
-  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::fromErrno("socket(AF_INET, SOCK_DGRAM)", errno);
-  uint64_t cookie = 0;
-  socklen_t len = sizeof cookie;
-  if (getsockopt(fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 ||
-      len != sizeof cookie) {
-    int err = errno;
-    return Error::refuse("getsockopt(SO_NETNS_COOKIE)",
-                         std::string(std::strerror(err)) +
-                             " (Linux 5.14 and later say which network namespace is privbind's; "
-                             "without it the grant cannot be kept to it)");
-  }
-  return cookie;
-}
 
 Result<Programs> Programs::load(const Policy& policy) {
   // Fail closed: a cookie of 0 would match no namespace, but say why rather than grant nothing.

@@ -15,10 +15,6 @@ struct bind_bpf;
 
 namespace privbind::cgroupmode {
 
-// The cookie of the calling process's network namespace (getsockopt(SO_NETNS_COOKIE), Linux
-// 5.14): Policy::netnsCookie. An Error where the kernel cannot say.
-Result<uint64_t> netnsCookie();
-
 class Programs {
  public:
   // Needs: CAP_BPF (or CAP_SYS_ADMIN) and a kernel whose verifier accepts the return value 3 of
