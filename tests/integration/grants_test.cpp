@@ -654,7 +654,8 @@ TEST_SUITE("grants") {
 // privbind -m cgroup for a user who also holds a standing grant: the kernel grants a bind that
 // either allows, so -p, -n and --max-bound cannot hold back what the standing grant allows;
 // privbind's programs leave such binds alone: not counted, not refused, never said to be.
-TEST_CASE("cgroup mode beside a standing grant: what the grant allows is neither counted nor said") {
+TEST_CASE(
+    "cgroup mode beside a standing grant: what the grant allows is neither counted nor said") {
   REQUIRE_GRANTS();
   Fixture fixture;
   TestUser alice;
@@ -664,10 +665,10 @@ TEST_CASE("cgroup mode beside a standing grant: what the grant allows is neither
   REQUIRE(pb({"grant", "-u", alice.name(), "-p", pa, "--tcp"}).status == 0);
   // -p A,B -n 1: TCP on A is the standing grant's (v4 and v6, not counted), TCP on B takes the one
   // bind of -n, so TCP v6 on B is refused, and so is UDP on A (no standing grant for UDP).
-  RunResult r = runPipedStderr({privbindPath(), "-m", "cgroup", "-u", alice.name(), "-p",
-                                pa + "," + pb_, "-n", "1", "--", bindsProgram(), "seq",
-                                "tcp4:" + pa, "tcp6:" + pa, "tcp4:" + pb_, "tcp6:" + pb_,
-                                "udp4:" + pa});
+  RunResult r =
+      runPipedStderr({privbindPath(), "-m", "cgroup", "-u", alice.name(), "-p", pa + "," + pb_,
+                      "-n", "1", "--", bindsProgram(), "seq", "tcp4:" + pa, "tcp6:" + pa,
+                      "tcp4:" + pb_, "tcp6:" + pb_, "udp4:" + pa});
   CHECK_MESSAGE(r.status == 0, r.err);
   CHECK(r.out == "tcp4:" + pa + " ok\ntcp6:" + pa + " ok\ntcp4:" + pb_ + " ok\ntcp6:" + pb_ +
                      " EACCES\nudp4:" + pa + " EACCES\n");
@@ -677,9 +678,9 @@ TEST_CASE("cgroup mode beside a standing grant: what the grant allows is neither
   CHECK_FALSE(has(r.err, "port " + pa + "/tcp"));
   // The control: without the standing grant, TCP on A is cgroup mode's and takes the one bind.
   REQUIRE(pb({"revoke", "-u", alice.name()}).status == 0);
-  RunResult without = runPipedStderr({privbindPath(), "-m", "cgroup", "-u", alice.name(), "-p",
-                                      pa + "," + pb_, "-n", "1", "--", bindsProgram(), "seq",
-                                      "tcp4:" + pa, "tcp4:" + pb_});
+  RunResult without =
+      runPipedStderr({privbindPath(), "-m", "cgroup", "-u", alice.name(), "-p", pa + "," + pb_,
+                      "-n", "1", "--", bindsProgram(), "seq", "tcp4:" + pa, "tcp4:" + pb_});
   CHECK(without.out == "tcp4:" + pa + " ok\ntcp4:" + pb_ + " EACCES\n");
   CHECK_MESSAGE(has(without.err, "privbind: port " + pb_ + "/tcp: bind refused: -n 1"),
                 without.err);
