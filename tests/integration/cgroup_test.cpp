@@ -193,8 +193,9 @@ void expectNoPrivilege(pid_t pid) {
 
 // pid is in a cgroup that privbind created directly below own (the test's own cgroup unless it
 // started privbind elsewhere: privbind's cgroup when it started), and that cgroup carries the
-// four bind programs. Returns the cgroup's directory.
-std::string expectPrivbindCgroup(pid_t pid, std::string own = "") {
+// bind programs: bind4 and bind6, and post_bind4 and post_bind6 exactly when privbind was given
+// -n (withBindLimit; they count for -n alone). Returns the cgroup's directory.
+std::string expectPrivbindCgroup(pid_t pid, std::string own = "", bool withBindLimit = false) {
   if (own.empty()) own = cgroupOf(getpid());
   const std::string path = cgroupOf(pid);
   CAPTURE(own);
@@ -206,8 +207,10 @@ std::string expectPrivbindCgroup(pid_t pid, std::string own = "") {
   CHECK(exists(dir + "/cgroup.procs"));
   RunResult shown = run({"bpftool", "cgroup", "show", dir});
   CHECK_MESSAGE(shown.status == 0, shown.err);
-  for (const char* type : {" bind4 ", " bind6 ", " post_bind4 ", " post_bind6 "})
+  for (const char* type : {" bind4 ", " bind6 "})
     CHECK_MESSAGE(shown.out.find(type) != std::string::npos, type, shown.out);
+  for (const char* type : {" post_bind4 ", " post_bind6 "})
+    CHECK_MESSAGE((shown.out.find(type) != std::string::npos) == withBindLimit, type, shown.out);
   return dir;
 }
 
@@ -573,6 +576,21 @@ TEST_CASE("-r: the program sets SO_REUSEPORT, so a port can be bound twice; with
   // The control: the same binds without -r.
   RunResult alone = run(cg({}, {bindsProgram(), "seq", tcp, tcp, udp, udp}));
   CHECK(alone.out == tcp + " ok\n" + tcp + " EADDRINUSE\n" + udp + " ok\n" + udp + " EADDRINUSE\n");
+}
+
+TEST_CASE("post_bind4 and post_bind6 are loaded and linked only with -n") {
+  REQUIRE_CGROUP_MODE();
+  for (bool limit : {false, true}) {
+    CAPTURE(limit);
+    Process p(cg(limit ? std::vector<std::string>{"-n", "1"} : std::vector<std::string>{},
+                 {"/bin/sh", "-c", "cat /proc/self/cgroup; exec sleep 60"}));
+    std::string path = cgroupPrinted(p);
+    REQUIRE(!path.empty());
+    std::string dir = expectPrivbindCgroup(p.pid(), "", limit);
+    p.kill();
+    p.wait();
+    expectRemoved(dir);
+  }
 }
 
 TEST_CASE("EADDRINUSE stays EADDRINUSE, and does not use up -n") {

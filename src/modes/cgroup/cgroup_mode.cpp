@@ -181,11 +181,14 @@ class CgroupHooks final : public launch::Hooks {
           "programs\n",
           stderr);
     std::fprintf(stderr,
-                 "privbind: cgroup mode: cgroup %s, bind4/bind6/post_bind4/post_bind6 linked "
+                 "privbind: cgroup mode: cgroup %s, %s linked "
                  "(held by watcher pid %d); grants ports below %u to uid %u%s; command as uid %u "
                  "gid %u, %zu groups, no capability%s\n",
-                 dir_.c_str(), static_cast<int>(watcher_.pid), host_.portStart, target.user.uid,
-                 programs_->exactErrno() ? "" : " (refused binds past -n get EPERM on this kernel)",
+                 dir_.c_str(), programs_->names().c_str(), static_cast<int>(watcher_.pid),
+                 host_.portStart, target.user.uid,
+                 programs_->exactErrno() || !(options_.binds || options_.maxBound)
+                     ? ""
+                     : " (refused binds past -n or --max-bound get EPERM on this kernel)",
                  target.user.uid, target.gid, target.groups.size(),
                  command.plan().noNewPrivs ? ", no_new_privs" : "");
     std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());

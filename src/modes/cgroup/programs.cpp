@@ -101,6 +101,13 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
   } else {
     rc = bpf_map__set_max_entries(a.skel->maps.grants, 1);
   }
+  // post_bind4/6 serve -n, --max-bound and --trace-binds, sock_release --max-bound alone: without
+  // them they are neither loaded (verified) nor linked, which halves the launch's verification.
+  if (!policy.binds && !policy.maxBound && !policy.traceBinds) {
+    bpf_program__set_autoload(a.skel->progs.post_bind4, false);
+    bpf_program__set_autoload(a.skel->progs.post_bind6, false);
+  }
+  if (!policy.maxBound) bpf_program__set_autoload(a.skel->progs.sock_release, false);
   // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
   if (rc == 0)
     rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
@@ -127,13 +134,21 @@ Result<Programs> Programs::load(const Policy& policy) {
     return Error::refuse("loading the BPF programs", "no network namespace cookie given");
   libbpf_set_print(collect);
   libbpfLog().clear();
-  // bpf_set_retval() is probed on its own so that a kernel without it still runs cgroup mode
-  // (a refused post_bind then fails with EPERM).
-  bool setRetval =
-      libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK, BPF_FUNC_set_retval, nullptr) == 1;
-  libbpfLog().clear();
+  // bpf_set_retval() (Linux 5.18) is used by post_bind only, so only with -n or --max-bound does
+  // it matter. It is not probed with a program of its own (one more load and verification per
+  // launch): the programs are loaded with it first, and a kernel whose verifier rejects the call
+  // gets them again without it, so that it still runs cgroup mode (a refused post_bind then
+  // fails with EPERM).
+  bool setRetval = policy.binds.has_value() || policy.maxBound.has_value();
   Attempt a = tryLoad(policy, setRetval, true);
-  if (a.skel) return Programs(std::unique_ptr<bind_bpf, Deleter>(a.skel), setRetval);
+  if (!a.skel && setRetval) {
+    libbpfLog().clear();
+    a = tryLoad(policy, false, true);
+    setRetval = false;
+  }
+  if (a.skel)
+    return Programs(std::unique_ptr<bind_bpf, Deleter>(a.skel), setRetval,
+                    policy.ports || policy.binds || policy.maxBound || policy.traceBinds);
 
   std::string why = std::strerror(a.err);
   std::string detail = explanation();
@@ -171,12 +186,22 @@ Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
   };
   std::vector<UniqueFd> links;
   for (const auto& h : hooks) {
-    if (h.prog == skel_->progs.sock_release && !skel_->rodata->limit_bound) continue;
+    // A program the policy does not need is not loaded (tryLoad()).
+    if (!bpf_program__autoload(h.prog)) continue;
     UniqueFd fd(bpf_link_create(bpf_program__fd(h.prog), cgroupFd, h.type, nullptr));
     if (!fd) return Error::fromErrno(std::string("bpf(BPF_LINK_CREATE, ") + h.name + ")", errno);
     links.push_back(std::move(fd));
   }
   return links;
+}
+
+std::string Programs::names() const {
+  std::string out;
+  for (const bpf_program* p : {skel_->progs.bind4, skel_->progs.bind6, skel_->progs.post_bind4,
+                               skel_->progs.post_bind6, skel_->progs.sock_release})
+    if (bpf_program__autoload(p))
+      out += (out.empty() ? "" : "/") + std::string(bpf_program__name(p));
+  return out;
 }
 
 }  // namespace privbind::cgroupmode

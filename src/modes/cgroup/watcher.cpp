@@ -139,15 +139,17 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   // Refusal lines go to privbind's stderr while privbind (the command, after exec in place) lives:
   // a pidfd says when it is gone (pidfd_open(2), Linux 5.3). Without one, or without a stderr,
   // /dev/null stands in: always readable, it ends the lines at once.
-  int notice = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
-  int command = static_cast<int>(syscall(SYS_pidfd_open, setup.privbind, 0));
+  // Without -p and -n the programs refuse nothing: no lines, so none of this is set up.
+  const bool reports = setup.programs->reportsRefusals();
+  int notice = reports ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0) : -1;
+  int command = reports ? static_cast<int>(syscall(SYS_pidfd_open, setup.privbind, 0)) : -1;
   if (notice < 0 || command < 0) {
     if (notice >= 0) UniqueFd(notice).reset();
     if (command >= 0) UniqueFd(command).reset();
     notice = fcntl(null, F_DUPFD_CLOEXEC, 0);
     command = fcntl(null, F_DUPFD_CLOEXEC, 0);
   }
-  int refusals = fcntl(setup.programs->refusalsFd(), F_DUPFD_CLOEXEC, 0);
+  int refusals = fcntl(reports ? setup.programs->refusalsFd() : null, F_DUPFD_CLOEXEC, 0);
   if (notice < 0 || command < 0 || refusals < 0)
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
@@ -182,8 +184,9 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
     for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
   // The ring buffer mapped now (libbpf: mmap, and an epoll descriptor the loop does not use); it
   // is then read from memory alone (ring_buffer__consume). Without it, no refusal lines.
-  ring_buffer* ring =
-      ring_buffer__new(kRefusalsFd, onRefusal, const_cast<RefusalWords*>(setup.words), nullptr);
+  ring_buffer* ring = reports ? ring_buffer__new(kRefusalsFd, onRefusal,
+                                                 const_cast<RefusalWords*>(setup.words), nullptr)
+                              : nullptr;
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,

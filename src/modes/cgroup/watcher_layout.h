@@ -16,7 +16,7 @@ inline constexpr int kReportFd = 7;      // the start-up report to privbind
 inline constexpr int kRefusalsFd = 8;    // the programs' ring buffer of refusals
 inline constexpr int kNoticeFd = 9;      // privbind's stderr, for the refusal lines
 inline constexpr int kCommandFd = 10;    // a pidfd of privbind
-inline constexpr int kFirstLinkFd = 11;  // the four BPF links, from here up
+inline constexpr int kFirstLinkFd = 11;  // the BPF links, from here up
 
 struct WatcherFd {
   std::string_view name;
@@ -35,11 +35,14 @@ inline constexpr std::array<WatcherFd, 9> kWatcherFds = {{
     {"events", kEventsFd, "<cgroup>/cgroup.events: populated 0/1, POLLPRI on change"},
     {"lifeline", kLifelineFd, "end of file when privbind has exec'd the command or died"},
     {"report", kReportFd, "\"ok <pid>\" or \"error <why>\" to privbind; closed once set up"},
-    {"refusals", kRefusalsFd, "the programs' ring buffer of binds -p or -n refused"},
+    {"refusals", kRefusalsFd,
+     "the programs' ring buffer of binds -p or -n refused (/dev/null without either)"},
     {"notice", kNoticeFd,
      "a copy of privbind's stderr (or /dev/null) for the refusal lines; the one write target"},
     {"command", kCommandFd, "a pidfd of privbind, which is or runs the command (or /dev/null)"},
-    {"links", kFirstLinkFd, "the four BPF links, last: the grant lives as long as the watcher"},
+    {"links", kFirstLinkFd,
+     "the BPF links (bind4/6; post_bind4/6, sock_release as the limits need), last: the grant "
+     "lives as long as the watcher"},
 }};
 
 }  // namespace privbind::cgroupmode
