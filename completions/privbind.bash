@@ -5,8 +5,8 @@ _privbind() {
   local cur prev words cword
   _init_completion || return
 
-  # The option tables of src/cli/cli.cpp and src/doctor/options.cpp, word for word; a unit test
-  # (tests/unit/cli_test.cpp) holds these lists against them.
+  # The option tables of src/cli/cli.cpp, src/doctor/options.cpp and src/grants/options.cpp, word
+  # for word; a unit test (tests/unit/cli_test.cpp) holds these lists against them.
   local -a with_value=(-u --user -g --group -m --mode -p --ports -n --binds -r --reuseport
                        -l --preload)
   local -a flags=(-G --no-groups --allow-setuid --keep-env -v --verbose -h --help -V --version
@@ -14,6 +14,40 @@ _privbind() {
   local modes='auto cgroup broker caps'
   local -a doctor_with_value=(-u --user)
   local -a doctor_flags=(--json --fix --dry-run -h --help)
+  local -a grant_with_value=(-u --user -g --group -p --ports)
+  local -a grant_flags=(--tcp --udp --any-netns -h --help)
+  local -a revoke_with_value=(-u --user -g --group -p --ports)
+  local -a revoke_flags=(--tcp --udp -h --help)
+  local -a grants_flags=(--json -h --help)
+
+  # privbind grant|revoke -u USER|-g GROUP -p PORTS ..., privbind grants [--json|apply|off]
+  if ((cword >= 2)) && [[ ${words[1]} == grant || ${words[1]} == revoke || ${words[1]} == grants ]]; then
+    case $prev in
+      -u | --user)
+        mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+        return
+        ;;
+      -g | --group)
+        mapfile -t COMPREPLY < <(compgen -g -- "$cur")
+        return
+        ;;
+      -p | --ports)
+        return
+        ;;
+    esac
+    local -n opts=${words[1]}_flags
+    local -a words_here=("${opts[@]}")
+    if [[ ${words[1]} == grant ]]; then
+      words_here+=("${grant_with_value[@]}")
+    elif [[ ${words[1]} == revoke ]]; then
+      words_here+=("${revoke_with_value[@]}")
+    elif [[ $cur != -* ]]; then
+      mapfile -t COMPREPLY < <(compgen -W 'apply off' -- "$cur")
+      return
+    fi
+    mapfile -t COMPREPLY < <(compgen -W "${words_here[*]}" -- "$cur")
+    return
+  fi
 
   # privbind doctor [-u USER] [--json] [TARGET], privbind doctor --fix [--dry-run] [--json] TARGET
   if ((cword >= 2)) && [[ ${words[1]} == doctor ]]; then
@@ -76,7 +110,7 @@ _privbind() {
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "${with_value[*]} ${flags[*]} --" -- "$cur")
   elif ((cword == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W 'doctor' -- "$cur"; compgen -c -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W 'doctor grant revoke grants' -- "$cur"; compgen -c -- "$cur")
   else
     mapfile -t COMPREPLY < <(compgen -c -- "$cur")
   fi

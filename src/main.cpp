@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "common/invoker.h"
 #include "doctor/doctor.h"
+#include "grants/grants.h"
 #include "modes/broker/broker_mode.h"
 #include "modes/caps/caps_mode.h"
 #include "modes/cgroup/cgroup_mode.h"
@@ -55,6 +56,12 @@ int run(int argc, char** argv) {
       // doctor prints its own report; 0 clean, 1 findings, 125 (an Error) could not inspect.
       auto status = doctor::run(parsed->doctorArgs);
       return status ? *status : fail(status.error(), "privbind doctor");
+    }
+    case cli::Action::kGrants: {
+      // grants: 0 in step, 1 drift; the rest 0 done; 125 (an Error) refused or failed.
+      std::string help;
+      auto status = grants::run(parsed->grantsCommand, parsed->grantsArgs, &help);
+      return status ? *status : fail(status.error(), help.c_str());
     }
     case cli::Action::kRun:
       break;

@@ -178,6 +178,13 @@ Result<Parsed> parse(const std::vector<std::string>& args) {
     parsed.doctorArgs.assign(args.begin() + 1, args.end());
     return parsed;
   }
+  // Standing grants: privbind grant|revoke|grants ... (src/grants parses the rest).
+  if (!args.empty() && (args[0] == "grant" || args[0] == "revoke" || args[0] == "grants")) {
+    parsed.action = Action::kGrants;
+    parsed.grantsCommand = args[0];
+    parsed.grantsArgs.assign(args.begin() + 1, args.end());
+    return parsed;
+  }
   auto split = argtable::split(kRows, args, argtable::Operands::kEndOptions);
   if (!split) return split.error();
   // --help and --version answer whatever else is on the line, once every name is known.
@@ -242,6 +249,9 @@ std::string versionText() { return std::string("privbind ") + PRIVBIND_VERSION +
 std::string helpText() {
   return std::string(R"(Usage: privbind [OPTIONS] [--] COMMAND [ARG...]
        privbind doctor [OPTIONS] [TARGET]
+       privbind grant -u USER|-g GROUP -p PORTS [--tcp|--udp] [--any-netns]
+       privbind revoke -u USER|-g GROUP [-p PORTS] [--tcp|--udp]
+       privbind grants [--json] | privbind grants apply | privbind grants off
 
 Run COMMAND as an unprivileged user and still let it bind TCP/UDP ports below
 net.ipv4.ip_unprivileged_port_start (normally 1024). Run privbind as root.
@@ -284,6 +294,9 @@ Examples:
   privbind doctor java          why won't java start or bind?
   privbind doctor --fix /opt/jdk/bin/java
                                 make a setcap'd java find libjli.so again
+  privbind grant -u alice -p 80,443 --tcp
+                                a standing grant: alice's own servers, any
+                                program, no launcher (privbind grant --help)
 
 Exit status:
   125 privbind failed or refused (message: "privbind: <what>: <why>")

@@ -10,12 +10,15 @@
 
 namespace privbind::cli {
 
-enum class Action { kRun, kHelp, kVersion, kDoctor };
+enum class Action { kRun, kHelp, kVersion, kDoctor, kGrants };
 
 struct Parsed {
   Action action = Action::kRun;
   LaunchOptions options;
   std::vector<std::string> doctorArgs;  // everything after "doctor"
+  // kGrants: "grant", "revoke" or "grants", and everything after it.
+  std::string grantsCommand;
+  std::vector<std::string> grantsArgs;
 };
 
 // args: argv without argv[0]. A failure is a usage error: the caller adds "Try 'privbind --help'."

@@ -10,6 +10,7 @@
 #include "doctor/resolve.h"
 #include "doctor/system_check.h"
 #include "doctor/verdicts.h"
+#include "grants/status.h"
 
 namespace privbind::doctor {
 
@@ -31,6 +32,26 @@ Result<Report> inspectTarget(const std::string& target, const std::string& user,
   if (auto s = verdicts::judge(*bin, host, report); !s) return s.error();
   report.binary = std::move(*bin);
   return report;
+}
+
+// Standing grants (privbind grant): what is granted, and whether the kernel enforces the file;
+// with -u, whether one of them lets that user bind without any launcher.
+void addStandingGrants(Report& report, const std::string& user) {
+  if (!user.empty()) {
+    auto u = ids::resolveUser(user);
+    std::string ports = u && u->hasPasswd ? grants::enforcedFor(u->uid, u->gid) : "";
+    if (!ports.empty())
+      report.add(Severity::kInfo, "standing-grant",
+                 "a standing grant lets " + user + " bind " + ports +
+                     " with any program, started without privbind (privbind grants)");
+    return;
+  }
+  auto v = grants::doctorView();
+  for (const auto& g : v.grants) report.add(Severity::kInfo, "standing-grant", "standing grant: " + g);
+  if (!v.inspected)
+    report.add(Severity::kInfo, "standing-grants-unread", "standing grants not checked: " + v.error);
+  for (const auto& d : v.drift)
+    report.add(Severity::kProblem, "standing-grants-drift", "standing grants: " + d);
 }
 
 }  // namespace
@@ -57,6 +78,7 @@ Result<int> run(const std::vector<std::string>& args) {
   Report report;
   if (opts->target.empty()) {
     syscheck::system(report);
+    addStandingGrants(report, "");
   } else {
     loader::Host host = loader::probeHost();
     auto inspected = inspectTarget(opts->target, opts->user, host);
@@ -73,6 +95,7 @@ Result<int> run(const std::vector<std::string>& args) {
       if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);
     }
+    addStandingGrants(report, opts->user);
   }
 
   std::string out = opts->json ? report::json(report) : report::text(report);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "doctor/options.h"
+#include "grants/options.h"
 
 using privbind::Mode;
 using privbind::cli::Action;
@@ -351,6 +352,13 @@ TEST_CASE("help, version and doctor") {
   CHECK(d->doctorArgs == std::vector<std::string>{"--json", "java"});
   // doctor after an option is COMMAND (and the launcher hints at "privbind doctor").
   CHECK(ok({"-u", "a", "doctor"}).command == std::vector<std::string>{"doctor"});
+  for (auto word : {"grant", "revoke", "grants"}) {
+    auto g = parse({word, "-u", "a"});
+    REQUIRE(g.ok());
+    CHECK(g->action == Action::kGrants);
+    CHECK(g->grantsCommand == word);
+    CHECK(g->grantsArgs == std::vector<std::string>{"-u", "a"});
+  }
 }
 
 TEST_CASE("the table and --help are in step") {
@@ -387,6 +395,11 @@ TEST_CASE("the man page documents exactly the options of the tables") {
         all(privbind::doctor::optionTable()));
   for (const auto& m : privbind::cli::modeNames()) CHECK(man.find(".SS " + m) != std::string::npos);
   CHECK(man.find("man \\-l docs/privbind.8") != std::string::npos);
+  // The standing grants' three commands share one section.
+  std::set<std::string> grants;
+  for (auto word : {"grant", "revoke", "grants"})
+    for (const auto& s : all(privbind::grants::optionTable(word))) grants.insert(s);
+  CHECK(manOptions(man, "\n.SH STANDING GRANTS", "\n.SH SECURITY") == grants);
 }
 
 TEST_CASE("the bash completion knows exactly the options of the tables") {
@@ -399,4 +412,11 @@ TEST_CASE("the bash completion knows exactly the options of the tables") {
   auto doctor = privbind::doctor::optionTable();
   CHECK(bashWords(script, "doctor_with_value") == spellings(doctor, true, false));
   CHECK(bashWords(script, "doctor_flags") == spellings(doctor, false, true));
+  for (auto word : {"grant", "revoke"}) {
+    auto table = privbind::grants::optionTable(word);
+    CHECK(bashWords(script, std::string(word) + "_with_value") == spellings(table, true, false));
+    CHECK(bashWords(script, std::string(word) + "_flags") == spellings(table, false, true));
+  }
+  CHECK(bashWords(script, "grants_flags") ==
+        spellings(privbind::grants::optionTable("grants"), false, true));
 }
