@@ -39,7 +39,8 @@ ObjectKind kindOf(int fd) {
   std::string_view t(target, static_cast<size_t>(n));
   if (t == "anon_inode:bpf-map") return ObjectKind::kMap;
   if (t == "anon_inode:bpf-prog") return ObjectKind::kProgram;
-  if (t == "anon_inode:bpf_link") return ObjectKind::kLink;
+  // A link made by BPF_LINK_CREATE is "bpf_link", one reopened from its pin "bpf-link".
+  if (t == "anon_inode:bpf_link" || t == "anon_inode:bpf-link") return ObjectKind::kLink;
   return ObjectKind::kOther;
 }
 
@@ -89,7 +90,8 @@ Result<UniqueFd> openPin(const std::string& path) {
 }
 
 Status pinReplacing(int fd, const std::string& path) {
-  std::string tmp = path + ".new";
+  // bpffs refuses names with a dot (bpf_lookup()): "_new", not ".new".
+  std::string tmp = path + "_new";
   unlink(tmp.c_str());  // left by a privbind that died between the two steps
   if (bpf_obj_pin(fd, tmp.c_str()) != 0)
     return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + ")", errno);

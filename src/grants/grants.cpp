@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 
 #include "bpf/grants_programs.h"
@@ -43,7 +44,14 @@ Status requireInitialNamespaces() {
                          "would see other uids than the policy names");
   struct stat self {}, init {};
   if (stat("/proc/self/ns/net", &self) != 0) return Error::fromErrno("stat(/proc/self/ns/net)", errno);
-  if (stat("/proc/1/ns/net", &init) != 0) return Error::fromErrno("stat(/proc/1/ns/net)", errno);
+  // Linux 6.x numbers the initial namespaces with fixed inodes (PROC_NET_INIT_INO); namespaces
+  // made later get numbers from 0xf0000000 up, so this one is never another's.
+  constexpr ino_t kInitNetIno = 0xeffffff9;
+  if (self.st_ino == kInitNetIno) return {};
+  if (stat("/proc/1/ns/net", &init) != 0)
+    return Error::refuse("network namespace",
+                         "privbind's is not the initial one by its number, and stat(/proc/1/ns/net) "
+                         "to compare says: " + std::string(strerror(errno)));
   if (self.st_ino != init.st_ino || self.st_dev != init.st_dev)
     return Error::refuse("network namespace",
                          "privbind does not run in the initial network namespace (pid 1's); "

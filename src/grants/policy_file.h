@@ -31,6 +31,7 @@ inline constexpr const char* kLockPath = "/run/privbind/grants.lock";
 struct Grant {
   std::string name;  // the user or group name as stored
   bool anyNetns = false;
+  bool operator==(const Grant&) const = default;
 };
 // (user or group, id, port, protocol) -> name and scope.
 using Policy = std::map<bpf::GrantKey, Grant>;
