@@ -24,51 +24,11 @@
 #include <bpf/bpf_helpers.h>
 // clang-format on
 
-#include "bpf/grants_layout.h"
+#include "bpf/grants_check.bpf.h"
 
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, PRIVBIND_GRANTS_MAX_ENTRIES);
-  __type(key, struct privbind_grant_key);
-  __type(value, struct privbind_grant_value);
-} grants SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct privbind_grants_config);
-} grants_config SEC(".maps");
-
+// 3 for a granted bind, 1 for every other: never 0.
 static __always_inline int decide(struct bpf_sock_addr *ctx) {
-  // The fast path, for almost every bind on the host: port 0 (an ephemeral port), or above the
-  // highest granted port (an array lookup the verifier inlines: a few loads, no helper call).
-  __u32 port = bpf_ntohs((__u16)ctx->user_port);
-  if (port == 0) return 1;
-  __u32 zero = 0;
-  struct privbind_grants_config *config = bpf_map_lookup_elem(&grants_config, &zero);
-  if (!config || port > config->max_port) return 1;
-  __u32 protocol = ctx->protocol;
-  if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return 1;
-
-  // uid and primary gid as the initial user namespace sees them; supplementary groups are not
-  // visible to a program here.
-  __u64 ids = bpf_get_current_uid_gid();
-  struct privbind_grant_key key = {
-      .id = (__u32)ids, .port = (__u16)port, .protocol = (__u8)protocol,
-      .kind = PRIVBIND_GRANT_USER};
-  struct privbind_grant_value *grant = bpf_map_lookup_elem(&grants, &key);
-  if (!grant) {
-    key.id = (__u32)(ids >> 32);
-    key.kind = PRIVBIND_GRANT_GROUP;
-    grant = bpf_map_lookup_elem(&grants, &key);
-  }
-  if (!grant) return 1;
-  // Scope: the initial network namespace only, unless the grant says any namespace.
-  if (!(grant->flags & PRIVBIND_GRANT_ANY_NETNS) &&
-      bpf_get_netns_cookie(ctx) != config->netns_cookie)
-    return 1;
-  return 3;
+  return privbind_standing_grant(ctx, ctx->protocol, bpf_ntohs((__u16)ctx->user_port)) ? 3 : 1;
 }
 
 SEC("cgroup/bind4")

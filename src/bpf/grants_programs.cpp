@@ -90,7 +90,8 @@ Result<Skel> loadPrograms(const MapCheck& map, const MapCheck& config) {
   if (int rc = grants_bpf__load(skel.get()); rc != 0) {
     int err = rc < 0 ? -rc : EINVAL;
     std::string why = strerror(err);
-    if (err == EPERM) why += " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)";
+    if (err == EPERM)
+      why += " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)";
     return Error::refuse("loading the standing grants' BPF programs", why);
   }
   return skel;
@@ -202,7 +203,8 @@ Result<GrantsKernel> inspectGrants() {
   auto skel = loadPrograms(*map, *config);
   if (!skel) return skel.error();
   for (bool v6 : {false, true}) {
-    auto want = programInfo(bpf_program__fd(v6 ? (*skel)->progs.grants_bind6 : (*skel)->progs.grants_bind4));
+    auto want = programInfo(
+        bpf_program__fd(v6 ? (*skel)->progs.grants_bind6 : (*skel)->progs.grants_bind4));
     if (!want) return want.error();
     auto check = checkLink(grantsLinkPin(v6), root->id,
                            v6 ? BPF_CGROUP_INET6_BIND : BPF_CGROUP_INET4_BIND, *want);
@@ -238,10 +240,9 @@ Result<std::vector<std::string>> enforceGrants(const GrantTable& table, uint64_t
   if (config->state != MapState::kCurrent)
     if (auto s = pinReplacing(configFd, grantsConfigPin()); !s) return s.error();
   for (bool v6 : {false, true}) {
-    auto done = ensureLink(grantsLinkPin(v6), *root,
-                           v6 ? BPF_CGROUP_INET6_BIND : BPF_CGROUP_INET4_BIND,
-                           bpf_program__fd(v6 ? (*skel)->progs.grants_bind6
-                                              : (*skel)->progs.grants_bind4));
+    auto done =
+        ensureLink(grantsLinkPin(v6), *root, v6 ? BPF_CGROUP_INET6_BIND : BPF_CGROUP_INET4_BIND,
+                   bpf_program__fd(v6 ? (*skel)->progs.grants_bind6 : (*skel)->progs.grants_bind4));
     if (!done) return done.error();
     notes.insert(notes.end(), done->begin(), done->end());
   }

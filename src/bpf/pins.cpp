@@ -68,12 +68,14 @@ Status preparePinDir() {
     // Not mounted (a host without systemd, or early at boot): mount it, root's only.
     if (mount("bpf", kBpffs, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)
       return Error::fromErrno(std::string("mount(bpf, ") + kBpffs + ", bpf)", errno);
-    if (!bpffsMounted()) return Error::refuse(kBpffs, "mounted, but statfs(2) says it is not bpffs");
+    if (!bpffsMounted())
+      return Error::refuse(kBpffs, "mounted, but statfs(2) says it is not bpffs");
   }
   if (mkdir(kPinDir, 0700) != 0 && errno != EEXIST)
     return Error::fromErrno(std::string("mkdir(") + kPinDir + ", 0700)", errno);
   struct stat st {};
-  if (lstat(kPinDir, &st) != 0) return Error::fromErrno(std::string("lstat(") + kPinDir + ")", errno);
+  if (lstat(kPinDir, &st) != 0)
+    return Error::fromErrno(std::string("lstat(") + kPinDir + ")", errno);
   if (!S_ISDIR(st.st_mode)) return Error::refuse(kPinDir, "exists and is not a directory");
   // Whoever can write here can replace privbind's pins: root only.
   if (st.st_uid != 0) return Error::refuse(kPinDir, "is not owned by root");
@@ -196,7 +198,9 @@ Result<LinkCheck> checkLink(const std::string& path, uint64_t cgroupId, bpf_atta
     return out;
   }
   UniqueFd prog(bpf_prog_get_fd_by_id(info.prog_id));
-  if (!prog) return Error::fromErrno("bpf(BPF_PROG_GET_FD_BY_ID, " + std::to_string(info.prog_id) + ")", errno);
+  if (!prog)
+    return Error::fromErrno("bpf(BPF_PROG_GET_FD_BY_ID, " + std::to_string(info.prog_id) + ")",
+                            errno);
   auto have = programInfo(prog.get());
   if (!have) return have.error();
   if (have->tag == want.tag && have->name == want.name && have->mapIds == want.mapIds) {
@@ -224,7 +228,8 @@ Result<std::vector<std::string>> ensureLink(const std::string& path, const RootC
       // swap fail if someone else changed it since privbind looked.
       UniqueFd old(bpf_prog_get_fd_by_id(check->progId));
       if (!old) return Error::fromErrno("bpf(BPF_PROG_GET_FD_BY_ID)", errno);
-      LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE, .old_prog_fd = static_cast<__u32>(old.get()));
+      LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE,
+                  .old_prog_fd = static_cast<__u32>(old.get()));
       if (bpf_link_update(check->fd.get(), progFd, &opts) != 0)
         return Error::fromErrno("bpf(BPF_LINK_UPDATE, " + path + ")", errno);
       notes.push_back(path + ": " + check->detail + "; switched to this privbind's program");
@@ -242,9 +247,8 @@ Result<std::vector<std::string>> ensureLink(const std::string& path, const RootC
   }
   UniqueFd link(bpf_link_create(progFd, root.fd.get(), type, nullptr));
   if (!link)
-    return Error::fromErrno("bpf(BPF_LINK_CREATE, " + root.path + ", attach type " +
-                                std::to_string(type) + ")",
-                            errno);
+    return Error::fromErrno(
+        "bpf(BPF_LINK_CREATE, " + root.path + ", attach type " + std::to_string(type) + ")", errno);
   if (auto s = pinReplacing(link.get(), path); !s) return s.error();
   return notes;
 }

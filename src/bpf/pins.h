@@ -51,20 +51,20 @@ Result<RootCgroup> openRootCgroup();
 
 // A program's identity as the kernel reports it.
 struct ProgramInfo {
-  std::string name;                 // up to 15 characters
-  std::string tag;                  // 16 hex digits: a hash of the instructions (map fds zeroed)
-  std::vector<uint32_t> mapIds;     // the maps it uses
+  std::string name;              // up to 15 characters
+  std::string tag;               // 16 hex digits: a hash of the instructions (map fds zeroed)
+  std::vector<uint32_t> mapIds;  // the maps it uses
 };
 Result<ProgramInfo> programInfo(int progFd);
 
 // The state of a pinned cgroup link, as `privbind grants` reports it.
 enum class LinkState {
-  kMissing,      // no pin
-  kCurrent,      // attached where it should be, running exactly the program privbind would load
-  kOtherProgram, // attached where it should be, running another program (an older privbind,
-                 // or another program at privbind's pin: both replaced by link update)
-  kDetached,     // the link exists but was detached (bpftool cgroup detach, BPF_LINK_DETACH)
-  kForeign,      // the pin is not a link to that hook of the root cgroup
+  kMissing,       // no pin
+  kCurrent,       // attached where it should be, running exactly the program privbind would load
+  kOtherProgram,  // attached where it should be, running another program (an older privbind,
+                  // or another program at privbind's pin: both replaced by link update)
+  kDetached,      // the link exists but was detached (bpftool cgroup detach, BPF_LINK_DETACH)
+  kForeign,       // the pin is not a link to that hook of the root cgroup
 };
 const char* linkStateName(LinkState state);
 

@@ -47,9 +47,11 @@ void addStandingGrants(Report& report, const std::string& user) {
     return;
   }
   auto v = grants::doctorView();
-  for (const auto& g : v.grants) report.add(Severity::kInfo, "standing-grant", "standing grant: " + g);
+  for (const auto& g : v.grants)
+    report.add(Severity::kInfo, "standing-grant", "standing grant: " + g);
   if (!v.inspected)
-    report.add(Severity::kInfo, "standing-grants-unread", "standing grants not checked: " + v.error);
+    report.add(Severity::kInfo, "standing-grants-unread",
+               "standing grants not checked: " + v.error);
   for (const auto& d : v.drift)
     report.add(Severity::kProblem, "standing-grants-drift", "standing grants: " + d);
 }

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 
 #include "bpf/grants_programs.h"
 #include "common/files.h"
@@ -42,16 +42,20 @@ Status requireInitialNamespaces() {
     return Error::refuse("user namespace",
                          "privbind runs in a user namespace that maps uids; the kernel program "
                          "would see other uids than the policy names");
-  struct stat self {}, init {};
-  if (stat("/proc/self/ns/net", &self) != 0) return Error::fromErrno("stat(/proc/self/ns/net)", errno);
+  struct stat self {
+  }, init{};
+  if (stat("/proc/self/ns/net", &self) != 0)
+    return Error::fromErrno("stat(/proc/self/ns/net)", errno);
   // Linux 6.x numbers the initial namespaces with fixed inodes (PROC_NET_INIT_INO); namespaces
   // made later get numbers from 0xf0000000 up, so this one is never another's.
   constexpr ino_t kInitNetIno = 0xeffffff9;
   if (self.st_ino == kInitNetIno) return {};
   if (stat("/proc/1/ns/net", &init) != 0)
-    return Error::refuse("network namespace",
-                         "privbind's is not the initial one by its number, and stat(/proc/1/ns/net) "
-                         "to compare says: " + std::string(strerror(errno)));
+    return Error::refuse(
+        "network namespace",
+        "privbind's is not the initial one by its number, and stat(/proc/1/ns/net) "
+        "to compare says: " +
+            std::string(strerror(errno)));
   if (self.st_ino != init.st_ino || self.st_dev != init.st_dev)
     return Error::refuse("network namespace",
                          "privbind does not run in the initial network namespace (pid 1's); "
@@ -92,10 +96,12 @@ Result<Principal> resolveForRevoke(const Options& o, const Policy& policy) {
   const std::string& spec = group ? o.group : o.user;
   auto id = ids::parseId(spec);
   for (const auto& [k, g] : policy)
-    if (k.group == group && (g.name == spec || (id && *id == k.id))) return Principal{group, k.id, g.name};
+    if (k.group == group && (g.name == spec || (id && *id == k.id)))
+      return Principal{group, k.id, g.name};
   auto p = resolveForGrant(o);
-  if (!p) return Error::refuse(std::string(group ? "group '" : "user '") + spec + "'",
-                               "not in " + std::string(kPolicyPath) + " and " + p.error().why());
+  if (!p)
+    return Error::refuse(std::string(group ? "group '" : "user '") + spec + "'",
+                         "not in " + std::string(kPolicyPath) + " and " + p.error().why());
   return p;
 }
 
@@ -111,7 +117,8 @@ Status checkReserved(const ports::PortSet& set) {
   for (unsigned p = std::max(1u, *start); p <= 65535; ++p)
     if (set.contains(static_cast<uint16_t>(p))) unreserved.add(static_cast<uint16_t>(p));
   if (unreserved.empty()) return {};
-  return Error::usage("-p/--ports", unreserved.toString() + (unreserved.size() == 1 ? " is" : " are") +
+  return Error::usage("-p/--ports", unreserved.toString() +
+                                        (unreserved.size() == 1 ? " is" : " are") +
                                         " not reserved (net.ipv4.ip_unprivileged_port_start is " +
                                         std::to_string(*start) +
                                         "): any user may bind them, privbind has nothing to grant");
@@ -175,7 +182,8 @@ Result<int> revoke(const Options& o) {
   }
   if (removed.empty()) {
     // Idempotent, as scripts expect: the state asked for is the state there is.
-    std::string whom = who ? describePrincipal(*who) : (o.user.empty() ? "group " + o.group : "user " + o.user);
+    std::string whom =
+        who ? describePrincipal(*who) : (o.user.empty() ? "group " + o.group : "user " + o.user);
     std::fprintf(stderr, "privbind: revoke: %s has no such standing grant; nothing to revoke\n",
                  whom.c_str());
     return 0;

@@ -136,8 +136,7 @@ Result<Options> parseOptions(const std::string& word, const std::vector<std::str
     }
     return o;
   }
-  if (!split->operands.empty())
-    return usage("'" + split->operands[0] + "'", "unexpected argument");
+  if (!split->operands.empty()) return usage("'" + split->operands[0] + "'", "unexpected argument");
   if (!o.user.empty() && !o.group.empty())
     return usage("-u/--user and -g/--group", "one or the other, not both");
   if (o.user.empty() && o.group.empty())

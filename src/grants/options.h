@@ -16,12 +16,12 @@ enum class Verb { kGrant, kRevoke, kStatus, kApply, kOff };
 struct Options {
   Verb verb = Verb::kStatus;
   bool help = false;
-  std::string user;                 // -u
-  std::string group;                // -g
+  std::string user;                     // -u
+  std::string group;                    // -g
   std::optional<ports::PortSet> ports;  // -p
-  bool tcp = false, udp = false;    // neither: both
-  bool anyNetns = false;            // --any-netns (grant)
-  bool json = false;                // --json (grants)
+  bool tcp = false, udp = false;        // neither: both
+  bool anyNetns = false;                // --any-netns (grant)
+  bool json = false;                    // --json (grants)
 };
 
 // word: "grant", "revoke" or "grants"; args: the words after it. Errors are usage errors; the

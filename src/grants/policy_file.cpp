@@ -70,8 +70,8 @@ Result<Policy> parsePolicy(std::string_view text, const std::string& path) {
     auto id = ids::parseId(w[2]);
     if (!id) return Error::refuse(where(), "'" + std::string(w[2]) + "' is not a numeric id");
     if (*id == 0)
-      return Error::refuse(where(), group ? "gid 0 is root's group: never granted"
-                                          : "uid 0 is root: never granted");
+      return Error::refuse(
+          where(), group ? "gid 0 is root's group: never granted" : "uid 0 is root: never granted");
     uint8_t protocol = 0;
     if (w[3] == "tcp")
       protocol = IPPROTO_TCP;
@@ -154,8 +154,7 @@ Status writePolicy(const Policy& policy) {
   };
   std::string text = formatPolicy(policy);
   for (size_t done = 0; done < text.size();) {
-    ssize_t n =
-        retryEintr([&] { return write(fd.get(), text.data() + done, text.size() - done); });
+    ssize_t n = retryEintr([&] { return write(fd.get(), text.data() + done, text.size() - done); });
     if (n < 0) return fail("write(" + tmpl + ")", errno);
     done += static_cast<size_t>(n);
   }
@@ -164,15 +163,16 @@ Status writePolicy(const Policy& policy) {
   if (fsync(fd.get()) != 0) return fail("fsync(" + tmpl + ")", errno);
   if (rename(tmpl.c_str(), kPolicyPath) != 0)
     return fail("rename(" + tmpl + ", " + kPolicyPath + ")", errno);
-  if (fsync(dir.get()) != 0) return Error::fromErrno(std::string("fsync(") + kPolicyDir + ")", errno);
+  if (fsync(dir.get()) != 0)
+    return Error::fromErrno(std::string("fsync(") + kPolicyDir + ")", errno);
   return {};
 }
 
 Result<UniqueFd> lockPolicy(bool exclusive) {
   if (mkdir(kLockDir, 0755) != 0 && errno != EEXIST)
     return Error::fromErrno(std::string("mkdir(") + kLockDir + ", 0755)", errno);
-  UniqueFd fd(retryEintr(
-      [] { return open(kLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); }));
+  UniqueFd fd(
+      retryEintr([] { return open(kLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); }));
   if (!fd) return Error::fromErrno(std::string("open(") + kLockPath + ")", errno);
   if (retryEintr([&] { return flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH); }) != 0)
     return Error::fromErrno(std::string("flock(") + kLockPath + ")", errno);

@@ -26,28 +26,42 @@ std::string principal(bool group, uint32_t id, const std::string& name) {
 std::string nameDrift(bool group, uint32_t id, const std::string& name) {
   if (group) {
     struct group* g = getgrnam(name.c_str());
-    if (!g) return "group " + name + " no longer exists; the grant stays with gid " + std::to_string(id);
+    if (!g)
+      return "group " + name + " no longer exists; the grant stays with gid " + std::to_string(id);
     if (g->gr_gid != id)
       return "group " + name + " is now gid " + std::to_string(g->gr_gid) +
              "; the grant is enforced for gid " + std::to_string(id);
     return "";
   }
   struct passwd* p = getpwnam(name.c_str());
-  if (!p) return "user " + name + " no longer exists; the grant stays with uid " + std::to_string(id);
+  if (!p)
+    return "user " + name + " no longer exists; the grant stays with uid " + std::to_string(id);
   if (p->pw_uid != id)
     return "user " + name + " is now uid " + std::to_string(p->pw_uid) +
            "; the grant is enforced for uid " + std::to_string(id);
   return "";
 }
 
-// The kernel's table as a policy, named after the file where it knows the id.
+// The name this host gives an id now; "" when none.
+std::string systemName(bool group, uint32_t id) {
+  if (group) {
+    struct group* g = getgrgid(id);
+    return g ? g->gr_name : "";
+  }
+  struct passwd* p = getpwuid(id);
+  return p ? p->pw_name : "";
+}
+
+// The kernel's table as a policy, named after the file where it knows the id, else after the
+// host's passwd and group entries.
 Policy named(const bpf::GrantTable& table, const Policy& file) {
   std::map<std::pair<bool, uint32_t>, std::string> names;
   for (const auto& [k, g] : file) names[{k.group, k.id}] = g.name;
   Policy out;
   for (const auto& [k, any] : table) {
     auto it = names.find({k.group, k.id});
-    out[k] = {it == names.end() ? "" : it->second, any};
+    std::string name = it == names.end() ? systemName(k.group, k.id) : it->second;
+    out[k] = {name, any};
   }
   return out;
 }
@@ -71,7 +85,8 @@ std::string jsonString(const std::string& s) {
 
 std::string jsonGrants(const Policy& policy) {
   std::map<std::tuple<bool, uint32_t, std::string, uint8_t, bool>, ports::PortSet> lines;
-  for (const auto& [k, g] : policy) lines[{k.group, k.id, g.name, k.protocol, g.anyNetns}].add(k.port);
+  for (const auto& [k, g] : policy)
+    lines[{k.group, k.id, g.name, k.protocol, g.anyNetns}].add(k.port);
   std::vector<std::string> items;
   for (const auto& [key, set] : lines) {
     const auto& [group, id, name, protocol, any] = key;
@@ -99,7 +114,8 @@ const char* mapStateName(bpf::MapState s) {
 
 std::vector<std::string> describe(const Policy& policy) {
   std::map<std::tuple<bool, uint32_t, std::string, uint8_t, bool>, ports::PortSet> lines;
-  for (const auto& [k, g] : policy) lines[{k.group, k.id, g.name, k.protocol, g.anyNetns}].add(k.port);
+  for (const auto& [k, g] : policy)
+    lines[{k.group, k.id, g.name, k.protocol, g.anyNetns}].add(k.port);
   std::vector<std::string> out;
   for (const auto& [key, set] : lines) {
     const auto& [group, id, name, protocol, any] = key;
@@ -173,9 +189,10 @@ Result<Report> inspect() {
   if (k.config == bpf::MapState::kCurrent && !r.file.empty()) {
     auto cookie = bpf::ownNetnsCookie();
     if (cookie && *cookie != k.netnsCookie)
-      r.drift.push_back("the grants are scoped to a network namespace that is not this one "
-                        "(cookie " + std::to_string(k.netnsCookie) + ", here " +
-                        std::to_string(*cookie) + ")");
+      r.drift.push_back(
+          "the grants are scoped to a network namespace that is not this one "
+          "(cookie " +
+          std::to_string(k.netnsCookie) + ", here " + std::to_string(*cookie) + ")");
   }
   return r;
 }
@@ -183,8 +200,10 @@ Result<Report> inspect() {
 std::string renderText(const Report& r) {
   std::string out = std::string("Policy file ") + kPolicyPath + ":";
   auto lines = describe(r.file);
-  if (lines.empty()) out += " no standing grants\n";
-  else out += "\n";
+  if (lines.empty())
+    out += " no standing grants\n";
+  else
+    out += "\n";
   for (const auto& l : lines) out += "  " + l + "\n";
   const auto& k = r.kernel;
   out += "Kernel: ";
@@ -214,14 +233,14 @@ std::string renderJson(const Report& r) {
   std::vector<std::string> drift;
   for (const auto& d : r.drift) drift.push_back(jsonString(d));
   return std::string("{\"format\": 1, \"file\": ") + jsonString(kPolicyPath) +
-         ", \"grants\": " + jsonGrants(r.file) + ", \"kernel\": {\"bpffs\": " +
-         (k.bpffsMounted ? "true" : "false") + ", \"enforcing\": " +
-         (k.enforcing() ? "true" : "false") + ", \"cgroupRoot\": " + jsonString(r.cgroupRoot) +
-         ", \"links\": {\"bind4\": \"" + bpf::linkStateName(k.bind4) + "\", \"bind6\": \"" +
-         bpf::linkStateName(k.bind6) + "\"}, \"map\": \"" + mapStateName(k.map) +
-         "\", \"config\": \"" + mapStateName(k.config) + "\", \"grants\": " +
-         jsonGrants(named(k.entries, r.file)) + "}, \"drift\": [" + text::join(drift, ", ") +
-         "]}\n";
+         ", \"grants\": " + jsonGrants(r.file) +
+         ", \"kernel\": {\"bpffs\": " + (k.bpffsMounted ? "true" : "false") +
+         ", \"enforcing\": " + (k.enforcing() ? "true" : "false") +
+         ", \"cgroupRoot\": " + jsonString(r.cgroupRoot) + ", \"links\": {\"bind4\": \"" +
+         bpf::linkStateName(k.bind4) + "\", \"bind6\": \"" + bpf::linkStateName(k.bind6) +
+         "\"}, \"map\": \"" + mapStateName(k.map) + "\", \"config\": \"" + mapStateName(k.config) +
+         "\", \"grants\": " + jsonGrants(named(k.entries, r.file)) + "}, \"drift\": [" +
+         text::join(drift, ", ") + "]}\n";
 }
 
 DoctorView doctorView() {
@@ -244,7 +263,8 @@ std::string enforcedFor(uid_t uid, gid_t gid) {
   if (!k || !k->enforcing()) return "";
   std::map<uint8_t, ports::PortSet> by;
   for (const auto& [key, any] : k->entries)
-    if ((!key.group && key.id == uid) || (key.group && key.id == gid)) by[key.protocol].add(key.port);
+    if ((!key.group && key.id == uid) || (key.group && key.id == gid))
+      by[key.protocol].add(key.port);
   std::vector<std::string> parts;
   for (const auto& [protocol, set] : by)
     parts.push_back(std::string(protocolName(protocol)) + " " + set.toString());

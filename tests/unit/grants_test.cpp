@@ -50,7 +50,8 @@ TEST_CASE("grant: -u or -g, -p required, protocols and scope") {
   CHECK(errorOf("grant", {"-u", "a", "-p", "80,,443"}).rfind("-p/--ports: ", 0) == 0);
   CHECK(errorOf("grant", {"-u", "a", "-p", "0"}).rfind("-p/--ports: ", 0) == 0);
   CHECK(errorOf("grant", {"-u", "a", "-p", "90-80"}).rfind("-p/--ports: ", 0) == 0);
-  CHECK(errorOf("grant", {"-u", "a", "-p", "80", "-p", "81"}) == "-p/--ports: given more than once");
+  CHECK(errorOf("grant", {"-u", "a", "-p", "80", "-p", "81"}) ==
+        "-p/--ports: given more than once");
   CHECK(errorOf("grant", {"-u", "a", "-p", "80", "--json"}) ==
         "--json: not an option of privbind grant");
   CHECK(errorOf("grant", {"-u", "a", "-p", "80", "extra"}) == "'extra': unexpected argument");

@@ -34,8 +34,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx) {
   struct privbind_grants_config *config = bpf_map_lookup_elem(&grants_config, &zero);
   if (!config || port == 0 || port > config->max_port) return 1;
   __u64 ids = bpf_get_current_uid_gid();
-  struct privbind_grant_key key = {.id = (__u32)(ids >> 32), .port = (__u16)port,
-                                   .protocol = (__u8)ctx->protocol, .kind = PRIVBIND_GRANT_GROUP};
+  struct privbind_grant_key key = {.id = (__u32)(ids >> 32),
+                                   .port = (__u16)port,
+                                   .protocol = (__u8)ctx->protocol,
+                                   .kind = PRIVBIND_GRANT_GROUP};
   struct privbind_grant_value *grant = bpf_map_lookup_elem(&grants, &key);
   if (!grant) {
     key.id = (__u32)ids;
