@@ -125,46 +125,15 @@ class RootlessPodman {
 
   explicit RootlessPodman(const TestUser& user)
       : user_(user), tunAcl_(run({"getfacl", "-cp", "/dev/net/tun"}).out) {
-    home_ = dir_ / "home";
-    runtime_ = dir_ / "run";
-    rootfs_ = dir_ / "rootfs";
-    for (const auto& d : {home_, runtime_}) {
-      mkdir(d.c_str(), 0700);
-      if (chown(d.c_str(), user.uid(), user.gid()) != 0) throw std::runtime_error("chown " + d);
+    // A constructor that throws runs no destructor: undo what was done so far, then rethrow.
+    try {
+      setUp();
+    } catch (...) {
+      tearDown();
+      throw;
     }
-    // The rootfs: busybox and one page to serve.
-    RunResult r = sh("mkdir -p '" + rootfs_ + "/bin' '" + rootfs_ + "/www' && cp /bin/busybox '" +
-                     rootfs_ + "/bin/busybox' && echo 'served by a rootless container' > '" +
-                     rootfs_ + "/www/index.html' && chown -R " + str(user.uid()) + ":" +
-                     str(user.gid()) + " '" + rootfs_ + "'");
-    if (r.status != 0) throw std::runtime_error("rootfs: " + r.err);
-    const unsigned long first = freeSubordinateStart();
-    const std::string range =
-        str(static_cast<long>(first)) + "-" + str(static_cast<long>(first + kRange - 1));
-    r = run({"usermod", "--add-subuids", range, "--add-subgids", range, user.name()});
-    if (r.status != 0) throw std::runtime_error("usermod --add-subuids: " + r.err);
-    subIds_ = range;
-    r = run({"setfacl", "-m", "u:" + str(user.uid()) + ":rw", "/dev/net/tun"});
-    if (r.status != 0) throw std::runtime_error("setfacl /dev/net/tun: " + r.err);
-    aclSet_ = true;
   }
-
-  ~RootlessPodman() {
-    // The containers, then podman's pause process (it holds the user namespace; podman leaves
-    // it running by design and it is ours: started for this user by this test), by pid.
-    podman({"rm", "--all", "--force", "--time", "0"});
-    const std::string pause = slurp(runtime_ + "/libpod/tmp/pause.pid");
-    if (const int pid = std::atoi(pause.c_str()); pid > 1) {
-      const auto mine = processesOf(user_.uid());
-      if (std::find(mine.begin(), mine.end(), pid) != mine.end()) kill(pid, SIGKILL);
-    }
-    eventually([&] { return processesOf(user_.uid()).empty(); }, 10s);
-    // podman's lock for the user's namespace lives in /dev/shm, named by uid.
-    unlink(("/dev/shm/libpod_rootless_lock_" + str(user_.uid())).c_str());
-    if (aclSet_) run({"setfacl", "--set-file=-", "/dev/net/tun"}, 30s, tunAcl_);
-    if (!subIds_.empty())
-      run({"usermod", "--del-subuids", subIds_, "--del-subgids", subIds_, user_.name()});
-  }
+  ~RootlessPodman() { tearDown(); }
   RootlessPodman(const RootlessPodman&) = delete;
   RootlessPodman& operator=(const RootlessPodman&) = delete;
 
@@ -197,11 +166,67 @@ class RootlessPodman {
   void stopAll() const { podman({"rm", "--all", "--force", "--time", "0"}); }
 
  private:
+  void setUp() {
+    home_ = dir_ / "home";
+    runtime_ = dir_ / "run";
+    rootfs_ = dir_ / "rootfs";
+    for (const auto& d : {home_, runtime_}) {
+      mkdir(d.c_str(), 0700);
+      if (chown(d.c_str(), user_.uid(), user_.gid()) != 0) throw std::runtime_error("chown " + d);
+    }
+    // The rootfs: busybox and one page to serve.
+    RunResult r = sh("mkdir -p '" + rootfs_ + "/bin' '" + rootfs_ + "/www' && cp /bin/busybox '" +
+                     rootfs_ + "/bin/busybox' && echo 'served by a rootless container' > '" +
+                     rootfs_ + "/www/index.html' && chown -R " + str(user_.uid()) + ":" +
+                     str(user_.gid()) + " '" + rootfs_ + "'");
+    if (r.status != 0) throw std::runtime_error("rootfs: " + r.err);
+    // usermod refuses subordinate ranges without the files (Debian's passwd makes them empty).
+    for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+      if (access(file, F_OK) == 0) continue;
+      std::ofstream(file).close();
+      chmod(file, 0644);
+      madeFiles_.push_back(file);
+    }
+    const unsigned long first = freeSubordinateStart();
+    const std::string range =
+        str(static_cast<long>(first)) + "-" + str(static_cast<long>(first + kRange - 1));
+    r = run({"usermod", "--add-subuids", range, "--add-subgids", range, user_.name()});
+    if (r.status != 0) throw std::runtime_error("usermod --add-subuids: " + r.err);
+    subIds_ = range;
+    r = run({"setfacl", "-m", "u:" + str(user_.uid()) + ":rw", "/dev/net/tun"});
+    if (r.status != 0) throw std::runtime_error("setfacl /dev/net/tun: " + r.err);
+    aclSet_ = true;
+  }
+
+  void tearDown() {
+    // The containers, then podman's pause process (it holds the user namespace; podman leaves
+    // it running by design and it is ours: started for this user by this test), by pid.
+    if (!runtime_.empty()) {
+      stopAll();
+      const std::string pause = slurp(runtime_ + "/libpod/tmp/pause.pid");
+      if (const int pid = std::atoi(pause.c_str()); pid > 1) {
+        const auto mine = processesOf(user_.uid());
+        if (std::find(mine.begin(), mine.end(), pid) != mine.end()) kill(pid, SIGKILL);
+      }
+    }
+    eventually([&] { return processesOf(user_.uid()).empty(); }, 10s);
+    // podman's lock for the user's namespace lives in /dev/shm, named by uid.
+    unlink(("/dev/shm/libpod_rootless_lock_" + str(user_.uid())).c_str());
+    if (aclSet_) run({"setfacl", "--set-file=-", "/dev/net/tun"}, 30s, tunAcl_);
+    aclSet_ = false;
+    if (!subIds_.empty())
+      run({"usermod", "--del-subuids", subIds_, "--del-subgids", subIds_, user_.name()});
+    subIds_.clear();
+    for (const auto& file : madeFiles_) unlink(file.c_str());
+    madeFiles_.clear();
+  }
+
   const TestUser& user_;
   TempDir dir_;
   std::string home_, runtime_, rootfs_;
   std::string tunAcl_;
   std::string subIds_;
+  std::vector<std::string> madeFiles_;
   bool aclSet_ = false;
 };
 
