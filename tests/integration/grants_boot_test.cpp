@@ -80,11 +80,6 @@ bool userCanBind(const TestUser& user, uint16_t port) {
   return r.status == 0;
 }
 
-struct RevokeOnExit {
-  std::string user;
-  ~RevokeOnExit() { run({privbindPath(), "revoke", "-u", user}); }
-};
-
 }  // namespace
 
 TEST_SUITE("grants_boot") {
@@ -146,8 +141,8 @@ TEST_CASE("the unit's start, reload and stop do their job with only its capabili
   REQUIRE(service["ExecStop"].size() == 1);
   REQUIRE(service["ExecReload"].size() == 1);
 
+  StandingGrantsAsFound asFound;
   TestUser user;
-  RevokeOnExit revoke{user.name()};
   const uint16_t port = freeReservedPort();
   REQUIRE_FALSE(userCanBind(user, port));  // nothing granted yet
   RunResult r =
@@ -179,9 +174,10 @@ TEST_CASE("the unit's start, reload and stop do their job with only its capabili
   CHECK(r.status == 125);
   CHECK(r.err.starts_with("privbind: "));
   CHECK_FALSE(userCanBind(user, port));
-  // Leave the grant in force as it was found, then RevokeOnExit removes it.
+  // Back in force; StandingGrantsAsFound then puts the host's state back.
   r = runInUnitContext(bounding, service["ExecStart"][0]);
   CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK(userCanBind(user, port));
 }
 
 }  // TEST_SUITE("grants_boot")

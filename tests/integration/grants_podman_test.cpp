@@ -230,12 +230,6 @@ class RootlessPodman {
   bool aclSet_ = false;
 };
 
-// Revokes every standing grant of the user when the test leaves, however it leaves.
-struct GrantsOf {
-  std::string user;
-  ~GrantsOf() { run({privbindPath(), "revoke", "-u", user}); }
-};
-
 }  // namespace
 
 TEST_SUITE("grants_podman") {
@@ -253,11 +247,11 @@ TEST_CASE("rootless podman publishes a reserved port only with a standing grant"
   uid_t uid = 0;
   std::string name;
   {
+    StandingGrantsAsFound asFound;
     TestUser user;
     uid = user.uid();
     name = user.name();
     RootlessPodman podman(user);
-    GrantsOf grants{user.name()};
 
     // The set-up works: an unreserved port is published and served without any grant.
     const uint16_t high = freeUnreservedPort();

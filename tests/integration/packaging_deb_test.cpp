@@ -44,32 +44,6 @@ std::string field(const std::string& name) {
   return trim(run({"dpkg-deb", "-f", built().deb, name}).out);
 }
 
-// Whether a policy file holds any grant (a line that is neither empty nor a comment).
-bool hasGrants(const std::string& policy) {
-  std::istringstream in(policy);
-  for (std::string line; std::getline(in, line);) {
-    auto at = line.find_first_not_of(" \t");
-    if (at != std::string::npos && line[at] != '#') return true;
-  }
-  return false;
-}
-
-// The host's standing-grants state that installing and purging the package touches (prerm
-// detaches the grants, postrm removes the policy file on purge), put back as it was found.
-struct KeepGrantsState {
-  const std::string file = "/etc/privbind/grants.conf";
-  bool hadFile = exists(file), hadPins = exists("/sys/fs/bpf/privbind/grants_bind4");
-  std::string saved = hadFile ? slurp(file) : "";
-  ~KeepGrantsState() {
-    if (hadFile && !exists(file)) {
-      run({"mkdir", "-p", "/etc/privbind"});
-      std::ofstream(file) << saved;
-      chmod(file.c_str(), 0644);
-    }
-    if (hadPins) run({privbindPath(), "grants", "apply"});
-  }
-};
-
 // Purges the package when the test that installed it ends, whatever happened in between.
 struct PurgeOnExit {
   ~PurgeOnExit() {
@@ -185,12 +159,9 @@ TEST_CASE("dpkg -i, both modes from the installed files, dpkg -P leaves nothing 
   }
   REQUIRE(paths.size() > 10);
 
-  KeepGrantsState grantsState;
-  if (hasGrants(grantsState.saved)) {
-    SKIP_TEST(
-        "this host has standing grants in /etc/privbind/grants.conf; removing the package "
-        "would detach them, and purging it would remove the file");
-  }
+  // Removing the package detaches the standing grants and purging it removes their file: the
+  // host's are put back when the test ends.
+  StandingGrantsAsFound grantsAsFound;
   PurgeOnExit purge;
   auto install = run({"dpkg", "-i", b.deb}, std::chrono::minutes(2));
   REQUIRE_MESSAGE(install.status == 0, install.out << install.err);
