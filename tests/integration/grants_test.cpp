@@ -558,18 +558,35 @@ TEST_CASE("an older privbind's programs are swapped in place; a granted bind loo
   std::string id4 = linkId("grants_bind4"), id6 = linkId("grants_bind6");
   REQUIRE_FALSE(id4.empty());
 
-  // A granted user binds in a loop across the upgrade.
+  // Granted users bind in loops across the upgrade: two of them, over five upgrades (the older
+  // programs put back before each), so that a moment without a program would be seen.
   std::string loop = buildC("grants_bind_loop.c", programDir());
   std::string stop = dir / "stop";
-  Process binder(asUser(alice, {loop, p, stop}));
-  REQUIRE(eventually([&] { return has(binder.out(), "ready"); }, 10s));
-  RunResult upgrade = pb({"grants", "apply"});
-  CHECK_MESSAGE(upgrade.status == 0, upgrade.err);
-  CHECK(has(upgrade.err, "switched to this privbind's program"));
-  usleep(200'000);
+  Process binder1(asUser(alice, {loop, p, stop}));
+  Process binder2(asUser(alice, {loop, p, stop}));
+  REQUIRE(eventually([&] { return has(binder1.out(), "ready"); }, 10s));
+  REQUIRE(eventually([&] { return has(binder2.out(), "ready"); }, 10s));
+  for (int round = 0; round < 5; ++round) {
+    CAPTURE(round);
+    if (round > 0) {
+      RunResult again =
+          run({loader, dir / "old.o", kPins + "/grants_map_v1", kPins + "/grants_config_v1", mount,
+               kPins + "/grants_bind4", kPins + "/grants_bind6"});
+      REQUIRE_MESSAGE(again.status == 0, again.out);
+      id4 = linkId("grants_bind4");
+      id6 = linkId("grants_bind6");
+    }
+    RunResult upgrade = pb({"grants", "apply"});
+    CHECK_MESSAGE(upgrade.status == 0, upgrade.err);
+    CHECK(has(upgrade.err, "switched to this privbind's program"));
+    usleep(50'000);
+  }
   std::ofstream(stop) << "";
-  REQUIRE(binder.wait(10s) == std::optional<int>(0));
-  CHECK_MESSAGE(has(binder.out(), " failures 0\n"), binder.out());
+  REQUIRE(binder1.wait(10s) == std::optional<int>(0));
+  REQUIRE(binder2.wait(10s) == std::optional<int>(0));
+  CHECK_MESSAGE(has(binder1.out(), " failures 0\n"), binder1.out());
+  CHECK_MESSAGE(has(binder2.out(), " failures 0\n"), binder2.out());
+  CHECK_FALSE(has(binder1.out(), "binds 0 "));
   // The same links, new programs: BPF_LINK_UPDATE, no detach.
   CHECK(linkId("grants_bind4") == id4);
   CHECK(linkId("grants_bind6") == id6);
