@@ -4,6 +4,7 @@
 #   <libdir>/privbind/libprivbind-shim.so               the broker-mode preload library
 #   <prefix>/share/man/man8/privbind.8.gz, privbind-grant-java.8.gz
 #   <prefix>/share/bash-completion/completions/privbind
+#   <prefix>/lib/systemd/system/privbind-grants.service   standing grants at boot
 #   <prefix>/share/doc/privbind/                        docs, examples, copyright, changelog
 #
 # <libdir> comes from GNUInstallDirs: lib/<multiarch triplet> for the prefix /usr on Debian,
@@ -62,6 +63,18 @@ install(FILES ${_privbind_man_outputs} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 
 install(FILES "${PROJECT_SOURCE_DIR}/completions/privbind.bash"
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME privbind)
+
+# The unit that puts the standing grants of /etc/privbind/grants.conf in force at boot. Its
+# ExecStart names the installed binary, so it is configured from the prefix. systemd reads units
+# from /usr/lib/systemd/system and /usr/local/lib/systemd/system; elsewhere, point
+# PRIVBIND_SYSTEMD_UNIT_DIR at a directory systemd reads (or copy the unit by hand).
+set(PRIVBIND_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+    CACHE PATH "Where the systemd unit privbind-grants.service is installed")
+set(PRIVBIND_SBINDIR "${CMAKE_INSTALL_FULL_SBINDIR}")
+configure_file("${PROJECT_SOURCE_DIR}/packaging/systemd/privbind-grants.service.in"
+               "${PROJECT_BINARY_DIR}/systemd/privbind-grants.service" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/systemd/privbind-grants.service"
+        DESTINATION "${PRIVBIND_SYSTEMD_UNIT_DIR}")
 
 # Documentation: every Markdown file of docs/, README.md, bench/README.md (as bench.md), the
 # examples, and the Debian copyright and changelog (the changelog gzipped like the man pages).

@@ -37,7 +37,12 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # doctor --fix rewrites RPATHs with patchelf, and privbind-grant-java sets file capabilities with
 # setcap (libcap2-bin); both launch modes work without either.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "patchelf, libcap2-bin")
-set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)  # the shim is private, not a public library
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
+# Maintainer scripts: enable privbind-grants.service (standing grants at boot), swap the BPF
+# programs in on upgrade, detach the grants on removal, remove the policy file on purge.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${PROJECT_SOURCE_DIR}/packaging/deb/postinst"
+    "${PROJECT_SOURCE_DIR}/packaging/deb/prerm" "${PROJECT_SOURCE_DIR}/packaging/deb/postrm")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)  # the shim is private, not a public library
 # The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; this is the extended description (no double
 # quotes: CPack does not escape them when it writes CPackConfig.cmake).
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION [=[privbind runs a service as an unprivileged user and still lets it bind
@@ -56,7 +61,11 @@ keeps CAP_NET_BIND_SERVICE as its only, ambient, capability.
 privbind doctor explains why a service cannot bind or will not start,
 and repairs the $ORIGIN RPATH of binaries with file capabilities, such as
 a JDK's java. privbind-grant-java does the whole job for a JDK from a
-maintainer script.]=])
+maintainer script.
+.
+Standing grants (privbind grant) let a named user or group bind
+given reserved ports with any program and no launcher at all, rootless
+containers included; privbind-grants.service puts them in force at boot.]=])
 
 # The Debian changelog (packaging/deb/changelog) must describe this version: its top entry is
 # checked against PROJECT_VERSION here and again by the packaging tests.

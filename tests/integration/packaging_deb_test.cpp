@@ -103,6 +103,21 @@ TEST_CASE("the package holds stripped binaries, gzipped man pages, copyright and
   CHECK(run({"gzip", "-t", x / "usr/share/doc/privbind/changelog.gz"}).status == 0);
   CHECK(contains(slurp(x / "usr/share/doc/privbind/copyright"), "Format: https://www.debian.org"));
   CHECK(exists(x / "usr/share/bash-completion/completions/privbind"));
+  // Standing grants at boot: the unit, where systemd reads units, naming the packaged binary.
+  const std::string unit = slurp(x / "usr/lib/systemd/system/privbind-grants.service");
+  CHECK(contains(unit, "\nExecStart=/usr/sbin/privbind grants apply\n"));
+  CHECK(contains(unit, "\nExecStop=/usr/sbin/privbind grants off\n"));
+  CHECK(contains(unit, "\nWantedBy=multi-user.target\n"));
+  // ...and the maintainer scripts that enable it and detach the grants on removal.
+  TempDir control;
+  REQUIRE(run({"dpkg-deb", "-e", built().deb, control / "DEBIAN"}).status == 0);
+  for (const char* script : {"postinst", "prerm", "postrm"}) {
+    CAPTURE(script);
+    CHECK(modeOf(control / "DEBIAN/" + script) == 0755);
+    CHECK(run({"sh", "-n", control / "DEBIAN/" + script}).status == 0);
+  }
+  CHECK(contains(slurp(control / "DEBIAN/postinst"), "deb-systemd-helper enable"));
+  CHECK(contains(slurp(control / "DEBIAN/prerm"), "/usr/sbin/privbind grants off"));
   // Everything under /usr, nothing elsewhere.
   auto listing = run({"dpkg-deb", "-c", built().deb});
   std::istringstream lines(listing.out);
@@ -150,12 +165,19 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
   }
   REQUIRE(paths.size() > 10);
 
+  // Removing the package detaches the standing grants and purging it removes their file: the
+  // host's are put back when the test ends.
+  StandingGrantsAsFound grantsAsFound;
   PurgeOnExit purge;
   // As docs/packaging.md says: apt installs a file given by its path, with what it Depends on.
   auto install =
       run({"apt-get", "install", "-y", "--no-install-recommends", b.deb}, std::chrono::minutes(4));
   REQUIRE_MESSAGE(install.status == 0, install.out << install.err);
   REQUIRE(packageInstalled());
+  // postinst enabled the boot unit of standing grants (no systemd runs here to start it).
+  const std::string wants = "/etc/systemd/system/multi-user.target.wants/privbind-grants.service";
+  const bool systemdHelpers = run({"sh", "-c", "command -v deb-systemd-helper"}).status == 0;
+  if (systemdHelpers) CHECK(exists(wants));
 
   auto version = run({"/usr/sbin/privbind", "--version"});
   CHECK(version.out == std::string("privbind ") + PRIVBIND_TEST_VERSION + "\n");
@@ -179,12 +201,27 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
   CHECK(caps.reply.rfind("uid=65534 euid=65534", 0) == 0);
   CHECK_FALSE(contains(caps.maps, "libprivbind-shim"));
 
+  // A standing grant made with the installed binary...
+  TestUser user;
+  const std::string port = std::to_string(freeReservedPort());
+  auto granted = run({"/usr/sbin/privbind", "grant", "-u", user.name(), "-p", port, "--tcp"});
+  CHECK_MESSAGE(granted.status == 0, granted.err);
+  CHECK(contains(run({privbindPath(), "grants"}).out, user.name()));
+  CHECK(exists("/sys/fs/bpf/privbind/grants_bind4"));
+
   auto remove = run({"dpkg", "-r", "privbind"}, std::chrono::minutes(2));
   CHECK_MESSAGE(remove.status == 0, remove.err);
   CHECK_FALSE(exists("/usr/sbin/privbind"));
+  // ...is detached by the removal (prerm: grants off): nothing of privbind's stays in the
+  // kernel once privbind is gone. The policy file stays until purge.
+  CHECK_FALSE(exists("/sys/fs/bpf/privbind/grants_bind4"));
+  CHECK(contains(slurp("/etc/privbind/grants.conf"), user.name()));
   auto purged = run({"dpkg", "-P", "privbind"}, std::chrono::minutes(2));
   CHECK_MESSAGE(purged.status == 0, purged.err);
   CHECK_FALSE(packageInstalled());
+  CHECK_FALSE(exists("/etc/privbind/grants.conf"));
+  CHECK_FALSE(exists(wants));
+  CHECK_FALSE(exists("/etc/systemd/system/privbind-grants.service"));  // postrm's mask
   // Files and the package's own directories are gone; shared ones (/usr/sbin...) stay.
   for (const auto& p : paths) {
     if (!contains(p, "privbind")) continue;

@@ -104,6 +104,10 @@ TEST_CASE("cmake --install lays out a root tool: sbin, private lib dir, man, com
   CHECK(exists(p + "/share/doc/privbind/copyright"));
   CHECK(run({"gzip", "-t", p + "/share/doc/privbind/changelog.gz"}).status == 0);
   CHECK(exists(p + "/share/doc/privbind/examples/README.md"));
+  // The boot unit of standing grants, where systemd reads units, naming the installed binary.
+  const std::string unit = p + "/lib/systemd/system/privbind-grants.service";
+  CHECK(modeOf(unit) == 0644);
+  CHECK(contains(slurp(unit), "\nExecStart=" + in.configured + "/sbin/privbind grants apply\n"));
 }
 
 TEST_CASE(
@@ -302,7 +306,8 @@ TEST_CASE("shellcheck finds nothing in the packaging scripts and the completion"
   }
   std::string d = projectDir();
   auto r = run({"shellcheck", d + "/scripts/privbind-grant-java", d + "/scripts/build-deb",
-                d + "/scripts/bootstrap"});
+                d + "/scripts/bootstrap", d + "/packaging/deb/postinst", d + "/packaging/deb/prerm",
+                d + "/packaging/deb/postrm"});
   CHECK_MESSAGE(r.status == 0, r.out);
   auto completion = run({"shellcheck", "-s", "bash", d + "/completions/privbind.bash"});
   CHECK_MESSAGE(completion.status == 0, completion.out);

@@ -6,13 +6,16 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/securebits.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +196,43 @@ std::vector<std::string> launchModes() {
   std::vector<std::string> modes = {"caps", "broker"};
   if (!cgroupModeUnavailable()) modes.push_back("cgroup");
   return modes;
+}
+
+namespace {
+constexpr const char* kGrantsFile = "/etc/privbind/grants.conf";
+bool bpffsMounted() {
+  struct statfs s {};
+  return statfs("/sys/fs/bpf", &s) == 0 && s.f_type == BPF_FS_MAGIC;
+}
+}  // namespace
+
+StandingGrantsAsFound::StandingGrantsAsFound() {
+  hadFile_ = access(kGrantsFile, F_OK) == 0;
+  if (hadFile_) saved_ = slurp(kGrantsFile);
+  hadPins_ = access("/sys/fs/bpf/privbind/grants_bind4", F_OK) == 0;
+  hadDir_ = access("/etc/privbind", F_OK) == 0;
+  hadRunDir_ = access("/run/privbind", F_OK) == 0;
+  hadBpffs_ = bpffsMounted();
+  unlink(kGrantsFile);
+  run({privbindPath(), "grants", "off"});
+}
+
+StandingGrantsAsFound::~StandingGrantsAsFound() {
+  run({privbindPath(), "grants", "off"});
+  if (hadFile_) {
+    mkdir("/etc/privbind", 0755);  // a package purge may have removed it
+    std::ofstream(kGrantsFile) << saved_;
+    chmod(kGrantsFile, 0644);
+    if (hadPins_) run({privbindPath(), "grants", "apply"});
+  } else {
+    unlink(kGrantsFile);
+  }
+  if (!hadDir_) rmdir("/etc/privbind");
+  if (!hadRunDir_) {
+    unlink("/run/privbind/grants.lock");
+    rmdir("/run/privbind");
+  }
+  if (!hadBpffs_ && bpffsMounted()) umount2("/sys/fs/bpf", MNT_DETACH);
 }
 
 TestUser::TestUser(int extraGroups) {

@@ -108,6 +108,21 @@ class RootOnlyDir {
   std::string path_;
 };
 
+// Standing grants as a test found them, put back when it ends: /etc/privbind/grants.conf (and
+// the directory), /run/privbind, whether the programs were attached, and whether bpffs was
+// mounted. The test starts from an empty policy with nothing attached.
+class StandingGrantsAsFound {
+ public:
+  StandingGrantsAsFound();
+  ~StandingGrantsAsFound();
+  StandingGrantsAsFound(const StandingGrantsAsFound&) = delete;
+  StandingGrantsAsFound& operator=(const StandingGrantsAsFound&) = delete;
+
+ private:
+  bool hadFile_ = false, hadPins_ = false, hadDir_ = false, hadRunDir_ = false, hadBpffs_ = false;
+  std::string saved_;
+};
+
 // A system user created for one test, with its own primary group and extraGroups more
 // supplementary groups; the destructor removes the user and every group it created.
 class TestUser {
