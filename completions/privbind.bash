@@ -37,16 +37,18 @@ _privbind() {
         return
         ;;
     esac
-    local -n opts=${words[1]}_flags
-    local -a words_here=("${opts[@]}")
-    if [[ ${words[1]} == grant ]]; then
-      words_here+=("${grant_with_value[@]}")
-    elif [[ ${words[1]} == revoke ]]; then
-      words_here+=("${revoke_with_value[@]}")
-    elif [[ $cur != -* ]]; then
-      mapfile -t COMPREPLY < <(compgen -W 'apply off' -- "$cur")
-      return
-    fi
+    local -a words_here
+    case ${words[1]} in
+      grant) words_here=("${grant_flags[@]}" "${grant_with_value[@]}") ;;
+      revoke) words_here=("${revoke_flags[@]}" "${revoke_with_value[@]}") ;;
+      *)
+        if [[ $cur != -* ]]; then
+          mapfile -t COMPREPLY < <(compgen -W 'apply off' -- "$cur")
+          return
+        fi
+        words_here=("${grants_flags[@]}")
+        ;;
+    esac
     mapfile -t COMPREPLY < <(compgen -W "${words_here[*]}" -- "$cur")
     return
   fi
