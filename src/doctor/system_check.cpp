@@ -17,6 +17,15 @@
 
 namespace privbind::doctor::syscheck {
 
+ModeVerdict cgroupMode() {
+  ModeVerdict cgroup{"cgroup", true, ""};
+  if (auto probed = cgroupmode::probe(); !probed) {
+    cgroup.works = false;
+    cgroup.why = probed.error().message();
+  }
+  return cgroup;
+}
+
 void system(Report& report) {
   SystemReport s;
   struct utsname u {};
@@ -75,11 +84,7 @@ void system(Report& report) {
   }
   // The three modes, judged as privbind would: cgroup mode by its own probe (the programs are
   // loaded, then closed; nothing on the host changes).
-  ModeVerdict cgroup{"cgroup", true, ""};
-  if (auto probed = cgroupmode::probe(); !probed) {
-    cgroup.works = false;
-    cgroup.why = probed.error().message();
-  }
+  ModeVerdict cgroup = cgroupMode();
   ModeVerdict broker{"broker", true, ""};
   ModeVerdict capsMode{"caps", true, ""};
   auto refuse = [](ModeVerdict& m, const std::string& why) {
