@@ -111,16 +111,16 @@ Result<std::optional<elf::Info>> files(BinaryReport& bin, const ids::Target& as)
     if (err == 0) continue;
     const std::string& f = chain[i];
     const bool interpreter = i > 0;  // named by the "#!" line before it
-    std::string what = interpreter ? chain[i - 1] + ": its \"#!\" interpreter " + visible(f)
-                                   : visible(f);
+    std::string what =
+        interpreter ? chain[i - 1] + ": its \"#!\" interpreter " + visible(f) : visible(f);
     if (err == ENOENT || err == ENOTDIR) {
       std::string cr = f.find('\r') != std::string::npos
                            ? " (the \"#!\" line ends in '\\r': the script has DOS line endings)"
                            : "";
       bin.execFailure = what + " does not exist" + cr + ": execve(2) fails with ENOENT";
     } else if (err == EACCES) {
-      bin.execFailure = what + " cannot be executed by uid " + uid + ": " + whyDenied(f, as.user.uid) +
-                        "; execve(2) fails with EACCES";
+      bin.execFailure = what + " cannot be executed by uid " + uid + ": " +
+                        whyDenied(f, as.user.uid) + "; execve(2) fails with EACCES";
     } else {
       bin.execFailure = what + ": execve(2) fails with " + std::string(strerror(err));
     }
@@ -155,16 +155,18 @@ Status program(BinaryReport& bin, const elf::Info& info, const loader::Host& hos
     const std::string what = bin.path + " is a " + std::to_string(info.elfClass) + "-bit " +
                              info.machineName + " program";
     if (binfmtMiscHandlers()) {
-      bin.notJudged = what + ", and binfmt_misc handlers are registered here: one of them may run "
-                             "it, which doctor does not judge";
+      bin.notJudged = what +
+                      ", and binfmt_misc handlers are registered here: one of them may run "
+                      "it, which doctor does not judge";
       return {};
     }
     bool compat = false;
     if (host.machine == EM_X86_64 && info.machine == EM_386 && info.elfClass == 32) {
       auto ia32 = ia32Emulation();
       if (!ia32) {
-        bin.notJudged = what + ", and doctor cannot tell whether this kernel runs 32-bit x86 "
-                               "programs (IA32 emulation: /proc/config.gz unreadable)";
+        bin.notJudged = what +
+                        ", and doctor cannot tell whether this kernel runs 32-bit x86 "
+                        "programs (IA32 emulation: /proc/config.gz unreadable)";
         return {};
       }
       compat = *ia32;
@@ -179,8 +181,9 @@ Status program(BinaryReport& bin, const elf::Info& info, const loader::Host& hos
                         "fails with ENOEXEC (Exec format error)";
       return {};
     }
-    bin.notJudged = what + " (the kernel runs it through IA32 emulation); doctor judges programs "
-                           "of its own architecture only";
+    bin.notJudged = what +
+                    " (the kernel runs it through IA32 emulation); doctor judges programs "
+                    "of its own architecture only";
     return {};
   }
   if (info.dynamic) {

@@ -7,9 +7,10 @@
 
 namespace privbind::doctor::ldtrace {
 
-std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(
-    const elf::Info& info, const std::string& path, const loader::Host& host,
-    const ids::Target& as) {
+std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(const elf::Info& info,
+                                                                           const std::string& path,
+                                                                           const loader::Host& host,
+                                                                           const ids::Target& as) {
   if (!info.dynamic || host.interpreter.empty() || info.interpreter.empty()) return std::nullopt;
   if (info.elfClass != host.elfClass || info.machine != host.machine) return std::nullopt;
   if (tools::realPathOr(info.interpreter) != tools::realPathOr(host.interpreter))
@@ -17,12 +18,29 @@ std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(
   std::vector<std::string> env;
   if (!host.ldLibraryPath.empty())
     env.push_back("LD_LIBRARY_PATH=" + text::join(host.ldLibraryPath, ":"));
-  // "--" ends ld.so's options: a program named "--verify" is still a program.
-  auto out = tools::runAs({host.interpreter, "--list", "--", path}, &as, env);
-  // 0: everything found; 1: some library not found (each says so). Anything else (the program
-  // unreadable for the user, a loader error) is no answer: the model stands alone.
-  if (!out || (out->status != 0 && out->status != 1)) return std::nullopt;
+  // ld.so takes no "--": an absolute path can never be read as one of its options.
+  if (path.empty() || path[0] != '/') return std::nullopt;
+  auto out = tools::runAs({host.interpreter, "--list", path}, &as, env);
+  if (!out) return std::nullopt;
   std::vector<std::pair<std::string, std::string>> libs;
+  // 127: ld.so stopped at a library it found but could not load (one the user may not read,
+  // say): "PROG: error while loading shared libraries: NAME: cannot open shared object file".
+  // That library does not load; the program itself unreadable to the user is no answer.
+  const std::string marker = "error while loading shared libraries: ";
+  if (out->status == 127) {
+    size_t at = out->err.find(marker);
+    if (at == std::string::npos) return std::nullopt;
+    at += marker.size();
+    size_t colon = out->err.find(": ", at);
+    if (colon == std::string::npos) return std::nullopt;
+    std::string name = out->err.substr(at, colon - at);
+    if (name == path || name.find('/') != std::string::npos) return std::nullopt;
+    libs.emplace_back(name, "");
+    return libs;
+  }
+  // 0: everything found; 1: some library not found (each says so). Anything else is no answer:
+  // the model stands alone.
+  if (out->status != 0 && out->status != 1) return std::nullopt;
   for (std::string_view line : text::splitLines(out->out)) {
     // "\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)", "\tlibx.so => not found";
     // the vDSO and ld.so itself have no arrow.
@@ -37,8 +55,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(
       continue;
     }
     size_t paren = rest.rfind(" (0x");
-    libs.emplace_back(name, std::string(paren == std::string_view::npos ? rest
-                                                                         : rest.substr(0, paren)));
+    libs.emplace_back(name,
+                      std::string(paren == std::string_view::npos ? rest : rest.substr(0, paren)));
   }
   if (out->status == 1 && libs.empty()) return std::nullopt;
   return libs;

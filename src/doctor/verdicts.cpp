@@ -159,9 +159,27 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
     report.add(Severity::kWarning, "setuid-ignored",
                p + " is set-user/group-ID, but lies on a file system mounted nosuid: the kernel "
                    "ignores the bit");
-  if (bin.native && info->dynamic) {
+  if (info->dynamic) {
     bin.entries = loader::entries(*info, bin.path, host);
     bin.libs = loader::resolve(*info, bin.path, host);
+    // Normal mode: the system ld.so's own answer, as the user, where it can be asked
+    // (ld_trace.h says why that runs none of the target's code); the model where it cannot.
+    if (auto traced = ldtrace::normalLoad(*info, bin.path, host, ctx.as)) {
+      bin.tracedLoad = true;
+      std::map<std::string, size_t> index;
+      for (size_t i = 0; i < bin.libs.size(); ++i) index[bin.libs[i].name] = i;
+      for (const auto& [name, path] : *traced) {
+        if (auto it = index.find(name); it != index.end()) {
+          bin.libs[it->second].normal = path;
+          // Secure-execution mode searches a subset of normal mode's directories (no
+          // LD_LIBRARY_PATH, fewer $ORIGIN entries): what ld.so cannot load in normal mode
+          // (a library the user may not read, say), it does not load there either.
+          if (path.empty()) bin.libs[it->second].secure.clear();
+        } else {
+          bin.libs.push_back({name, bin.path, path, path});
+        }
+      }
+    }
   }
   for (const auto& l : bin.libs) {
     if (l.normal.empty()) bin.loadsNormal = false;
@@ -202,9 +220,12 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
   for (const auto& l : bin.libs) {
     if (l.normal.empty()) {
       report.add(Severity::kProblem, "library-missing",
-                 l.name + " (needed by " + l.neededBy +
-                     ") will not load at all: ld.so finds it in none of the RPATH/RUNPATH "
-                     "entries, " +
+                 l.name + " (needed by " + l.neededBy + ") will not load at all: " +
+                     (bin.tracedLoad
+                          ? "the system ld.so, asked as uid " + std::to_string(ctx.as.user.uid) +
+                                " (ld.so --list), finds no copy it can load in the "
+                                "RPATH/RUNPATH entries, "
+                          : "ld.so finds it in none of the RPATH/RUNPATH entries, ") +
                      (host.ldLibraryPath.empty()
                           ? std::string()
                           : "LD_LIBRARY_PATH (" + text::join(host.ldLibraryPath, ":") + "), ") +
