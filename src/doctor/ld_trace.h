@@ -26,8 +26,9 @@ namespace privbind::doctor::ldtrace {
 
 // Each library ld.so loads for the program in normal mode, in its order: soname -> path, "" when
 // it is not found. nullopt when ld.so was not asked (another loader) or gave no usable answer.
-std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(
-    const elf::Info& info, const std::string& path, const loader::Host& host,
-    const ids::Target& as);
+std::optional<std::vector<std::pair<std::string, std::string>>> normalLoad(const elf::Info& info,
+                                                                           const std::string& path,
+                                                                           const loader::Host& host,
+                                                                           const ids::Target& as);
 
 }  // namespace privbind::doctor::ldtrace
