@@ -111,6 +111,15 @@ Result<std::optional<elf::Info>> files(BinaryReport& bin, const ids::Target& as)
     if (err == 0) continue;
     const std::string& f = chain[i];
     const bool interpreter = i > 0;  // named by the "#!" line before it
+    // The target itself is not there at all (a dangling symlink, a typo): nothing to inspect,
+    // exit 125 as for a command not found on PATH, with elf::read's precise words.
+    struct stat st {};
+    if (!interpreter && (err == ENOENT || err == ENOTDIR) && stat(f.c_str(), &st) != 0) {
+      auto missing = elf::read(f);
+      Error e = missing ? Error::fromErrno(f, err) : missing.error();
+      if (f != bin.query && e.what() == f) e.prefix(bin.query);
+      return e;
+    }
     std::string what =
         interpreter ? chain[i - 1] + ": its \"#!\" interpreter " + visible(f) : visible(f);
     if (err == ENOENT || err == ENOTDIR) {
@@ -151,6 +160,7 @@ Result<std::optional<elf::Info>> files(BinaryReport& bin, const ids::Target& as)
 Status program(BinaryReport& bin, const elf::Info& info, const loader::Host& host,
                const ids::Target& as) {
   const bool native = info.elfClass == host.elfClass && info.machine == host.machine;
+  bin.native = native;
   if (!native) {
     const std::string what = bin.path + " is a " + std::to_string(info.elfClass) + "-bit " +
                              info.machineName + " program";
@@ -181,9 +191,13 @@ Status program(BinaryReport& bin, const elf::Info& info, const loader::Host& hos
                         "fails with ENOEXEC (Exec format error)";
       return {};
     }
-    bin.notJudged = what +
-                    " (the kernel runs it through IA32 emulation); doctor judges programs "
-                    "of its own architecture only";
+    // The kernel runs it (IA32 emulation). A static program needs nothing more; a dynamic one
+    // needs a 32-bit ld.so and libraries, which doctor's loader model does not cover.
+    if (info.dynamic) {
+      bin.notJudged = what +
+                      " (the kernel runs it through IA32 emulation); doctor does not "
+                      "judge the libraries of a dynamic program of another architecture";
+    }
     return {};
   }
   if (info.dynamic) {

@@ -108,7 +108,6 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
   }
   const elf::Info* info = &bin.info;
   bin.capsNetBind = fc.netBind && fc.ignoredWhy.empty();
-  bin.native = true;
   bin.checked = true;
   bin.package = package::ownerOf(bin.path);
   bin.jdk = jdk::detect(bin.path);
@@ -327,9 +326,7 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
     report.add(Severity::kInfo, "cgroup-mode-unavailable",
                "cgroup mode cannot work here: " + ctx.cgroup.why);
   else if (cgroupRun.eperm)
-    report.add(bin.bindsAsUser || bin.brokerWorks || bin.capsWorks ? Severity::kWarning
-                                                                   : Severity::kProblem,
-               "cgroup-mode-eperm",
+    report.add(Severity::kWarning, "cgroup-mode-eperm",
                "cgroup mode leaves the command an empty bounding set, and " + p +
                    " has file capabilities with the effective bit (" + bin.fileCaps +
                    "): execve(2) fails with EPERM and privbind exits 126; remove them "

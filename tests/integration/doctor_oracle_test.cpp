@@ -116,6 +116,14 @@ std::string buildProbe(const std::string& out, const std::vector<std::string>& f
   return out;
 }
 
+// The 32-bit x86 probe (no libc) at out.
+std::string buildProbe32(const std::string& out) {
+  must({"cc", "-m32", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie", "-no-pie", "-o",
+        out, sourceDir() + "/programs/oracle_bind_i386.c"});
+  must({"chmod", "0755", out});
+  return out;
+}
+
 std::string setcap(const std::string& caps, const std::string& path) {
   must({"setcap", caps, path});
   return path;
@@ -624,6 +632,14 @@ std::vector<Case> cases() {
              writeFile(c.tmp / "s", "#!/bin/busybox sh\nexec " + probe + " \"$@\"\n", "0755")};
        },
        "", "busybox"},
+      // ---- another ELF class the kernel runs (IA32 emulation)
+      {"32-bit x86 static program", [](Ctx& c) { return Target{buildProbe32(c.tmp / "p32")}; }, "",
+       "m32"},
+      {"32-bit x86 static program with cap_net_bind_service=ep",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", buildProbe32(c.tmp / "p32"))};
+       },
+       "", "m32"},
       {"setcap'd copy of the system JDK under /opt",
        [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/opt") + "/jdk"); }, "", "jdk"},
       {"setcap'd copy of the system JDK under /usr/lib/jvm",
@@ -709,6 +725,15 @@ TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH, 
 TEST_CASE("Node") {
   if (run({"sh", "-c", "command -v node"}).status != 0) SKIP_TEST("node (nodejs) is not installed");
   CHECK(judgeAll("node") == 1);
+}
+
+TEST_CASE("32-bit x86 programs") {
+  TempDir probe;
+  RunResult cc = run({"cc", "-m32", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie",
+                      "-no-pie", "-o", probe / "p32", sourceDir() + "/programs/oracle_bind_i386.c"},
+                     120s);
+  if (cc.status != 0) SKIP_TEST("cc cannot build 32-bit x86 code here: " + cc.err);
+  CHECK(judgeAll("m32") == 2);
 }
 
 TEST_CASE("busybox") {
