@@ -657,7 +657,11 @@ TEST_CASE("the system: port start, capabilities, shim") {
   CHECK(jsonQuery(r.out, "d['system']['unprivileged_port_start']") ==
         std::to_string(privbind::files::unprivilegedPortStart()));
   RunResult text = doctor({});
-  CHECK(text.out.find("no tool needed for ports >= ") != std::string::npos);
+  // Said once (it used to be said twice: on the port start line and in the note).
+  const std::string tool = "no tool needed for ports >= ";
+  const size_t first = text.out.find(tool);
+  CHECK(first != std::string::npos);
+  CHECK(text.out.find(tool, first + 1) == std::string::npos);
 
   // Like a container without the capability and without BPF rights: no mode can work, and
   // doctor says so.
@@ -908,5 +912,97 @@ TEST_CASE("every printed command is safe to paste for any file name") {
   CHECK(run(asNobody({prog2})).out == "answer 42\n");
   nothingElseRan(root2);
   CHECK(namesIn(root2 + "/bin").size() == 2);
+}
+}  // TEST_SUITE("doctor")
+
+TEST_SUITE("doctor") {
+TEST_CASE("the system ld.so, asked as the user, runs none of the target's code") {
+  TempDir dir;
+  std::string marks = dir / "marks";
+  REQUIRE(run({"mkdir", "-m", "0777", marks}).status == 0);
+  const std::string def = "-DMARK_DIR=\"" + marks + "\"";
+  std::string lib = dir / "lib/libdoctor_ctor.so";
+  REQUIRE(run({"mkdir", "-p", "-m", "0755", dir / "lib"}).status == 0);
+  RunResult cl =
+      run({"cc", "-shared", "-fPIC", def, "-o", lib, sourceDir() + "/programs/doctor_ctor_lib.c"},
+          120s);
+  REQUIRE_MESSAGE(cl.status == 0, cl.err);
+  std::string prog = dir / "ctor_prog";
+  // -z now: with eager binding too, nothing runs.
+  RunResult cc =
+      run({"cc", def, "-o", prog, sourceDir() + "/programs/doctor_ctor_main.c", "-L" + dir / "lib",
+           "-ldoctor_ctor", "-Wl,-rpath," + dir / "lib", "-Wl,-z,now"},
+          120s);
+  REQUIRE_MESSAGE(cc.status == 0, cc.err);
+  REQUIRE(run({"chmod", "-R", "a+rX", dir.path()}).status == 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--json", prog}, {"--json", "-u", "nobody", prog}, {"--json", "-u", "daemon", prog}}) {
+    RunResult js = doctor(args);
+    CHECK(js.status == 0);
+    CHECK(jsonQuery(js.out, "d['target']['libraries_from']") == "ld.so");
+    CHECK(jsonQuery(js.out,
+                    "[n['normal'] for n in d['target']['needed'] if n['name']=="
+                    "'libdoctor_ctor.so'][0]") == lib);
+  }
+  CHECK(namesIn(marks).empty());
+  // Negative control: the marks are real; running the program leaves every one of them.
+  REQUIRE(run(asNobody({prog})).status == 0);
+  std::vector<std::string> left = namesIn(marks);
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"lib-constructor", "lib-ifunc", "main", "main-constructor",
+                                         "main-ifunc", "main-preinit"});
+}
+
+TEST_CASE("the advice names the least-privileged mode that works here") {
+  TempDir dir;
+  RunResult st = run({"cc", "-static", "-o", dir / "static_server",
+                      sourceDir() + "/programs/bind_server.c", "-pthread"},
+                     120s);
+  REQUIRE_MESSAGE(st.status == 0, st.err);
+  const std::string prog = dir / "static_server";
+  const std::string messages = "' '.join(f['message'] for f in d['findings'])";
+  RunResult js = doctor({"--json", prog});
+  const bool cgroup = jsonQuery(js.out, "d['target']['verdicts']['cgroup_mode']") == "True";
+  if (!cgroup) SKIP_TEST("cgroup mode does not work on this host");
+  // cgroup mode needs no capability at all: first, and what the notes point to.
+  CHECK(jsonQuery(js.out, "d['target']['recommended'][0]") == "privbind -u USER " + prog + " ...");
+  CHECK(jsonQuery(js.out, "'use caps mode' in " + messages) == "False");
+  CHECK(jsonQuery(js.out, "'use cgroup mode' in " + messages) == "True");
+  // Negative control: where cgroup mode cannot work (no BPF rights), caps mode is the advice.
+  RunResult without = run({"setpriv", "--bounding-set", "-bpf,-sys_admin", "--", privbindPath(),
+                           "doctor", "--json", prog});
+  CHECK(jsonQuery(without.out, "d['target']['verdicts']['cgroup_mode']") == "False");
+  CHECK(jsonQuery(without.out, "d['target']['recommended'][0]") ==
+        "privbind --mode=caps -u USER " + prog + " ...");
+  CHECK(jsonQuery(without.out, "'use caps mode' in " + messages) == "True");
+  // A setcap'd program whose $ORIGIN library breaks in secure mode: drop the capability and
+  // use cgroup mode, not caps mode.
+  std::string origin =
+      buildPair(dir, "origin_prog", {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags"});
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", origin}).status == 0);
+  RunResult o = doctor({"--json", origin});
+  CHECK(o.status == 1);
+  CHECK(jsonQuery(o.out, "'privbind -u USER " + origin + " ...' in d['target']['recommended']") ==
+        "True");
+  CHECK(jsonQuery(o.out,
+                  "any(c.startswith('privbind --mode=caps') for c in "
+                  "d['target']['recommended'])") == "False");
+}
+
+TEST_CASE("--fix on a setcap'd file an ordinary user owns: a problem, exit 1") {
+  TempDir dir;
+  std::string prog = buildPair(dir, "owned_prog", {"-Wl,-rpath," + dir / "app/lib"});
+  REQUIRE(run({"chown", "65534", prog}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", prog}).status == 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{{prog}, {"--fix", prog}}) {
+    RunResult r = doctor(args);
+    CHECK(r.status == 1);
+    CHECK(r.out.find("is owned by uid 65534") != std::string::npos);
+    CHECK(r.out.find("Result: problems found") != std::string::npos);
+  }
+  // Negative control: owned by root, the same file is clean.
+  REQUIRE(run({"chown", "0", prog}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", prog}).status == 0);
+  CHECK(doctor({"--fix", prog}).status == 0);
 }
 }  // TEST_SUITE("doctor")
