@@ -22,7 +22,8 @@ void cstart(long* sp) {
   say("started\n");
   if (argc < 2) sys(kExit, 2, 0, 0);
   unsigned port = 0;
-  for (const char* p = argv[1]; *p >= '0' && *p <= '9'; ++p) port = port * 10 + (unsigned)(*p - '0');
+  for (const char* p = argv[1]; *p >= '0' && *p <= '9'; ++p)
+    port = port * 10 + (unsigned)(*p - '0');
   long fd = sys(kSocket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
   if (fd < 0) sys(kExit, 3, 0, 0);
   unsigned char addr[16] = {2, 0, (unsigned char)(port >> 8), (unsigned char)port, 127, 0, 0, 1};
