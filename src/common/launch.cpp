@@ -82,6 +82,9 @@ struct Search {
   std::vector<const char*> candidates;
   const ids::Target* as = nullptr;
   bool switchIds = false;
+  // With errors set: every candidate is checked, and errors[i] gets what execve(2)'s permission
+  // check says for it (0, or the errno), instead of stopping at the first executable one.
+  int* errors = nullptr;
   // Out.
   const char* failedCall = nullptr;  // the id change that failed
   int err = 0;
@@ -112,6 +115,22 @@ int searchChild(void* arg) {
       s.err = errno;
       return 1;
     }
+  }
+  if (s.errors) {
+    for (size_t i = 0; i < s.candidates.size(); ++i) {
+      struct stat st {};
+      // execve(2): ENOENT, ENOTDIR, ELOOP or EACCES (a directory on the way the target may not
+      // search) from the path walk; EACCES for anything but a regular file; then access(2) as
+      // the target: execute permission (mode bits, ACLs) and the noexec mount flag.
+      if (stat(s.candidates[i], &st) != 0)
+        s.errors[i] = errno;
+      else if (!S_ISREG(st.st_mode))
+        s.errors[i] = EACCES;
+      else
+        s.errors[i] = access(s.candidates[i], X_OK) == 0 ? 0 : errno;
+    }
+    s.done = true;
+    return 0;
   }
   for (size_t i = 0; i < s.candidates.size(); ++i) {
     struct stat st {};
@@ -207,6 +226,22 @@ Result<Command> resolveCommand(const std::string& name, const ids::Target& as) {
     return Error::refuse(name, "command not found (did you mean 'privbind doctor'?)",
                          kExitNotFound);
   return Error::refuse(name, "command not found", kExitNotFound);
+}
+
+Result<std::vector<int>> executableAs(const std::vector<std::string>& files,
+                                      const ids::Target& as) {
+  std::vector<int> errors(files.size(), 0);
+  Search search;
+  for (const auto& f : files) search.candidates.push_back(f.c_str());
+  search.as = &as;
+  search.switchIds = geteuid() == 0;
+  search.errors = errors.data();
+  if (auto s = runSearch(search); !s) return s.error();
+  if (search.failedCall)
+    return Error::fromErrno(std::string(search.failedCall) + " as uid " +
+                                std::to_string(as.user.uid) + " for the execute check",
+                            search.err);
+  return errors;
 }
 
 void reportCommand(const Command& command, const ids::Target& as, bool verbose) {

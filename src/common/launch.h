@@ -51,6 +51,13 @@ struct Command {
 // PATH search of privbind: the launcher's modes and doctor's TARGET lookup both use it.
 Result<Command> resolveCommand(const std::string& name, const ids::Target& as);
 
+// For each file, what execve(2)'s own checks say before any program code runs, as the target
+// (its uid, gid and groups, in a child like resolveCommand's search): 0 when the target may
+// execute it, else the errno: ENOENT/ENOTDIR/ELOOP from the path walk, EACCES for a directory on
+// the way it may not search, for anything but a regular file, for missing execute permission
+// (mode bits and ACLs) or a noexec mount. Nothing is executed. Not root: checks with our own ids.
+Result<std::vector<int>> executableAs(const std::vector<std::string>& files, const ids::Target& as);
+
 // stderr: the one-line warning when the target cannot enter the working directory, and with
 // verbose the file that will run.
 void reportCommand(const Command& command, const ids::Target& as, bool verbose);

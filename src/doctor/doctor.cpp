@@ -19,7 +19,7 @@ namespace {
 // Resolves and inspects target into a fresh report. A command name is found on PATH by the
 // launcher's own search (launch::resolveCommand), as user (-u) or an ordinary user would find it.
 Result<Report> inspectTarget(const std::string& target, const std::string& user,
-                             const loader::Host& host) {
+                             const loader::Host& host, const ModeVerdict& cgroup) {
   Report report;
   std::optional<ids::Target> as;
   if (!user.empty()) {
@@ -29,7 +29,8 @@ Result<Report> inspectTarget(const std::string& target, const std::string& user,
   }
   auto bin = resolve::target(target, as);
   if (!bin) return bin.error();
-  if (auto s = verdicts::judge(*bin, host, report); !s) return s.error();
+  verdicts::Context ctx{host, as ? *as : resolve::defaultUser(), cgroup};
+  if (auto s = verdicts::judge(*bin, ctx, report); !s) return s.error();
   report.binary = std::move(*bin);
   return report;
 }
@@ -83,7 +84,8 @@ Result<int> run(const std::vector<std::string>& args) {
     addStandingGrants(report, "");
   } else {
     loader::Host host = loader::probeHost();
-    auto inspected = inspectTarget(opts->target, opts->user, host);
+    const ModeVerdict cgroup = syscheck::cgroupMode();
+    auto inspected = inspectTarget(opts->target, opts->user, host, cgroup);
     if (!inspected) return failed(inspected.error());
     report = std::move(*inspected);
     if (opts->fix) {
@@ -92,7 +94,7 @@ Result<int> run(const std::vector<std::string>& args) {
       std::optional<Report> after;
       auto fixed = fix::apply(
           *report.binary, opts->dryRun,
-          [&] { return inspectTarget(opts->target, opts->user, host); }, after);
+          [&] { return inspectTarget(opts->target, opts->user, host, cgroup); }, after);
       if (!fixed) return failed(fixed.error());
       if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);

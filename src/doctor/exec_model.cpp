@@ -48,9 +48,10 @@ Outcome exec(const File& file, const Caller& c) {
   return o;
 }
 
-Caller ordinaryUser(uint64_t bnd) {
+Caller ordinaryUser(uint64_t bnd, bool noNewPrivs) {
   Caller c;
   c.bnd = bnd;
+  c.noNewPrivs = noNewPrivs;
   return c;
 }
 

@@ -38,9 +38,10 @@ struct Outcome {
 
 Outcome exec(const File& file, const Caller& caller);
 
-// The three callers doctor judges a target for. bnd: the bounding set an ordinary user's process
-// has here (doctor's own).
-Caller ordinaryUser(uint64_t bnd);
+// The callers doctor judges a target for. bnd and noNewPrivs: what an ordinary user's process
+// has here (doctor's own); under no_new_privs execve(2) grants no file capability and honours
+// no set-user-ID bit. cgroup mode's caller is broker mode's.
+Caller ordinaryUser(uint64_t bnd, bool noNewPrivs);
 Caller capsMode();    // ambient, inheritable, permitted and bounding = cap_net_bind_service, nnp
 Caller brokerMode();  // no capability at all, empty bounding set, nnp
 

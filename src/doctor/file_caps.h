@@ -24,9 +24,16 @@ struct FileCaps {
   bool effective = false;     // the file's effective bit (fE)
   bool anyPermitted = false;  // fP is not empty
   bool netBind = false;       // cap_net_bind_service in fP
+  // The kernel does not apply them at all (get_file_caps in security/commoncap.c), and why:
+  // empty when it does. The fields above still say what the xattr holds.
+  std::string ignoredWhy;
+  // security.capability is there but not a valid capability xattr: execve(2) fails (EINVAL).
+  bool malformed = false;
 };
 
 // Reads the capabilities of path; an empty FileCaps when it has none (or they cannot be read).
+// Sets ignoredWhy for capabilities the kernel ignores on execve(2): on a nosuid mount, or a
+// version 3 xattr whose root uid (setcap -n) is not root of this user namespace.
 FileCaps read(const std::string& path);
 
 }  // namespace privbind::doctor::filecaps

@@ -135,22 +135,41 @@ class Resolver {
       for (const auto& d : host_.ldLibraryPath) dirs.push_back(d);
     }
     dirs.insert(dirs.end(), loader.runpathDirs.begin(), loader.runpathDirs.end());
-    for (const auto& d : dirs) {
-      std::string candidate = (d == "/" ? "" : d) + "/" + name;
-      if (usable(candidate, loader)) return candidate;
-    }
+    for (const auto& d : dirs)
+      if (auto found = inDir((d == "/" ? "" : d) + "/", name, loader); !found.empty()) return found;
     auto range = host_.cache.equal_range(name);
     for (auto it = range.first; it != range.second; ++it) {
+      if (!hwcapsSupported(it->second)) continue;
       if (loader.info.noDefaultLib && rpath::isTrustedPath(it->second, host_.systemDirs)) continue;
       if (usable(it->second, loader)) return it->second;
     }
     if (!loader.info.noDefaultLib) {
-      for (const auto& d : host_.systemDirs) {
-        std::string candidate = d + name;
-        if (usable(candidate, loader)) return candidate;
-      }
+      for (const auto& d : host_.systemDirs)
+        if (auto found = inDir(d, name, loader); !found.empty()) return found;
     }
     return "";
+  }
+
+  // A cache entry in a glibc-hwcaps subdirectory counts only when the CPU supports it.
+  bool hwcapsSupported(const std::string& path) const {
+    const std::string marker = "/glibc-hwcaps/";
+    size_t at = path.find(marker);
+    if (at == std::string::npos) return true;
+    size_t end = path.find('/', at + marker.size());
+    if (end == std::string::npos) return true;
+    const std::string sub = path.substr(at + 1, end - at);  // "glibc-hwcaps/x86-64-v3/"
+    for (const auto& s : host_.hwcapsSubdirs)
+      if (s == sub) return true;
+    return false;
+  }
+
+  // name in dir (ending in '/'): first in each glibc-hwcaps subdirectory the CPU supports, then
+  // in dir itself (glibc 2.33+, elf/dl-hwcaps.c).
+  std::string inDir(const std::string& dir, const std::string& name, const Object& loader) {
+    for (const auto& sub : host_.hwcapsSubdirs)
+      if (std::string c = dir + sub + name; usable(c, loader)) return c;
+    std::string candidate = dir + name;
+    return usable(candidate, loader) ? candidate : "";
   }
 
   const Host& host_;
@@ -168,9 +187,18 @@ Host probeHost() {
     host.machine = self->machine;
   }
   if (self && !self->interpreter.empty()) {
+    host.interpreter = self->interpreter;
     auto out = tools::run({self->interpreter, "--list-diagnostics"});
     if (out && out->status == 0) {
+      std::vector<std::string> subdirs;
+      unsigned long active = 0;
       for (std::string_view line : text::splitLines(out->out)) {
+        if (line.rfind("dl_hwcaps_subdirs=", 0) == 0) {
+          for (const auto& d : text::splitPathList(quoted(line)))
+            if (!d.empty()) subdirs.push_back(d);
+        } else if (line.rfind("dl_hwcaps_subdirs_active=", 0) == 0) {
+          active = std::strtoul(std::string(line.substr(line.find('=') + 1)).c_str(), nullptr, 0);
+        }
         if (line.rfind("path.system_dirs[", 0) == 0) {
           std::string dir = quoted(line);
           if (!dir.empty() && dir[0] == '/') host.systemDirs.push_back(dir);
@@ -178,6 +206,10 @@ Host probeHost() {
           host.platform = quoted(line);
         }
       }
+      // Bit i of the mask: the i-th name of the list is supported by this CPU
+      // (_dl_hwcaps_subdirs_active).
+      for (size_t i = 0; i < subdirs.size() && i < 64; ++i)
+        if (active & (1UL << i)) host.hwcapsSubdirs.push_back("glibc-hwcaps/" + subdirs[i] + "/");
     }
   }
   struct utsname u {};

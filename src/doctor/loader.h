@@ -19,7 +19,11 @@ struct Host {
   std::string platform;                           // value of $PLATFORM
   std::multimap<std::string, std::string> cache;  // soname -> path, from `ldconfig -p`
   std::vector<std::string> ldLibraryPath;         // doctor's own LD_LIBRARY_PATH, absolute entries
-  int elfClass = 0;                               // privbind's own class and machine
+  std::string interpreter;                        // privbind's own PT_INTERP: the system ld.so
+  // glibc-hwcaps subdirectories this CPU supports, best first ("glibc-hwcaps/x86-64-v3/"):
+  // ld.so looks in DIR/<each> before DIR itself, for every directory it searches.
+  std::vector<std::string> hwcapsSubdirs;
+  int elfClass = 0;  // privbind's own class and machine
   unsigned machine = 0;
 };
 

@@ -92,12 +92,21 @@ struct BinaryReport {
   std::string package;  // Debian package owning the file, empty when none
   std::optional<JdkReport> jdk;
   std::string ldLibraryPath;  // doctor's LD_LIBRARY_PATH, searched in normal mode only
-  // Verdicts, meaningful only when checked (a program of this host's architecture).
+  // What execve(2) makes of the file for the user before any of the program's code runs
+  // (exec_check.h): why it fails, empty when it gets as far as starting the program. A failure
+  // holds for every way of starting it: directly and in each of privbind's modes.
+  std::string execFailure;
+  std::string notJudged;       // why doctor cannot tell whether it starts (checked is false)
+  std::string capsIgnoredWhy;  // the file has capabilities the kernel does not apply, and why
+  bool tracedLoad = false;     // the normal-mode libraries are the system ld.so's own answer
+  // Verdicts, meaningful only when checked.
   bool checked = false;
   bool startsAsUser = false;  // an ordinary user starts it directly: it runs
-  bool bindsAsUser = false;   // ... and holds CAP_NET_BIND_SERVICE in its effective set
-  bool brokerWorks = false;   // privbind -u USER (broker mode) runs it and reaches its binds
-  bool capsWorks = false;     // privbind --mode=caps -u USER runs it and it can bind
+  bool bindsAsUser = false;   // ... and may bind reserved ports: bindsBecause is not empty
+  std::vector<std::string> bindsBecause;  // each reason it binds on its own, for people
+  bool cgroupWorks = false;               // privbind -u USER (cgroup mode, the default) runs it
+  bool brokerWorks = false;  // privbind -u USER (broker mode) runs it and reaches its binds
+  bool capsWorks = false;    // privbind --mode=caps -u USER runs it and it can bind
   std::vector<std::string> recommended;  // commands, in order
   std::optional<FixReport> fix;
 };

@@ -20,7 +20,7 @@ bool has(const Report& report, const std::string& code) {
 
 }  // namespace
 
-void fill(BinaryReport& bin, Report& report, const loader::Host& /*host*/) {
+void fill(BinaryReport& bin, Report& report, const verdicts::Context& ctx) {
   // Every command below is pasted into a root shell: each word that comes from a file name is
   // quoted by quote::shell(), and comment lines never hold a name (a newline in it would end the
   // comment and start a command).
@@ -30,7 +30,9 @@ void fill(BinaryReport& bin, Report& report, const loader::Host& /*host*/) {
   // A script is run by name; the commands name the script, not its interpreter.
   const std::string run = quote::shell(bin.scripts.empty() ? p : bin.scripts.front().path);
   const std::string capsCmd = "privbind --mode=caps -u USER " + run + " ...";
-  const std::string brokerCmd = "privbind -u USER " + run + " ...";
+  const std::string brokerCmd = "privbind --mode=broker -u USER " + run + " ...";
+  // cgroup mode is the default: the command keeps no capability at all.
+  const std::string cgroupCmd = "privbind -u USER " + run + " ...";
   if (!bin.checked) return;
 
   // A script's own privileges do nothing: take them off and let caps mode carry the capability.
@@ -93,11 +95,21 @@ void fill(BinaryReport& bin, Report& report, const loader::Host& /*host*/) {
       out.push_back(quote::shellJoin(argv) + " > " +
                     quote::shell("/etc/ld.so.conf.d/privbind-" + name + ".conf") + " && ldconfig");
     }
-    comment(
-        "drop the file's privilege and let privbind grant the capability (caps mode needs no "
-        "change to the binary):");
-    out.insert(out.end(), drop.begin(), drop.end());
-    out.push_back(capsCmd);
+    // Without its privilege the program runs in normal mode, where every library loads: cgroup
+    // mode then works wherever the host supports it, and needs no capability at all.
+    if (ctx.cgroup.works && bin.loadsNormal) {
+      comment(
+          "drop the file's privilege and run it in cgroup mode, the default (no capability at "
+          "all, no change to the binary):");
+      out.insert(out.end(), drop.begin(), drop.end());
+      out.push_back(cgroupCmd);
+    } else {
+      comment(
+          "drop the file's privilege and let privbind grant the capability (caps mode needs no "
+          "change to the binary):");
+      out.insert(out.end(), drop.begin(), drop.end());
+      out.push_back(capsCmd);
+    }
     if (!bin.package.empty())
       report.add(Severity::kWarning, "packaged-file",
                  p + " belongs to the Debian package " + bin.package +
@@ -107,9 +119,15 @@ void fill(BinaryReport& bin, Report& report, const loader::Host& /*host*/) {
   }
   if (has(report, "caps-not-effective")) out.push_back("setcap cap_net_bind_service=ep " + q);
   if (has(report, "caps-mode-eperm") || has(report, "caps-without-bind") ||
-      has(report, "bounding-set")) {
+      has(report, "bounding-set") || has(report, "cgroup-mode-eperm")) {
     out.insert(out.end(), drop.begin(), drop.end());
+    // Once the file's capabilities are gone, nothing stops cgroup mode where the host has it.
+    if (!bin.cgroupWorks && ctx.cgroup.works && !bin.fileCaps.empty() && bin.loadsNormal)
+      out.push_back(cgroupCmd);
   }
+  // Every mode that works, the least privileged first: cgroup mode (no capability), broker
+  // mode (a helper holds the capability), caps mode (the command holds it).
+  if (bin.cgroupWorks) out.push_back(cgroupCmd);
   if (bin.brokerWorks) out.push_back(brokerCmd);
   if (bin.capsWorks) out.push_back(capsCmd);
 }

@@ -11,6 +11,10 @@ namespace {
 
 using Json = json::Writer;
 
+// 2: verdicts.checked means "judged" (a program execve(2) refuses is judged: it starts nowhere),
+// starts_as_user counts execve's own checks, cgroup_mode and binds_because are new.
+constexpr int kFormat = 2;
+
 const char* severityName(Severity s) {
   switch (s) {
     case Severity::kProblem:
@@ -37,7 +41,7 @@ void expansionJson(Json& j, const rpath::Expansion& x) {
 std::string jsonError(const Error& e) {
   Json j;
   j.beginObject();
-  j.key("format").number(1);
+  j.key("format").number(kFormat);
   j.key("error").beginObject();
   j.key("what").str(e.what());
   j.key("why").str(e.why());
@@ -52,7 +56,7 @@ std::string jsonError(const Error& e) {
 std::string json(const Report& r) {
   Json j;
   j.beginObject();
-  j.key("format").number(1);
+  j.key("format").number(kFormat);
   if (r.system) {
     const SystemReport& s = *r.system;
     j.key("system").beginObject();
@@ -96,6 +100,10 @@ std::string json(const Report& r) {
       j.key("setgid").boolean(sc.setgid);
     });
     j.key("path").str(b.path);
+    j.key("exec_failure").strOrNull(b.execFailure);
+    j.key("not_judged").strOrNull(b.notJudged);
+    j.key("file_caps_ignored").strOrNull(b.capsIgnoredWhy);
+    j.key("libraries_from").str(b.tracedLoad ? "ld.so" : "model");
     j.key("ld_library_path").strOrNull(b.ldLibraryPath);
     j.key("elf_class").number(i.elfClass);
     j.key("machine").str(i.machineName);
@@ -151,6 +159,8 @@ std::string json(const Report& r) {
     j.key("checked").boolean(b.checked);
     verdict("starts_as_user", b.startsAsUser);
     verdict("binds_as_user", b.bindsAsUser);
+    j.key("binds_because").strings(b.bindsBecause);
+    verdict("cgroup_mode", b.cgroupWorks);
     verdict("broker_mode", b.brokerWorks);
     verdict("caps_mode", b.capsWorks);
     j.endObject();

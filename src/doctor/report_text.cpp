@@ -19,11 +19,9 @@ std::string text(const Report& r) {
     o += "System\n";
     line("kernel",
          s.kernel + (s.ambient ? ", ambient capabilities supported" : ", NO ambient capabilities"));
+    // What the value means is said once, in the note below.
     line("port start",
-         "net.ipv4.ip_unprivileged_port_start = " + std::to_string(s.unprivilegedPortStart) +
-             (s.unprivilegedPortStart == 0 ? " (every port is unprivileged: no tool needed)"
-                                           : " (no tool needed for ports >= " +
-                                                 std::to_string(s.unprivilegedPortStart) + ")"));
+         "net.ipv4.ip_unprivileged_port_start = " + std::to_string(s.unprivilegedPortStart));
     line("privbind", "uid " + std::to_string(s.euid) + ", effective " + s.capEff);
     line("bounding set",
          s.bindInBounding ? "has cap_net_bind_service" : "LACKS cap_net_bind_service");
@@ -48,15 +46,22 @@ std::string text(const Report& r) {
            sc.path + " runs #!" + sc.interpreter +
                (sc.fileCaps.empty() ? ""
                                     : " (its file capabilities " + sc.fileCaps + " are ignored)"));
-    line("ELF", std::to_string(i.elfClass) + "-bit " + i.machineName + ", " +
-                    (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
-                    (i.isGo ? ", Go program" : ", not Go"));
-    line("file", tools::octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
-                     std::to_string(b.group) + (b.setuid ? ", SETUID" : "") +
-                     (b.setgid ? ", SETGID" : "") +
-                     (b.package.empty() ? "" : ", from package " + b.package));
-    line("capabilities", b.fileCaps.empty() ? "none" : b.fileCaps);
-    line("secure mode", b.secure ? "yes: an ordinary user's exec gets AT_SECURE (ld.so(8))" : "no");
+    if (!b.execFailure.empty()) line("execve", "FAILS: " + b.execFailure);
+    if (i.elfClass != 0)
+      line("ELF", std::to_string(i.elfClass) + "-bit " + i.machineName + ", " +
+                      (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
+                      (i.isGo ? ", Go program" : ", not Go"));
+    const bool there = tools::exists(b.path);
+    if (there)
+      line("file", tools::octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
+                       std::to_string(b.group) + (b.setuid ? ", SETUID" : "") +
+                       (b.setgid ? ", SETGID" : "") +
+                       (b.package.empty() ? "" : ", from package " + b.package));
+    if (there) line("capabilities", b.fileCaps.empty() ? "none" : b.fileCaps);
+    if (!b.capsIgnoredWhy.empty()) line("", "IGNORED by the kernel: " + b.capsIgnoredWhy);
+    if (there)
+      line("secure mode",
+           b.secure ? "yes: an ordinary user's exec gets AT_SECURE (ld.so(8))" : "no");
     for (const auto& e : b.entries) {
       std::string v = "'" + e.secure.entry + "'";
       if (e.secure.usesOrigin) v += " uses $ORIGIN";
@@ -83,7 +88,7 @@ std::string text(const Report& r) {
     }
     o += "Verdicts\n";
     if (!b.checked) {
-      o += "  not checked: not built for this host's architecture\n";
+      o += "  not judged: " + b.notJudged + "\n";
     } else {
       std::string with = !b.fileCaps.empty()    ? " with its file capabilities"
                          : b.setuid || b.setgid ? " (set-user/group-ID)"
@@ -91,9 +96,14 @@ std::string text(const Report& r) {
       o += std::string("  ") + (b.startsAsUser ? "[ok]  " : "[FAIL]") +
            " starts when an ordinary user runs it" + with + "\n";
       o += std::string("  ") + (b.bindsAsUser ? "[ok]  " : "[no]  ") +
-           " binds reserved ports on its own (its own capabilities or set-user-ID root)\n";
+           " binds reserved ports on its own" +
+           (b.bindsAsUser ? " (" + text::join(b.bindsBecause, "; ") + ")"
+                          : std::string(" (no capability of its own)")) +
+           "\n";
+      o += std::string("  ") + (b.cgroupWorks ? "[ok]  " : "[no]  ") +
+           " cgroup mode works (privbind -u USER ..., the default)\n";
       o += std::string("  ") + (b.brokerWorks ? "[ok]  " : "[no]  ") +
-           " broker mode reaches its binds (privbind -u USER ...)\n";
+           " broker mode reaches its binds (privbind --mode=broker -u USER ...)\n";
       o += std::string("  ") + (b.capsWorks ? "[ok]  " : "[no]  ") +
            " caps mode works (privbind --mode=caps -u USER ...)\n";
     }
@@ -120,7 +130,10 @@ std::string text(const Report& r) {
       o += (f.status == FixStatus::kDryRun ? "  " : "  ran: ") + c + "\n";
     for (const auto& n : f.notes) o += "  note: " + n + "\n";
   }
-  o += r.problems() ? "Result: problems found\n" : "Result: no problem found\n";
+  if (r.binary && !r.binary->checked)
+    o += "Result: not judged\n";
+  else
+    o += r.problems() ? "Result: problems found\n" : "Result: no problem found\n";
   return o;
 }
 

@@ -38,37 +38,65 @@ std::string followSymlinks(const std::string& path, std::vector<std::string>& ch
   return tools::realPathOr(path);
 }
 
-// The "#!" line of a script as the kernel reads it (binfmt_script): the interpreter, and the
-// rest of the line as its one optional argument. nullopt when path is not a script.
-std::optional<std::pair<std::string, std::string>> shebang(const std::string& path) {
+// The "#!" line of a script as the kernel reads it (fs/binfmt_script.c): the interpreter, and the
+// rest of the line as its one optional argument. Only spaces and tabs separate them and are
+// trimmed: a '\r' (a file with DOS line endings) stays part of the name, as for the kernel.
+struct Shebang {
+  std::string interpreter, arg;
+  std::string bad;  // why execve(2) fails with ENOEXEC on this line; empty when it does not
+};
+
+// nullopt when path is not a script (or cannot be read: judged later as the program).
+std::optional<Shebang> shebang(const std::string& path) {
   UniqueFd fd(retryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); }));
   if (!fd) return std::nullopt;
   struct stat st {};
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  char buf[256] = {};  // BINPRM_BUF_SIZE
+  char buf[256] = {};  // BINPRM_BUF_SIZE; the kernel's buffer is zeroed past the file's end
   ssize_t n = retryEintr([&] { return ::read(fd.get(), buf, sizeof buf); });
   if (n < 2 || buf[0] != '#' || buf[1] != '!') return std::nullopt;
-  std::string line(buf + 2, static_cast<size_t>(n) - 2);
-  if (size_t nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
   auto isSpace = [](char c) { return c == ' ' || c == '\t'; };
+  Shebang sb;
+  const std::string all(buf, sizeof buf);
+  size_t end = all.find('\n');
+  if (end == std::string::npos) {
+    // No newline in the first 256 bytes: the kernel takes the line as cut at byte 255, unless
+    // the interpreter's name runs up to there, which it must assume is truncated.
+    size_t name = 2;
+    while (name < 255 && isSpace(all[name])) ++name;
+    size_t term = name;
+    while (term < 255 && !isSpace(all[term]) && all[term] != '\0') ++term;
+    if (name >= 255 || term >= 255) {
+      sb.bad =
+          "its \"#!\" line has no end within the first 255 bytes and the interpreter's "
+          "name runs up to there, so the kernel takes it as truncated";
+      return sb;
+    }
+    end = 255;
+  }
+  std::string line = all.substr(2, end - 2);
+  if (size_t nul = line.find('\0'); nul != std::string::npos) line.resize(nul);
+  while (!line.empty() && isSpace(line.back())) line.pop_back();
   size_t a = 0;
   while (a < line.size() && isSpace(line[a])) ++a;
   size_t b = a;
   while (b < line.size() && !isSpace(line[b])) ++b;
-  if (a == b) return std::nullopt;
-  std::string arg = line.substr(b);
-  size_t c = 0;
-  while (c < arg.size() && isSpace(arg[c])) ++c;
-  arg = arg.substr(c);
-  while (!arg.empty() && (isSpace(arg.back()) || arg.back() == '\r')) arg.pop_back();
-  return std::pair{line.substr(a, b - a), arg};
+  if (a == b) {
+    sb.bad = "its \"#!\" line names no interpreter";
+    return sb;
+  }
+  sb.interpreter = line.substr(a, b - a);
+  size_t c = b;
+  while (c < line.size() && isSpace(line[c])) ++c;
+  sb.arg = line.substr(c);
+  return sb;
 }
 
 // For "#!/usr/bin/env [-S] NAME ...", the NAME env runs; "" for any other interpreter.
-std::string envTarget(const std::pair<std::string, std::string>& line) {
-  if (tools::baseOf(line.first) != "env") return "";
+std::string envTarget(const Shebang& line) {
+  if (tools::baseOf(line.interpreter) != "env") return "";
   size_t pos = 0;
-  const std::string& arg = line.second;
+  const std::string& arg = line.arg;
   while (pos < arg.size()) {
     size_t end = arg.find_first_of(" \t", pos);
     if (end == std::string::npos) end = arg.size();
@@ -78,6 +106,13 @@ std::string envTarget(const std::pair<std::string, std::string>& line) {
     return word;
   }
   return "";
+}
+
+// A name as the reader should see it: a '\r' of a DOS line ending made visible.
+std::string quoteName(const std::string& name) {
+  std::string out;
+  for (char ch : name) out += ch == '\r' ? std::string("\\r") : std::string(1, ch);
+  return out;
 }
 
 // name on PATH as `as` finds it, by the launcher's search; "" when it finds nothing. Any other
@@ -95,14 +130,15 @@ uid_t searchUid(const ids::Target& as) { return geteuid() == 0 ? as.user.uid : g
 
 }  // namespace
 
-Result<BinaryReport> target(const std::string& target, const std::optional<ids::Target>& user) {
+ids::Target defaultUser() {
   ids::Target as;
-  if (user) {
-    as = *user;
-  } else {
-    as.user.uid = kDefaultUid;
-    as.gid = kDefaultGid;
-  }
+  as.user.uid = kDefaultUid;
+  as.gid = kDefaultGid;
+  return as;
+}
+
+Result<BinaryReport> target(const std::string& target, const std::optional<ids::Target>& user) {
+  const ids::Target as = user ? *user : defaultUser();
   const uid_t uid = searchUid(as);
   BinaryReport bin;
   bin.query = target;
@@ -143,10 +179,9 @@ Result<BinaryReport> target(const std::string& target, const std::optional<ids::
       bin.path = real;
       return bin;
     }
-    if (depth == 4) return Error::refuse(target, "more than 4 nested \"#!\" interpreters");
     ScriptHop hop;
     hop.path = real;
-    hop.interpreter = line->first + (line->second.empty() ? "" : " " + line->second);
+    hop.interpreter = line->interpreter + (line->arg.empty() ? "" : " " + line->arg);
     hop.fileCaps = filecaps::read(real).text;
     struct stat st {};
     if (stat(real.c_str(), &st) == 0) {
@@ -154,7 +189,20 @@ Result<BinaryReport> target(const std::string& target, const std::optional<ids::
       hop.setgid = (st.st_mode & S_ISGID) != 0;
     }
     bin.scripts.push_back(hop);
-    path = line->first;
+    if (!line->bad.empty()) {
+      bin.path = real;
+      bin.execFailure = real + ": " + line->bad + ": execve(2) fails with ENOEXEC";
+      return bin;
+    }
+    if (depth == 4) {
+      // BINPRM_MAX_RECURSION: the kernel gives up with ELOOP.
+      bin.path = real;
+      bin.execFailure = real +
+                        ": more than 4 nested \"#!\" interpreters: execve(2) fails with "
+                        "ELOOP";
+      return bin;
+    }
+    path = line->interpreter;
     bin.chain.push_back(real + ": #!" + hop.interpreter);
     // "#!/usr/bin/env NAME": env(1) looks NAME up on PATH, as the user.
     std::string name = envTarget(*line);
@@ -164,9 +212,14 @@ Result<BinaryReport> target(const std::string& target, const std::optional<ids::
       } else {
         auto found = findOnPath(name, as);
         if (!found) return found.error();
-        if (found->empty())
-          return Error::refuse(real, "its \"#!\" line runs env " + name + ", and no " + name +
-                                         " on PATH can be run by uid " + std::to_string(uid));
+        if (found->empty()) {
+          // env(1) starts, finds nothing and exits 127: the program never runs.
+          bin.path = tools::realPathOr(path);
+          bin.execFailure = real + ": its \"#!\" line runs env " + quoteName(name) + ", and no " +
+                            quoteName(name) + " on PATH can be run by uid " + std::to_string(uid) +
+                            ": env exits 127";
+          return bin;
+        }
         path = *found;
         bin.chain.push_back("PATH as uid " + std::to_string(uid) + ": " + path);
       }

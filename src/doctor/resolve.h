@@ -18,6 +18,9 @@ namespace privbind::doctor::resolve {
 inline constexpr uid_t kDefaultUid = 65534;
 inline constexpr gid_t kDefaultGid = 65534;
 
+// The ordinary user doctor judges for when it is not told one: uid and gid 65534, no groups.
+ids::Target defaultUser();
+
 // Fills the resolution chain and the real path of the program that runs for target. A command
 // name is looked up on PATH by the launcher's own search (launch::resolveCommand) as user would
 // find it: user is the -u USER of doctor, or by default an ordinary user (kDefaultUid:kDefaultGid,

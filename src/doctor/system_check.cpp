@@ -17,6 +17,15 @@
 
 namespace privbind::doctor::syscheck {
 
+ModeVerdict cgroupMode() {
+  ModeVerdict cgroup{"cgroup", true, ""};
+  if (auto probed = cgroupmode::probe(); !probed) {
+    cgroup.works = false;
+    cgroup.why = probed.error().message();
+  }
+  return cgroup;
+}
+
 void system(Report& report) {
   SystemReport s;
   struct utsname u {};
@@ -75,11 +84,7 @@ void system(Report& report) {
   }
   // The three modes, judged as privbind would: cgroup mode by its own probe (the programs are
   // loaded, then closed; nothing on the host changes).
-  ModeVerdict cgroup{"cgroup", true, ""};
-  if (auto probed = cgroupmode::probe(); !probed) {
-    cgroup.works = false;
-    cgroup.why = probed.error().message();
-  }
+  ModeVerdict cgroup = cgroupMode();
   ModeVerdict broker{"broker", true, ""};
   ModeVerdict capsMode{"caps", true, ""};
   auto refuse = [](ModeVerdict& m, const std::string& why) {
@@ -121,11 +126,16 @@ void system(Report& report) {
                "privbind runs as root but without CAP_NET_BIND_SERVICE in its effective set (" +
                    s.capEff + "): neither mode can work");
   }
+  // What still works, the least privileged first: cgroup mode needs no capability at all.
+  auto other = [&](const std::string& fallback) {
+    return cgroup.works ? std::string("cgroup mode, the default, can") : fallback;
+  };
   if (!s.ambient)
     report.add(
         Severity::kProblem, "no-ambient",
         "this kernel has no ambient capabilities (Linux 4.3 or later needed): caps mode cannot "
-        "work; broker mode can");
+        "work; " +
+            other("broker mode can"));
   if (s.noNewPrivs == 1)
     report.add(
         Severity::kInfo, "no-new-privs",
@@ -140,11 +150,11 @@ void system(Report& report) {
     const std::string where = text::join(s.shimSearched, ", ");
     report.add(Severity::kProblem, "shim-missing",
                "the preload library " + std::string(PRIVBIND_SHIM_NAME) + " is not in " + where +
-                   ": broker mode cannot work (caps mode can)");
+                   ": broker mode cannot work (" + other("caps mode can") + ")");
   } else if (!s.shimLoadable) {
     report.add(Severity::kProblem, "shim-unloadable",
                "the preload library " + s.shimPath + " does not load: " + s.shimError +
-                   ": broker mode cannot work (caps mode can)");
+                   ": broker mode cannot work (" + other("caps mode can") + ")");
   }
   report.system = std::move(s);
 }

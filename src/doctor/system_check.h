@@ -9,4 +9,8 @@ namespace privbind::doctor::syscheck {
 // no_new_privs, seccomp, and the preload library. Adds findings to report.
 void system(Report& report);
 
+// Whether cgroup mode works on this host, as privbind itself would find out
+// (cgroupmode::probe(): the programs are loaded, then closed; nothing on the host changes).
+ModeVerdict cgroupMode();
+
 }  // namespace privbind::doctor::syscheck

@@ -1,7 +1,9 @@
 #include "doctor/tools.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,7 +45,10 @@ std::string find(const std::string& name) {
   return "";
 }
 
-Result<Output> run(const std::vector<std::string>& argv) {
+Result<Output> run(const std::vector<std::string>& argv) { return runAs(argv, nullptr, {}); }
+
+Result<Output> runAs(const std::vector<std::string>& argv, const ids::Target* as,
+                     const std::vector<std::string>& env) {
   int outPipe[2], errPipe[2];
   if (pipe2(outPipe, O_CLOEXEC) != 0) return Error::fromErrno("pipe2()", errno);
   UniqueFd outRead(outPipe[0]), outWrite(outPipe[1]);
@@ -54,17 +59,34 @@ Result<Output> run(const std::vector<std::string>& argv) {
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (as) {
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
+  const bool switchIds = as && geteuid() == 0;
 
   pid_t pid = fork();
   if (pid < 0) return Error::fromErrno("fork()", errno);
   if (pid == 0) {
     // A constant table: nothing is allocated between fork and exec.
-    const char* env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
+    const char* fixedEnv[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outWrite.get(), 1) < 0 ||
         dup2(errWrite.get(), 2) < 0)
       _exit(127);
-    execve(args[0], args.data(), const_cast<char* const*>(env));
+    if (as) {
+      // As the target, with no way to gain a privilege: groups, gid, then uid (all three), and
+      // no_new_privs, so that nothing this child execs runs with more than the target has.
+      if (switchIds && (setgroups(as->groups.size(), as->groups.data()) != 0 ||
+                        setresgid(as->gid, as->gid, as->gid) != 0 ||
+                        setresuid(as->user.uid, as->user.uid, as->user.uid) != 0))
+        _exit(125);
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(125);
+      execve(args[0], args.data(), envp.data());
+      _exit(errno == ENOENT ? 127 : 126);
+    }
+    execve(args[0], args.data(), const_cast<char* const*>(fixedEnv));
     _exit(errno == ENOENT ? 127 : 126);
   }
   outWrite.reset();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/ids.h"
 
 namespace privbind::doctor::tools {
 
@@ -23,6 +24,11 @@ std::string find(const std::string& name);
 // Runs argv (argv[0] a full path) with PATH=/usr/sbin:/usr/bin:/sbin:/bin and LC_ALL=C, stdin
 // from /dev/null. An Error only when it could not be started.
 Result<Output> run(const std::vector<std::string>& argv);
+
+// Runs argv as the target `as` (its groups, gid and uid; not changed when doctor is not root),
+// with no_new_privs and exactly the environment env. The same otherwise.
+Result<Output> runAs(const std::vector<std::string>& argv, const ids::Target* as,
+                     const std::vector<std::string>& env);
 
 // The directory part of a path, as dirname(1) says it: "." without a slash, "/" for "/x".
 std::string dirOf(const std::string& path);

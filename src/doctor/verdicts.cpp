@@ -1,17 +1,21 @@
 #include "doctor/verdicts.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 
 #include "common/caps.h"
 #include "common/proc_status.h"
 #include "common/text.h"
+#include "doctor/exec_check.h"
 #include "doctor/exec_model.h"
 #include "doctor/file_caps.h"
 #include "doctor/jdk.h"
+#include "doctor/ld_trace.h"
 #include "doctor/package.h"
 #include "doctor/quote.h"
 #include "doctor/recommend.h"
@@ -36,7 +40,7 @@ std::string existingDir(std::string path) {
 // A privileged program (file capabilities, setuid/setgid) trusts every directory ld.so searches
 // for it in secure-execution mode and every library it loads: whoever other than root can write
 // one of them runs code with the program's privileges. One finding per writable place.
-void hijackable(const BinaryReport& bin, Report& report) {
+void hijackable(const BinaryReport& bin, Report& report, const std::string& instead) {
   std::set<std::string> seen;
   auto check = [&](const std::string& given, const std::string& role) {
     // The file ld.so really opens: /lib is a symlink to usr/lib on Debian, and a symlink's own
@@ -52,7 +56,7 @@ void hijackable(const BinaryReport& bin, Report& report) {
                    "privileges. Make it root's and not writable by group or others (chown "
                    "root: " +
                    quote::shell(path) + " && chmod go-w " + quote::shell(path) +
-                   "), or drop the privilege and use caps mode");
+                   "), or drop the privilege and use " + instead);
   };
   for (const auto& e : bin.entries)
     if (!e.secure.dropped && !e.secure.relative && !e.secure.expanded.empty())
@@ -63,59 +67,118 @@ void hijackable(const BinaryReport& bin, Report& report) {
 
 }  // namespace
 
-Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
-  auto info = elf::read(bin.path);
-  if (!info) {
-    Error e = info.error();
-    if (bin.path != bin.query && e.what() == bin.path) e.prefix(bin.query);
-    return e;
-  }
-  bin.info = *info;
+Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
+  const loader::Host& host = ctx.host;
+  // 1. What execve(2) checks before any code runs (exec_check.h).
+  auto read = execcheck::files(bin, ctx.as);
+  if (!read) return read.error();
   struct stat st {};
-  if (stat(bin.path.c_str(), &st) != 0) return Error::fromErrno("stat(" + bin.path + ")", errno);
-  bin.owner = st.st_uid;
-  bin.group = st.st_gid;
-  bin.mode = st.st_mode & 07777;
-  bin.setuid = (st.st_mode & S_ISUID) != 0;
-  bin.setgid = (st.st_mode & S_ISGID) != 0;
-  filecaps::FileCaps fc = filecaps::read(bin.path);
-  bin.fileCaps = fc.text;
-  bin.capsNetBind = fc.netBind;
-  bin.native = info->elfClass == host.elfClass && info->machine == host.machine;
-  bin.checked = bin.native;
+  const bool exists = stat(bin.path.c_str(), &st) == 0;
+  if (exists) {
+    bin.owner = st.st_uid;
+    bin.group = st.st_gid;
+    bin.mode = st.st_mode & 07777;
+    bin.setuid = (st.st_mode & S_ISUID) != 0;
+    bin.setgid = (st.st_mode & S_ISGID) != 0;
+  }
+  filecaps::FileCaps fc;
+  if (*read) {
+    bin.info = **read;
+    if (auto s = execcheck::program(bin, bin.info, host, ctx.as); !s) return s;
+    fc = filecaps::read(bin.path);
+    bin.fileCaps = fc.text;
+    // get_file_caps() fails the exec on an xattr it cannot parse.
+    if (fc.malformed && bin.execFailure.empty())
+      bin.execFailure = bin.path +
+                        " has a security.capability xattr the kernel cannot parse: "
+                        "execve(2) fails with EINVAL";
+  }
+  if (!bin.execFailure.empty()) {
+    // Every way of starting it execs the same file as the same user: nothing starts.
+    bin.checked = true;
+    report.add(Severity::kProblem, "exec-fails",
+               bin.execFailure + ". It does not start, directly or under any privbind mode");
+    return {};
+  }
+  if (!bin.notJudged.empty()) {
+    bin.checked = false;
+    report.add(Severity::kProblem, "not-judged",
+               bin.notJudged + ": doctor cannot tell whether it starts or binds");
+    return {};
+  }
+  const elf::Info* info = &bin.info;
+  bin.capsNetBind = fc.netBind && fc.ignoredWhy.empty();
+  bin.checked = true;
   bin.package = package::ownerOf(bin.path);
   bin.jdk = jdk::detect(bin.path);
   bin.ldLibraryPath = text::join(host.ldLibraryPath, ":");
+  bin.capsIgnoredWhy = fc.ignoredWhy;
 
   // What execve(2) makes of the file for each caller (exec_model.h): an ordinary user with the
-  // bounding set processes have here, and privbind's two modes.
+  // bounding set and no_new_privs doctor has here, and privbind's modes. A nosuid mount makes
+  // the kernel ignore set-user-ID bits and file capabilities alike (mnt_may_suid()).
+  struct statvfs vfs {};
+  const bool nosuid = statvfs(bin.path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
   execmodel::File file;
-  file.hasCaps = !fc.text.empty();
+  file.hasCaps = !fc.text.empty() && fc.ignoredWhy.empty();
   file.fP = fc.permitted;
   file.fI = fc.inheritable;
   file.fE = fc.effective;
-  file.setuid = bin.setuid;
-  file.setgid = bin.setgid;
+  file.setuid = bin.setuid && !nosuid;
+  file.setgid = bin.setgid && !nosuid;
   file.owner = st.st_uid;
   file.group = st.st_gid;
   uint64_t bounding = ~uint64_t{0};
-  if (auto self = proc::readSelf()) bounding = self->capBnd;
+  bool noNewPrivs = false;
+  if (auto self = proc::readSelf()) {
+    bounding = self->capBnd;
+    noNewPrivs = self->noNewPrivs == 1;
+  }
   const bool privbindCan = (bounding & kNetBind) != 0;
-  const auto user = execmodel::exec(file, execmodel::ordinaryUser(bounding));
+  execmodel::Caller asUser = execmodel::ordinaryUser(bounding, noNewPrivs);
+  asUser.uid = ctx.as.user.uid;
+  asUser.gid = ctx.as.gid;
+  const auto user = execmodel::exec(file, asUser);
   const auto capsRun = execmodel::exec(file, execmodel::capsMode());
   const auto brokerRun = execmodel::exec(file, execmodel::brokerMode());
+  // cgroup mode leaves the command what broker mode does: no capability, an empty bounding set,
+  // no_new_privs (modes/cgroup/cgroup_mode.cpp).
+  const auto cgroupRun = execmodel::exec(file, execmodel::brokerMode());
   bin.secure = user.secure;
 
   const std::string& p = bin.path;
-  if (!bin.native) {
-    report.add(Severity::kWarning, "foreign-architecture",
-               p + " is a " + std::to_string(info->elfClass) + "-bit " + info->machineName +
-                   " program; privbind is built for this host's own architecture, so doctor "
-                   "does not judge whether it starts or binds");
-  }
-  if (bin.native && info->dynamic) {
+  // The least-privilege mode to point to: cgroup mode where the host has it.
+  const std::string instead =
+      ctx.cgroup.works ? "cgroup mode (the default: no capability at all)" : "caps mode";
+  if (!fc.ignoredWhy.empty())
+    report.add(fc.netBind ? Severity::kProblem : Severity::kWarning, "caps-ignored",
+               p + " has file capabilities (" + fc.text + "), but " + fc.ignoredWhy +
+                   ": they give the program nothing");
+  if (nosuid && (bin.setuid || bin.setgid))
+    report.add(Severity::kWarning, "setuid-ignored",
+               p + " is set-user/group-ID, but lies on a file system mounted nosuid: the kernel "
+                   "ignores the bit");
+  if (info->dynamic) {
     bin.entries = loader::entries(*info, bin.path, host);
     bin.libs = loader::resolve(*info, bin.path, host);
+    // Normal mode: the system ld.so's own answer, as the user, where it can be asked
+    // (ld_trace.h says why that runs none of the target's code); the model where it cannot.
+    if (auto traced = ldtrace::normalLoad(*info, bin.path, host, ctx.as)) {
+      bin.tracedLoad = true;
+      std::map<std::string, size_t> index;
+      for (size_t i = 0; i < bin.libs.size(); ++i) index[bin.libs[i].name] = i;
+      for (const auto& [name, path] : *traced) {
+        if (auto it = index.find(name); it != index.end()) {
+          bin.libs[it->second].normal = path;
+          // Secure-execution mode searches a subset of normal mode's directories (no
+          // LD_LIBRARY_PATH, fewer $ORIGIN entries): what ld.so cannot load in normal mode
+          // (a library the user may not read, say), it does not load there either.
+          if (path.empty()) bin.libs[it->second].secure.clear();
+        } else {
+          bin.libs.push_back({name, bin.path, path, path});
+        }
+      }
+    }
   }
   for (const auto& l : bin.libs) {
     if (l.normal.empty()) bin.loadsNormal = false;
@@ -133,7 +196,14 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
 
   // Verdicts.
   bin.startsAsUser = bin.checked && !user.eperm && loads(user);
-  bin.bindsAsUser = bin.startsAsUser && (user.eff & kNetBind) != 0;
+  // Each reason it binds reserved ports on its own; one line each, so that one more (a standing
+  // grant, say) is one more push_back.
+  if (bin.startsAsUser && (user.eff & kNetBind) != 0)
+    bin.bindsBecause.push_back(file.hasCaps     ? "its file capabilities (" + fc.text + ")"
+                               : user.euid == 0 ? std::string("set-user-ID root")
+                                                : std::string("its capabilities"));
+  bin.bindsAsUser = !bin.bindsBecause.empty();
+  bin.cgroupWorks = bin.checked && ctx.cgroup.works && !cgroupRun.eperm && loads(cgroupRun);
   bin.capsWorks = bin.checked && privbindCan && caps::ambientSupported() && !capsRun.eperm &&
                   loads(capsRun) && (capsRun.eff & kNetBind) != 0;
   // In secure-execution mode ld.so ignores a preload library given by path (ld.so(8)).
@@ -149,9 +219,12 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
   for (const auto& l : bin.libs) {
     if (l.normal.empty()) {
       report.add(Severity::kProblem, "library-missing",
-                 l.name + " (needed by " + l.neededBy +
-                     ") will not load at all: ld.so finds it in none of the RPATH/RUNPATH "
-                     "entries, " +
+                 l.name + " (needed by " + l.neededBy + ") will not load at all: " +
+                     (bin.tracedLoad
+                          ? "the system ld.so, asked as uid " + std::to_string(ctx.as.user.uid) +
+                                " (ld.so --list), finds no copy it can load in the "
+                                "RPATH/RUNPATH entries, "
+                          : "ld.so finds it in none of the RPATH/RUNPATH entries, ") +
                      (host.ldLibraryPath.empty()
                           ? std::string()
                           : "LD_LIBRARY_PATH (" + text::join(host.ldLibraryPath, ":") + "), ") +
@@ -202,11 +275,11 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
   if (bin.secure) {
     std::string who = writers::untrustedWriter(bin.path);
     if (!who.empty())
-      report.add(Severity::kWarning, "unsafe-location",
+      report.add(Severity::kProblem, "unsafe-location",
                  p + " is privileged (" + privilege + "), but " + who +
                      ": someone other than root can replace it or link it elsewhere; --fix "
                      "refuses to work there");
-    hijackable(bin, report);
+    hijackable(bin, report, instead);
   }
 
   // What the file's own privileges do for a bind.
@@ -217,7 +290,8 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
                      caps::names(fc.permitted & ~bounding, caps::lastCap()) +
                      " is not in the bounding set here: execve(2) fails with EPERM "
                      "(capabilities(7)). Give the service that capability in its bounding set, "
-                     "or drop the file capabilities (setcap -r) and use caps mode");
+                     "or drop the file capabilities (setcap -r) and use " +
+                     instead);
     } else if (!fc.netBind && !(fc.inheritable & kNetBind)) {
       report.add(bin.bindsAsUser ? Severity::kInfo : Severity::kProblem, "caps-without-bind",
                  p + " has file capabilities (" + bin.fileCaps +
@@ -227,7 +301,8 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
                  p + " has cap_net_bind_service in its permitted set only (" + bin.fileCaps +
                      "): it starts without the capability in its effective set, and bind(2) "
                      "fails with EACCES unless the program raises it itself "
-                     "(cap_set_proc(3)); use 'setcap cap_net_bind_service=ep', or caps mode");
+                     "(cap_set_proc(3)); use 'setcap cap_net_bind_service=ep', or " +
+                     instead);
     } else if (!fc.netBind) {
       report.add(Severity::kInfo, "caps-inheritable-only",
                  p + " has cap_net_bind_service only as a file-inheritable capability (" +
@@ -243,17 +318,31 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
                      "cap_net_bind_service on the file, or remove its capabilities (setcap -r)");
   }
   if (bin.checked && !privbindCan)
-    report.add(Severity::kProblem, "no-bind-capability",
+    report.add(ctx.cgroup.works ? Severity::kWarning : Severity::kProblem, "no-bind-capability",
                "CAP_NET_BIND_SERVICE is not in the bounding set here, as in some containers: "
-               "neither caps mode nor broker mode can work");
+               "neither caps mode nor broker mode can work" +
+                   std::string(ctx.cgroup.works ? " (cgroup mode does not need it)" : ""));
+  if (!ctx.cgroup.works)
+    report.add(Severity::kInfo, "cgroup-mode-unavailable",
+               "cgroup mode cannot work here: " + ctx.cgroup.why);
+  else if (cgroupRun.eperm)
+    report.add(Severity::kWarning, "cgroup-mode-eperm",
+               "cgroup mode leaves the command an empty bounding set, and " + p +
+                   " has file capabilities with the effective bit (" + bin.fileCaps +
+                   "): execve(2) fails with EPERM and privbind exits 126; remove them "
+                   "(setcap -r), cgroup mode needs none");
   if (info->isGo)
     report.add(Severity::kInfo, "go-binary",
-               p + " is a Go program: Go makes its system calls directly, so broker mode's "
-                   "preload library cannot reach its binds; use caps mode");
+               p +
+                   " is a Go program: Go makes its system calls directly, so broker mode's "
+                   "preload library cannot reach its binds; use " +
+                   instead);
   if (!info->dynamic && !info->isGo)
     report.add(Severity::kInfo, "static-binary",
-               p + " is statically linked: no preload library reaches it, so broker mode "
-                   "cannot work; use caps mode");
+               p +
+                   " is statically linked: no preload library reaches it, so broker mode "
+                   "cannot work; use " +
+                   instead);
   if (bin.setuid || bin.setgid)
     report.add(Severity::kInfo, "setuid",
                p + " is " + (bin.setuid ? "set-user-ID" : "set-group-ID") + " (uid " +
@@ -291,7 +380,7 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
     }
   }
 
-  recommend::fill(bin, report, host);
+  recommend::fill(bin, report, ctx);
   return {};
 }
 

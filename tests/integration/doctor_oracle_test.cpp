@@ -22,10 +22,15 @@ using namespace testsupport;
 
 namespace {
 
-// env(1) makes the PATH search: setpriv's own exec still holds root's capabilities for the path
-// lookup, a real nobody's does not.
+// env(1) sets the case's environment; python's os.execvp makes the PATH search as nobody (setpriv's
+// own exec still holds root's capabilities for the path lookup, a real nobody's does not) and
+// then a plain execve(2), as privbind, init systems and start-stop-daemon do: unlike execvp(3) of
+// glibc (env, setpriv) and shells, it does not run a file the kernel refuses with ENOEXEC
+// through /bin/sh instead.
 const std::vector<std::string> kNobody = {
     "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "env"};
+const std::vector<std::string> kExecve = {"/usr/bin/python3", "-c",
+                                          "import os,sys; os.execvp(sys.argv[1], sys.argv[1:])"};
 
 // What a case hands to the oracle.
 struct Target {
@@ -39,11 +44,15 @@ struct Target {
                                       // nobody write it? (else: doctor must not claim so)
 };
 
-// Paths outside the TempDir that a case created; removed at the end of the case.
+// Mounts and paths outside the TempDir that a case created; undone at the end of the case,
+// mounts first. A file in /etc/ld.so.conf.d is followed by ldconfig.
 struct Cleanup {
-  std::vector<std::string> paths;
+  std::vector<std::string> mounts, paths;
+  bool ldconfig = false;
   ~Cleanup() {
+    for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) run({"umount", "--", *it});
     for (const auto& p : paths) run({"rm", "-rf", "--", p});
+    if (ldconfig) run({"ldconfig"});
   }
 };
 
@@ -68,6 +77,24 @@ void must(const std::vector<std::string>& argv) {
 
 void mkdirs(const std::string& d) { must({"mkdir", "-p", "-m", "0755", d}); }
 
+// A tmpfs with the given options (nosuid, noexec...) at dir, unmounted at the end of the case.
+std::string mountTmpfs(Ctx& c, const std::string& dir, const std::string& opts) {
+  mkdirs(dir);
+  must({"mount", "-t", "tmpfs", "-o", "mode=0755," + opts, "privbind-oracle", dir});
+  c.cleanup.mounts.push_back(dir);
+  return dir;
+}
+
+// Sets bytes of path at offset (printf(1) escapes), e.g. e_machine of an ELF header.
+void patch(const std::string& path, long offset, const std::string& bytes) {
+  must({"sh", "-c",
+        "printf '" + bytes + "' | dd of=\"$1\" bs=1 seek=" + std::to_string(offset) +
+            " conv=notrunc status=none",
+        "sh", path});
+}
+// e_machine (offset 18) = EM_AARCH64 (183): an ELF file of another architecture.
+const char* kAarch64 = "\\267\\000";
+
 // dir/libdoctor_lib.so.
 std::string buildLib(const std::string& dir) {
   mkdirs(dir);
@@ -85,6 +112,14 @@ std::string buildProbe(const std::string& out, const std::vector<std::string>& f
   if (!libDir.empty()) argv.insert(argv.end(), {"-DWITH_LIB", "-L" + libDir, "-ldoctor_lib"});
   argv.insert(argv.end(), flags.begin(), flags.end());
   must(argv);
+  must({"chmod", "0755", out});
+  return out;
+}
+
+// The 32-bit x86 probe (no libc) at out.
+std::string buildProbe32(const std::string& out) {
+  must({"cc", "-m32", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie", "-no-pie", "-o",
+        out, sourceDir() + "/programs/oracle_bind_i386.c"});
   must({"chmod", "0755", out});
   return out;
 }
@@ -132,17 +167,17 @@ Target setcapJdkCopy(const std::string& dest) {
 struct Case {
   Case(const char* n, std::function<Target(Ctx&)> m, const char* f = "", const char* nd = "")
       : name(n), make(std::move(m)), finding(f), needs(nd) {}
-  const char* name;
+  const char* name;  // tests/integration/doctor_cases.md says which class each one stands for
   std::function<Target(Ctx&)> make;
   const char* finding;  // a finding code doctor must report for it ("" none required)
-  const char* needs;    // "go" or "jdk": judged in their own test case, skipped without
+  const char* needs;    // "go", "jdk" or "node": judged in their own test case, skipped without
 };
 
 // ---- the truth ------------------------------------------------------------------------------
 
 struct Observed {
-  bool starts = false, binds = false;  // run directly as nobody
-  bool caps = false, broker = false;   // under privbind --mode=caps / broker, as nobody
+  bool starts = false, binds = false;                 // run directly as nobody
+  bool cgroup = false, caps = false, broker = false;  // under privbind -m cgroup/caps/broker
   std::string log;
 };
 
@@ -163,14 +198,19 @@ RunResult runAs(const Target& t, const std::vector<std::string>& how,
 
 Observed observe(const Target& t, const std::vector<std::string>& args) {
   Observed o;
-  RunResult direct = runAs(t, kNobody, args);
+  std::vector<std::string> directHow = kNobody;
+  directHow.insert(directHow.end(), kExecve.begin(), kExecve.end());
+  RunResult direct = runAs(t, directHow, args);
   o.starts = direct.out.find("started") != std::string::npos;
   o.binds = direct.status == 0 && direct.out.find("bound") != std::string::npos;
+  RunResult cgroup = runAs(t, {privbindPath(), "--mode=cgroup", "-u", "nobody", "--"}, args);
+  o.cgroup = cgroup.status == 0 && cgroup.out.find("bound") != std::string::npos;
   RunResult caps = runAs(t, {privbindPath(), "--mode=caps", "-u", "nobody", "--"}, args);
   o.caps = caps.status == 0 && caps.out.find("bound") != std::string::npos;
   RunResult broker = runAs(t, {privbindPath(), "--mode=broker", "-u", "nobody", "--"}, args);
   o.broker = broker.status == 0 && broker.out.find("bound") != std::string::npos;
-  o.log = "direct " + std::to_string(direct.status) + ": " + direct.out + direct.err + "caps " +
+  o.log = "direct " + std::to_string(direct.status) + ": " + direct.out + direct.err + "cgroup " +
+          std::to_string(cgroup.status) + ": " + cgroup.out + cgroup.err + "caps " +
           std::to_string(caps.status) + ": " + caps.out + caps.err + "broker " +
           std::to_string(broker.status) + ": " + broker.out + broker.err;
   return o;
@@ -190,7 +230,7 @@ bool nobodyCanWrite(const std::string& path) {
 
 struct Said {
   int status = -1;
-  std::string checked, starts, binds, broker, caps;  // "True"/"False"/"None"
+  std::string checked, starts, binds, cgroup, broker, caps;  // "True"/"False"/"None"
   bool hijack = false;
   std::vector<std::string> codes;        // finding codes
   std::vector<std::string> recommended;  // the commands doctor recommends
@@ -210,7 +250,7 @@ Said askDoctor(const Target& t) {
                       "import json,sys\n"
                       "d=json.load(sys.stdin); v=d['target']['verdicts']\n"
                       "print(v['checked'], v['starts_as_user'], v['binds_as_user'],"
-                      " v['broker_mode'], v['caps_mode'],"
+                      " v['cgroup_mode'], v['broker_mode'], v['caps_mode'],"
                       " any(f['code']=='library-hijackable' for f in d['findings']))\n"
                       "print(' '.join(f['code'] for f in d['findings']))\n"
                       "for c in d['target']['recommended']: print(c)"},
@@ -218,7 +258,7 @@ Said askDoctor(const Target& t) {
   REQUIRE_MESSAGE(py.status == 0, s.text << py.err);
   std::istringstream in(py.out);
   std::string hijack;
-  in >> s.checked >> s.starts >> s.binds >> s.broker >> s.caps >> hijack;
+  in >> s.checked >> s.starts >> s.binds >> s.cgroup >> s.broker >> s.caps >> hijack;
   s.hijack = hijack == "True";
   std::string line;
   std::getline(in, line);  // the rest of the first line
@@ -411,6 +451,195 @@ std::vector<Case> cases() {
          return Target{setcap("cap_net_bind_service=ep", out)};
        },
        "", "go"},
+      // ---- what execve(2) checks before anything runs
+      {"mode 0700, owned by another user (daemon)",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"chown", "1:1", p});
+         must({"chmod", "0700", p});
+         return Target{p};
+       },
+       "exec-fails"},
+      {"mode 0755, an ACL entry denies nobody",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"setfacl", "-m", "u:nobody:---", p});
+         return Target{p};
+       },
+       "exec-fails"},
+      {"on a noexec mount",
+       [](Ctx& c) {
+         std::string d = mountTmpfs(c, c.tmp / "mnt", "noexec");
+         return Target{buildProbe(d + "/p")};
+       },
+       "exec-fails"},
+      {"in a directory nobody may not search (0700), by path",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "private/p");
+         must({"chmod", "0700", c.tmp / "private"});
+         return Target{p};
+       },
+       "exec-fails"},
+      {"execute-only program (0711): the kernel reads it, nobody cannot",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"chmod", "0711", p});
+         return Target{p};
+       }},
+      {"another architecture's ELF (e_machine AArch64)",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         patch(p, 18, kAarch64);
+         return Target{p};
+       },
+       "exec-fails"},
+      {"ELF interpreter (PT_INTERP) missing",
+       [](Ctx& c) {
+         return Target{buildProbe(c.tmp / "p", {"-Wl,--dynamic-linker=/nonexistent/ld.so"})};
+       },
+       "exec-fails"},
+      {"empty file, mode 0755",
+       [](Ctx& c) { return Target{writeFile(c.tmp / "empty", "", "0755")}; }, "exec-fails"},
+      {"a directory",
+       [](Ctx& c) {
+         mkdirs(c.tmp / "dir");
+         return Target{c.tmp / "dir"};
+       },
+       "exec-fails"},
+      {"a FIFO, mode 0755",
+       [](Ctx& c) {
+         must({"mkfifo", "-m", "0755", c.tmp / "fifo"});
+         return Target{c.tmp / "fifo"};
+       },
+       "exec-fails"},
+      // ---- scripts
+      {"#! to a missing interpreter",
+       [](Ctx& c) {
+         return Target{writeFile(c.tmp / "s", "#!/nonexistent/sh\necho started\n", "0755")};
+       },
+       "exec-fails"},
+      {"#! line with a DOS line ending (CRLF)",
+       [](Ctx& c) {
+         std::string probe = buildProbe(c.tmp / "probe");
+         return Target{
+             writeFile(c.tmp / "s", "#!/bin/sh\r\nexec " + probe + " \"$@\"\r\n", "0755")};
+       },
+       "exec-fails"},
+      {"#! to a script that runs the probe",
+       [](Ctx& c) {
+         std::string probe = buildProbe(c.tmp / "probe");
+         std::string inner =
+             writeFile(c.tmp / "inner", "#!/bin/sh\nshift\nexec " + probe + " \"$@\"\n", "0755");
+         return Target{writeFile(c.tmp / "outer", "#!" + inner + "\n", "0755")};
+       }},
+      {"#! line longer than the kernel reads",
+       [](Ctx& c) {
+         return Target{
+             writeFile(c.tmp / "s", "#!/" + std::string(300, 'x') + "\necho started\n", "0755")};
+       },
+       "exec-fails"},
+      {"script on a noexec mount",
+       [](Ctx& c) {
+         std::string probe = buildProbe(c.tmp / "probe");
+         std::string d = mountTmpfs(c, c.tmp / "mnt", "noexec");
+         return Target{writeFile(d + "/s", "#!/bin/sh\nexec " + probe + " \"$@\"\n", "0755")};
+       },
+       "exec-fails"},
+      // ---- file capabilities the kernel does not apply
+      {"cap_net_bind_service=ep on a nosuid mount",
+       [](Ctx& c) {
+         std::string d = mountTmpfs(c, c.tmp / "mnt", "nosuid");
+         return Target{setcap("cap_net_bind_service=ep", buildProbe(d + "/p"))};
+       },
+       "caps-ignored"},
+      {"setuid root on a nosuid mount",
+       [](Ctx& c) {
+         std::string d = mountTmpfs(c, c.tmp / "mnt", "nosuid");
+         std::string p = buildProbe(d + "/p");
+         must({"chmod", "4755", p});
+         return Target{p};
+       },
+       "setuid-ignored"},
+      {"cap_net_bind_service=ep in a v3 xattr for another namespace (setcap -n 1000)",
+       [](Ctx& c) {
+         std::string p = buildProbe(c.tmp / "p");
+         must({"setcap", "-n", "1000", "cap_net_bind_service=ep", p});
+         return Target{p};
+       },
+       "caps-ignored"},
+      {"cap_net_bind_service=ep, run under no_new_privs",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", buildProbe(c.tmp / "p")),
+                       {},
+                       {"setpriv", "--no-new-privs", "--"}};
+       }},
+      // ---- what ld.so searches and checks
+      {"another architecture's library first on RUNPATH, the right one second",
+       [](Ctx& c) {
+         std::string wrong = buildLib(c.tmp / "wrong");
+         patch(wrong, 18, kAarch64);
+         std::string right = c.tmp / "right";
+         buildLib(right);
+         return Target{
+             buildProbe(c.tmp / "p",
+                        {"-Wl,--enable-new-dtags,-rpath," + c.tmp / "wrong" + ":" + right}, right)};
+       }},
+      {"library only in a glibc-hwcaps/x86-64-v2 subdirectory of RUNPATH, file caps",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         std::string lib = buildLib(base + "/lib");
+         mkdirs(base + "/lib/glibc-hwcaps/x86-64-v2");
+         std::string p = buildProbe(
+             base + "/bin/p", {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"}, base + "/lib");
+         must({"mv", lib, base + "/lib/glibc-hwcaps/x86-64-v2/"});
+         return Target{setcap("cap_net_bind_service=ep", p)};
+       }},
+      {"library found through /etc/ld.so.conf.d, file caps",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         buildLib(base + "/lib");
+         std::string p = buildProbe(base + "/bin/p", {}, base + "/lib");
+         RunResult r = run({"mktemp", "/etc/ld.so.conf.d/privbind-oracle-XXXXXX.conf"});
+         REQUIRE(r.status == 0);
+         std::string conf = r.out.substr(0, r.out.find('\n'));
+         c.cleanup.paths.push_back(conf);
+         c.cleanup.ldconfig = true;
+         writeFile(conf, base + "/lib\n", "0644");
+         must({"ldconfig"});
+         return Target{setcap("cap_net_bind_service=ep", p)};
+       }},
+      {"library on RUNPATH that nobody may not read (0600)",
+       [](Ctx& c) {
+         std::string base = c.tmp / "app";
+         std::string p = pair(base, {"-Wl,--enable-new-dtags,-rpath," + base + "/lib"});
+         must({"chmod", "0600", base + "/lib/libdoctor_lib.so"});
+         return Target{p};
+       },
+       "library-missing"},
+      // ---- real interpreters
+      {"Node script, #!/usr/bin/env node",
+       [](Ctx& c) {
+         std::string s = c.tmp / "probe.js";
+         must({"cp", sourceDir() + "/programs/oracle_bind.js", s});
+         must({"chmod", "0755", s});
+         return Target{s};
+       },
+       "", "node"},
+      {"busybox sh (static) running the probe",
+       [](Ctx& c) {
+         std::string probe = buildProbe(c.tmp / "probe");
+         return Target{
+             writeFile(c.tmp / "s", "#!/bin/busybox sh\nexec " + probe + " \"$@\"\n", "0755")};
+       },
+       "", "busybox"},
+      // ---- another ELF class the kernel runs (IA32 emulation)
+      {"32-bit x86 static program", [](Ctx& c) { return Target{buildProbe32(c.tmp / "p32")}; }, "",
+       "m32"},
+      {"32-bit x86 static program with cap_net_bind_service=ep",
+       [](Ctx& c) {
+         return Target{setcap("cap_net_bind_service=ep", buildProbe32(c.tmp / "p32"))};
+       },
+       "", "m32"},
       {"setcap'd copy of the system JDK under /opt",
        [](Ctx& c) { return setcapJdkCopy(c.dirUnder("/opt") + "/jdk"); }, "", "jdk"},
       {"setcap'd copy of the system JDK under /usr/lib/jvm",
@@ -459,17 +688,21 @@ int judgeAll(const std::string& needs) {
     Said said = askDoctor(t);
     const bool hijack = t.hijack && nobodyCanWrite(*t.hijack);
     std::string truthLine = "starts " + py(truth.starts) + ", binds " + py(truth.binds) +
-                            ", broker " + py(truth.broker) + ", caps " + py(truth.caps) +
-                            ", hijackable " + py(hijack);
+                            ", cgroup " + py(truth.cgroup) + ", broker " + py(truth.broker) +
+                            ", caps " + py(truth.caps) + ", hijackable " + py(hijack);
     MESSAGE("oracle case: " << std::string(k.name) << " | " << truthLine);
     INFO("case: ", std::string(k.name));
     INFO("truth: ", truthLine);
     INFO("runs: ", truth.log);
     INFO("doctor: ", said.text);
+    // Every case is one doctor can judge: never 125, never "not judged".
     CHECK(said.status != 125);
     CHECK(said.checked == "True");
+    // A target that does not start or does not bind without help is a finding: exit 1.
+    if (!truth.starts) CHECK(said.status == 1);
     CHECK(said.starts == py(truth.starts));
     CHECK(said.binds == py(truth.binds));
+    CHECK(said.cgroup == py(truth.cgroup));
     CHECK(said.broker == py(truth.broker));
     CHECK(said.caps == py(truth.caps));
     // Negative control: a case built to be hijackable really is.
@@ -485,8 +718,28 @@ int judgeAll(const std::string& needs) {
 }  // namespace
 
 TEST_SUITE("doctor_oracle") {
-TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH") {
-  CHECK(judgeAll("") >= 25);
+TEST_CASE("C programs, file capabilities, setuid, RPATH/RUNPATH, scripts, PATH, odd files") {
+  CHECK(judgeAll("") >= 52);
+}
+
+TEST_CASE("Node") {
+  if (run({"sh", "-c", "command -v node"}).status != 0) SKIP_TEST("node (nodejs) is not installed");
+  CHECK(judgeAll("node") == 1);
+}
+
+TEST_CASE("32-bit x86 programs") {
+  TempDir probe;
+  RunResult cc = run({"cc", "-m32", "-nostdlib", "-static", "-fno-stack-protector", "-fno-pie",
+                      "-no-pie", "-o", probe / "p32", sourceDir() + "/programs/oracle_bind_i386.c"},
+                     120s);
+  if (cc.status != 0) SKIP_TEST("cc cannot build 32-bit x86 code here: " + cc.err);
+  CHECK(judgeAll("m32") == 2);
+}
+
+TEST_CASE("busybox") {
+  if (access("/bin/busybox", X_OK) != 0)
+    SKIP_TEST("/bin/busybox (busybox-static) is not installed");
+  CHECK(judgeAll("busybox") == 1);
 }
 
 TEST_CASE("Go programs") {

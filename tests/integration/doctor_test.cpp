@@ -525,49 +525,90 @@ TEST_CASE("JDK 8 layout is recognised") {
         "['" + home + "/jre/bin/keytool']");
 }
 
-TEST_CASE("bad targets: one clear line, exit 125, no crash") {
+TEST_CASE("targets execve(2) refuses are judged: exit 1, never 'no problem found'") {
   TempDir dir;
-  REQUIRE(sh("printf 'hello\\n' > '" + dir / "text" + "'").status == 0);
-  checkRefusal(doctor({dir / "text"}), dir / "text" + ": not an ELF file");
-  // A script is followed to its interpreter; one whose interpreter does not exist is not.
-  REQUIRE(sh("printf '#!/nonexistent/sh\\necho hi\\n' > '" + dir / "script" + "'").status == 0);
-  checkRefusal(doctor({dir / "script"}), "/nonexistent/sh");
+  // Each: what to make, what doctor must say about it.
+  REQUIRE(sh("printf 'hello\\n' > '" + dir / "text" + "' && chmod 0755 '" + dir / "text" + "'")
+              .status == 0);
+  REQUIRE(sh("printf '#!/nonexistent/sh\\necho hi\\n' > '" + dir / "script" + "' && chmod 0755 '" +
+             dir / "script" + "'")
+              .status == 0);
+  REQUIRE(sh(": > '" + dir / "empty" + "' && chmod 0755 '" + dir / "empty" + "'").status == 0);
+  const std::vector<std::pair<std::string, std::string>> judged = {
+      {dir / "text", "is neither an ELF program nor a script"},
+      {dir / "script", "its \"#!\" interpreter /nonexistent/sh does not exist"},
+      {dir / "empty", "is empty"},
+      {dir.path(), "it is a directory"},
+  };
+  for (const auto& [target, says] : judged) {
+    INFO("target: ", target);
+    RunResult r = doctor({target});
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.out.find(says) != std::string::npos, r.out);
+    CHECK(r.out.find("Result: problems found") != std::string::npos);
+    RunResult js = doctor({"--json", target});
+    CHECK(js.status == 1);
+    CHECK(jsonQuery(js.out, "[f['code'] for f in d['findings']]") == "['exec-fails']");
+    CHECK(jsonQuery(js.out, "d['target']['verdicts']") ==
+          "{'checked': True, 'starts_as_user': False, 'binds_as_user': False, 'binds_because': "
+          "[], 'cgroup_mode': False, 'broker_mode': False, 'caps_mode': False}");
+  }
+}
+
+TEST_CASE("targets doctor cannot inspect: one clear line, exit 125, no crash") {
+  TempDir dir;
+  REQUIRE(sh("head -c 200 /bin/true > '" + dir / "truncated" + "' && chmod 0755 '" +
+             dir / "truncated" + "'")
+              .status == 0);
+  checkRefusal(doctor({dir / "truncated"}), "truncated or malformed ELF file");
   // --json still writes one JSON object to stdout when doctor cannot inspect.
-  RunResult js = doctor({"--json", dir / "text"});
+  RunResult js = doctor({"--json", dir / "truncated"});
   CHECK(js.status == 125);
   CHECK_MESSAGE(std::regex_search(js.err, std::regex("^privbind: [^\n]+: [^\n]+\n")), js.err);
   CHECK(jsonQuery(js.out, "d['exit_code']") == "125");
   CHECK(jsonQuery(js.out, "d['error']['message'].startswith('privbind: ')") == "True");
-  CHECK(jsonQuery(js.out, "'not an ELF file' in d['error']['why']") == "True");
-  REQUIRE(sh("head -c 200 /bin/true > '" + dir / "truncated" + "'").status == 0);
-  checkRefusal(doctor({dir / "truncated"}), "truncated or malformed ELF file");
-  checkRefusal(doctor({dir.path()}), "is a directory");
+  CHECK(jsonQuery(js.out, "'truncated' in d['error']['why']") == "True");
   REQUIRE(symlink((dir / "nowhere").c_str(), (dir / "dangling").c_str()) == 0);
   checkRefusal(doctor({dir / "dangling"}), "dangling symbolic link");
   checkRefusal(doctor({"no-such-command-privbind-doctor"}), "not found");
-  // Unreadable to the user who runs doctor.
+  // Executable by nobody but unreadable to it: doctor run as nobody cannot look inside.
   REQUIRE(run({"cp", "/bin/true", dir / "secret"}).status == 0);
-  REQUIRE(run({"chmod", "0700", dir / "secret"}).status == 0);
+  REQUIRE(run({"chmod", "0711", dir / "secret"}).status == 0);
   RunResult unreadable = run(asNobody({privbindPath(), "doctor", dir / "secret"}));
   checkRefusal(unreadable, "open(" + dir / "secret" + "): Permission denied");
 }
 
-TEST_CASE("a 32-bit binary is described, not crashed on") {
+TEST_CASE("another architecture: judged when the kernel says, never 'no problem found' when not") {
   TempDir dir;
+  // An x86-64 program with e_machine set to AArch64: this kernel refuses it (ENOEXEC).
+  REQUIRE(run({"cp", "/bin/true", dir / "arm"}).status == 0);
+  REQUIRE(
+      sh("printf '\\267\\000' | dd of='" + dir / "arm" + "' bs=1 seek=18 conv=notrunc status=none")
+          .status == 0);
+  RunResult arm = doctor({"--json", dir / "arm"});
+  CHECK(arm.status == 1);
+  CHECK(jsonQuery(arm.out, "d['target']['machine']") == "AArch64");
+  CHECK(jsonQuery(arm.out, "d['target']['verdicts']['checked']") == "True");
+  CHECK(jsonQuery(arm.out, "d['target']['verdicts']['starts_as_user']") == "False");
+  CHECK(jsonQuery(arm.out, "'Exec format error' in d['target']['exec_failure']") == "True");
+
+  // A 32-bit x86 static program: the kernel's IA32 emulation runs it (when it has one).
   REQUIRE(sh("printf 'void _start(void){for(;;);}\\n' > '" + dir / "s.c" + "'").status == 0);
   RunResult cc = run({"cc", "-m32", "-nostdlib", "-static", "-o", dir / "x32", dir / "s.c"}, 120s);
   if (cc.status != 0) {
     SKIP_TEST(std::string("cc cannot build 32-bit code here: ") + cc.err);
   }
   RunResult r = doctor({"--json", dir / "x32"});
-  CHECK((r.status == 0 || r.status == 1));
   CHECK(jsonQuery(r.out, "d['target']['elf_class']") == "32");
   CHECK(jsonQuery(r.out, "d['target']['machine']") == "i386");
   CHECK(jsonQuery(r.out, "d['target']['native']") == "False");
-  // Not judged, so no verdict claims anything.
-  CHECK(jsonQuery(r.out, "d['target']['verdicts']") ==
-        "{'checked': False, 'starts_as_user': None, 'binds_as_user': None, 'broker_mode': None, "
-        "'caps_mode': None}");
+  RunResult config = sh("zcat /proc/config.gz | grep -qx CONFIG_IA32_EMULATION=y");
+  if (config.status == 0) {
+    CHECK(r.status == 0);
+    CHECK(jsonQuery(r.out, "d['target']['verdicts']['starts_as_user']") == "True");
+  } else {
+    CHECK(r.status == 1);
+  }
   CHECK(doctor({dir / "x32"}).out.find("32-bit i386") != std::string::npos);
 }
 
@@ -577,8 +618,8 @@ TEST_CASE("static and Go-less dynamic programs get the right mode verdicts") {
   RunResult js = doctor({"--json", dyn});
   CHECK(js.status == 0);
   CHECK(jsonQuery(js.out, "d['target']['verdicts']") ==
-        "{'checked': True, 'starts_as_user': True, 'binds_as_user': False, 'broker_mode': True, "
-        "'caps_mode': True}");
+        "{'checked': True, 'starts_as_user': True, 'binds_as_user': False, 'binds_because': [], "
+        "'cgroup_mode': True, 'broker_mode': True, 'caps_mode': True}");
   RunResult st = run({"cc", "-static", "-o", dir / "static_server",
                       sourceDir() + "/programs/bind_server.c", "-pthread"},
                      120s);
@@ -616,7 +657,11 @@ TEST_CASE("the system: port start, capabilities, shim") {
   CHECK(jsonQuery(r.out, "d['system']['unprivileged_port_start']") ==
         std::to_string(privbind::files::unprivilegedPortStart()));
   RunResult text = doctor({});
-  CHECK(text.out.find("no tool needed for ports >= ") != std::string::npos);
+  // Said once (it used to be said twice: on the port start line and in the note).
+  const std::string tool = "no tool needed for ports >= ";
+  const size_t first = text.out.find(tool);
+  CHECK(first != std::string::npos);
+  CHECK(text.out.find(tool, first + 1) == std::string::npos);
 
   // Like a container without the capability and without BPF rights: no mode can work, and
   // doctor says so.
@@ -867,5 +912,97 @@ TEST_CASE("every printed command is safe to paste for any file name") {
   CHECK(run(asNobody({prog2})).out == "answer 42\n");
   nothingElseRan(root2);
   CHECK(namesIn(root2 + "/bin").size() == 2);
+}
+}  // TEST_SUITE("doctor")
+
+TEST_SUITE("doctor") {
+TEST_CASE("the system ld.so, asked as the user, runs none of the target's code") {
+  TempDir dir;
+  std::string marks = dir / "marks";
+  REQUIRE(run({"mkdir", "-m", "0777", marks}).status == 0);
+  const std::string def = "-DMARK_DIR=\"" + marks + "\"";
+  std::string lib = dir / "lib/libdoctor_ctor.so";
+  REQUIRE(run({"mkdir", "-p", "-m", "0755", dir / "lib"}).status == 0);
+  RunResult cl =
+      run({"cc", "-shared", "-fPIC", def, "-o", lib, sourceDir() + "/programs/doctor_ctor_lib.c"},
+          120s);
+  REQUIRE_MESSAGE(cl.status == 0, cl.err);
+  std::string prog = dir / "ctor_prog";
+  // -z now: with eager binding too, nothing runs.
+  RunResult cc =
+      run({"cc", def, "-o", prog, sourceDir() + "/programs/doctor_ctor_main.c", "-L" + dir / "lib",
+           "-ldoctor_ctor", "-Wl,-rpath," + dir / "lib", "-Wl,-z,now"},
+          120s);
+  REQUIRE_MESSAGE(cc.status == 0, cc.err);
+  REQUIRE(run({"chmod", "-R", "a+rX", dir.path()}).status == 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--json", prog}, {"--json", "-u", "nobody", prog}, {"--json", "-u", "daemon", prog}}) {
+    RunResult js = doctor(args);
+    CHECK(js.status == 0);
+    CHECK(jsonQuery(js.out, "d['target']['libraries_from']") == "ld.so");
+    CHECK(jsonQuery(js.out,
+                    "[n['normal'] for n in d['target']['needed'] if n['name']=="
+                    "'libdoctor_ctor.so'][0]") == lib);
+  }
+  CHECK(namesIn(marks).empty());
+  // Negative control: the marks are real; running the program leaves every one of them.
+  REQUIRE(run(asNobody({prog})).status == 0);
+  std::vector<std::string> left = namesIn(marks);
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"lib-constructor", "lib-ifunc", "main", "main-constructor",
+                                         "main-ifunc", "main-preinit"});
+}
+
+TEST_CASE("the advice names the least-privileged mode that works here") {
+  TempDir dir;
+  RunResult st = run({"cc", "-static", "-o", dir / "static_server",
+                      sourceDir() + "/programs/bind_server.c", "-pthread"},
+                     120s);
+  REQUIRE_MESSAGE(st.status == 0, st.err);
+  const std::string prog = dir / "static_server";
+  const std::string messages = "' '.join(f['message'] for f in d['findings'])";
+  RunResult js = doctor({"--json", prog});
+  const bool cgroup = jsonQuery(js.out, "d['target']['verdicts']['cgroup_mode']") == "True";
+  if (!cgroup) SKIP_TEST("cgroup mode does not work on this host");
+  // cgroup mode needs no capability at all: first, and what the notes point to.
+  CHECK(jsonQuery(js.out, "d['target']['recommended'][0]") == "privbind -u USER " + prog + " ...");
+  CHECK(jsonQuery(js.out, "'use caps mode' in " + messages) == "False");
+  CHECK(jsonQuery(js.out, "'use cgroup mode' in " + messages) == "True");
+  // Negative control: where cgroup mode cannot work (no BPF rights), caps mode is the advice.
+  RunResult without = run({"setpriv", "--bounding-set", "-bpf,-sys_admin", "--", privbindPath(),
+                           "doctor", "--json", prog});
+  CHECK(jsonQuery(without.out, "d['target']['verdicts']['cgroup_mode']") == "False");
+  CHECK(jsonQuery(without.out, "d['target']['recommended'][0]") ==
+        "privbind --mode=caps -u USER " + prog + " ...");
+  CHECK(jsonQuery(without.out, "'use caps mode' in " + messages) == "True");
+  // A setcap'd program whose $ORIGIN library breaks in secure mode: drop the capability and
+  // use cgroup mode, not caps mode.
+  std::string origin =
+      buildPair(dir, "origin_prog", {"-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags"});
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", origin}).status == 0);
+  RunResult o = doctor({"--json", origin});
+  CHECK(o.status == 1);
+  CHECK(jsonQuery(o.out, "'privbind -u USER " + origin + " ...' in d['target']['recommended']") ==
+        "True");
+  CHECK(jsonQuery(o.out,
+                  "any(c.startswith('privbind --mode=caps') for c in "
+                  "d['target']['recommended'])") == "False");
+}
+
+TEST_CASE("--fix on a setcap'd file an ordinary user owns: a problem, exit 1") {
+  TempDir dir;
+  std::string prog = buildPair(dir, "owned_prog", {"-Wl,-rpath," + dir / "app/lib"});
+  REQUIRE(run({"chown", "65534", prog}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", prog}).status == 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{{prog}, {"--fix", prog}}) {
+    RunResult r = doctor(args);
+    CHECK(r.status == 1);
+    CHECK(r.out.find("is owned by uid 65534") != std::string::npos);
+    CHECK(r.out.find("Result: problems found") != std::string::npos);
+  }
+  // Negative control: owned by root, the same file is clean.
+  REQUIRE(run({"chown", "0", prog}).status == 0);
+  REQUIRE(run({"setcap", "cap_net_bind_service=ep", prog}).status == 0);
+  CHECK(doctor({"--fix", prog}).status == 0);
 }
 }  // TEST_SUITE("doctor")

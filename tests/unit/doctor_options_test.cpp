@@ -100,11 +100,21 @@ TEST_CASE("an empty report is a clean, well-formed document") {
   Report r;
   std::string j = report::json(r);
   CHECK(j ==
-        "{\"format\":1,\"system\":null,\"target\":null,\"findings\":[],"
+        "{\"format\":2,\"system\":null,\"target\":null,\"findings\":[],"
         "\"problems\":false,\"exit_code\":0}\n");
   r.findings.push_back({Severity::kProblem, "x", "y"});
   CHECK(report::json(r).find("\"findings\":[{\"severity\":\"problem\",\"code\":\"x\","
                              "\"message\":\"y\"}],\"problems\":true,\"exit_code\":1}") !=
         std::string::npos);
   CHECK(report::text(r).find("PROBLEM: y") != std::string::npos);
+}
+
+TEST_CASE("a target doctor did not judge never reads 'no problem found'") {
+  Report r;
+  r.binary.emplace();
+  r.binary->path = "/x";
+  r.binary->notJudged = "why";
+  CHECK(report::text(r).find("Result: not judged\n") != std::string::npos);
+  CHECK(report::text(r).find("no problem found") == std::string::npos);
+  CHECK(report::json(r).find("\"checked\":false,\"starts_as_user\":null") != std::string::npos);
 }
