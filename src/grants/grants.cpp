@@ -124,8 +124,18 @@ Status checkReserved(const ports::PortSet& set) {
                                         "): any user may bind them, privbind has nothing to grant");
 }
 
-// Makes the kernel enforce policy; what was repaired is said on stderr.
+// Makes the kernel enforce policy; what was repaired is said on stderr. An empty policy is
+// enforced by attaching nothing: a host without standing grants runs no program of theirs, and
+// pays nothing for its binds.
 Status enforce(const Policy& policy, const char* verb) {
+  if (policy.empty()) {
+    auto removed = bpf::removeGrants();
+    if (!removed) return removed.error();
+    if (*removed)
+      std::fprintf(stderr, "privbind: %s: no standing grant is left; the programs are detached\n",
+                   verb);
+    return {};
+  }
   auto cookie = bpf::ownNetnsCookie();
   if (!cookie) return cookie.error();
   auto notes = bpf::enforceGrants(tableOf(policy), *cookie);
@@ -189,7 +199,18 @@ Result<int> revoke(const Options& o) {
     return 0;
   }
   if (auto s = writePolicy(*policy); !s) return s.error();
-  if (auto s = enforce(*policy, "revoke"); !s) return s.error();
+  // After `privbind grants off`, a revoke changes the file alone: taking a grant away must not
+  // put the others back in force (`privbind grants apply` does that).
+  auto kernel = bpf::inspectGrants();
+  if (!kernel) return kernel.error();
+  if (kernel->pinDir) {
+    if (auto s = enforce(*policy, "revoke"); !s) return s.error();
+  } else if (!policy->empty()) {
+    std::fputs(
+        "privbind: revoke: standing grants are off (privbind grants off): the file is changed, "
+        "nothing is attached; 'privbind grants apply' puts the file in force\n",
+        stderr);
+  }
   for (const auto& line : describe(removed)) std::printf("revoked: %s\n", line.c_str());
   return 0;
 }

@@ -686,3 +686,39 @@ TEST_CASE(
                 without.err);
 }
 }
+
+TEST_SUITE("grants") {
+// A host without standing grants runs none of their programs; and after `grants off` a revoke
+// must not put the other grants back in force.
+TEST_CASE("the last revoke detaches the programs; a revoke after 'grants off' changes the file") {
+  REQUIRE_GRANTS();
+  Fixture fixture;
+  TestUser alice, bob;
+  uint16_t port = freeReservedPort();
+  const std::string p = str(port);
+  REQUIRE(pb({"grant", "-u", alice.name(), "-p", p, "--tcp"}).status == 0);
+  REQUIRE(pb({"grant", "-u", bob.name(), "-p", p, "--tcp"}).status == 0);
+  REQUIRE(exists(kPins + "/grants_bind4"));
+  REQUIRE(pb({"grants", "off"}).status == 0);
+  REQUIRE_FALSE(exists(kPins + "/grants_bind4"));
+  RunResult r = pb({"revoke", "-u", bob.name()});
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK_MESSAGE(has(r.err, "standing grants are off"), r.err);
+  CHECK_FALSE(has(slurp(kFile), bob.name()));
+  CHECK(has(slurp(kFile), alice.name()));
+  // Still off: alice's grant is in the file, not in force.
+  CHECK_FALSE(exists(kPins + "/grants_bind4"));
+  CHECK(has(binds(alice, {"tcp4:" + p}), "tcp4:" + p + " EACCES"));
+  REQUIRE(pb({"grants", "apply"}).status == 0);
+  CHECK(has(binds(alice, {"tcp4:" + p}), "tcp4:" + p + " ok"));
+  // The last grant revoked: nothing stays attached, and that is the file's state.
+  r = pb({"revoke", "-u", alice.name()});
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK_MESSAGE(has(r.err, "the programs are detached"), r.err);
+  CHECK_FALSE(exists(kPins + "/grants_bind4"));
+  CHECK_FALSE(exists(kPins + "/grants_bind6"));
+  RunResult s = pb({"grants"});
+  CHECK_MESSAGE(s.status == 0, s.out, s.err);
+  CHECK(has(binds(alice, {"tcp4:" + p}), "tcp4:" + p + " EACCES"));
+}
+}
