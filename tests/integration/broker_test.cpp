@@ -85,8 +85,9 @@ TEST_CASE("python3 http.server: the app holds no capability, the helper only one
   CHECK(procState(helper, &parent) != 0);
   CHECK(parent != server.pid());
   CHECK(firstChild(server.pid()) != helper);
-  // 0-2 (/dev/null, /dev/null, stderr) and its end of the channel: nothing else.
-  CHECK(fdCount(helper) == 4);
+  // 0-2 on /dev/null, a copy of the caller's stderr and a pidfd of privbind's process (both
+  // kept while that process lives), and its end of the channel: nothing else.
+  CHECK(fdCount(helper) == 6);
   CHECK(server.err().find("privbind: helper: app pid " + str(server.pid()) +
                           " bind 127.0.0.1:" + str(port) + ": ok") != std::string::npos);
 
