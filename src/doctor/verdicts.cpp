@@ -126,10 +126,10 @@ Status judge(BinaryReport& bin, const loader::Host& host, Report& report) {
   };
 
   // The launcher refuses broker mode for what its preload library cannot reach
-  // (modes/broker/broker_mode.cpp, checkTarget): set-user-ID or set-group-ID files (the target
-  // or a script on the way), static and Go programs.
-  bool brokerRefused = bin.setuid || bin.setgid || !info->dynamic || info->isGo;
-  for (const auto& s : bin.scripts) brokerRefused = brokerRefused || s.setuid || s.setgid;
+  // (modes/broker/broker_mode.cpp, checkTarget): static and Go programs. A set-user-ID or
+  // set-group-ID file is refused only with --allow-setuid; by default privbind sets
+  // no_new_privs, the bit is not honoured and the library loads.
+  bool brokerRefused = !info->dynamic || info->isGo;
 
   // Verdicts.
   bin.startsAsUser = bin.checked && !user.eperm && loads(user);
