@@ -189,10 +189,10 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
   };
 
   // The launcher refuses broker mode for what its preload library cannot reach
-  // (modes/broker/broker_mode.cpp, checkTarget): set-user-ID or set-group-ID files (the target
-  // or a script on the way), static and Go programs.
-  bool brokerRefused = bin.setuid || bin.setgid || !info->dynamic || info->isGo;
-  for (const auto& s : bin.scripts) brokerRefused = brokerRefused || s.setuid || s.setgid;
+  // (modes/broker/broker_mode.cpp, checkTarget): static and Go programs. A set-user-ID or
+  // set-group-ID file is refused only with --allow-setuid; by default privbind sets
+  // no_new_privs, the bit is not honoured and the library loads.
+  bool brokerRefused = !info->dynamic || info->isGo;
 
   // Verdicts.
   bin.startsAsUser = bin.checked && !user.eperm && loads(user);
@@ -347,9 +347,9 @@ Status judge(BinaryReport& bin, const Context& ctx, Report& report) {
     report.add(Severity::kInfo, "setuid",
                p + " is " + (bin.setuid ? "set-user-ID" : "set-group-ID") + " (uid " +
                    std::to_string(bin.owner) +
-                   "): privbind refuses broker mode for "
-                   "it (the loader ignores the preload library), and caps mode runs it with "
-                   "no_new_privs, so the bit changes no id");
+                   "): privbind runs it with no_new_privs in every mode, so the bit changes no "
+                   "id and broker mode's preload library loads; with --allow-setuid the bit "
+                   "counts, and broker mode refuses it (the loader would ignore the library)");
   if (file.hasCaps && bin.native && info->dynamic && !brokerRefused) {
     if (brokerRun.eperm)
       report.add(Severity::kInfo, "caps-ignore-preload",

@@ -7,6 +7,8 @@
 #include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +29,25 @@ std::vector<std::string> fieldsOf(const std::string& text, char sep) {
 }
 
 std::string examples() { return projectDir() + "/examples"; }
+
+// The directory of this test's own cgroup v2: the cgroup2 mount point (proc(5) mountinfo, field
+// 5) joined with the "0::" line of /proc/self/cgroup.
+std::string ownCgroupDir() {
+  std::string mount, path;
+  std::istringstream info(slurp("/proc/self/mountinfo"));
+  for (std::string line; std::getline(info, line);) {
+    auto sep = line.find(" - ");
+    if (sep == std::string::npos || line.compare(sep + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream fields(line.substr(0, sep));
+    std::string f;
+    for (int i = 0; i < 5 && fields >> f; ++i) mount = f;
+    break;
+  }
+  std::istringstream cg(slurp("/proc/self/cgroup"));
+  for (std::string line; std::getline(cg, line);)
+    if (line.starts_with("0::")) path = line.substr(3);
+  return mount + (path == "/" ? "" : path);
+}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -406,6 +427,202 @@ TEST_CASE("the Dockerfile is well formed and its ENTRYPOINT + CMD serve a real c
   ctx.noNewPrivs = true;
   serveInContext(ctx, forHost(argv, port, page.dir.path()), port, page.text,
                  serverCredentials(10001, 10001, false));
+}
+
+TEST_CASE("the sysvinit script: start, a real client, status, stop, status, for real") {
+  if (!exists("/lib/lsb/init-functions") || !exists("/sbin/start-stop-daemon")) {
+    SKIP_TEST("no /lib/lsb/init-functions or start-stop-daemon (sysvinit-utils, dpkg)");
+  }
+  const std::string script = examples() + "/debian/web-privbind.init";
+  CHECK(run({"sh", "-n", script}).status == 0);
+  if (run({"sh", "-c", "command -v shellcheck"}).status == 0) {
+    auto lint = run({"shellcheck", "-s", "sh", script});
+    CHECK_MESSAGE(lint.status == 0, lint.out);
+  }
+  // The script as /etc/default/web-privbind would set it on a test machine: a free reserved port
+  // on 127.0.0.1, a scratch page, a pid file here, this build's privbind.
+  Page page;
+  TempDir dir;
+  uint16_t port = freeReservedPort();
+  const std::string pidfile = dir / "web.pid";
+  std::string text = slurp(script);
+  auto set = [&](const std::string& line, const std::string& value) {
+    auto at = text.find("\n" + line + "\n");
+    REQUIRE_MESSAGE(at != std::string::npos, line);
+    text.replace(at + 1, line.size(), line.substr(0, line.find('=') + 1) + value);
+  };
+  set("PORT=80", std::to_string(port));
+  set("ADDRESS=::", "127.0.0.1");
+  set("DOCROOT=/var/www/html", page.dir.path());
+  set("PIDFILE=/run/$NAME.pid", pidfile);
+  set("PRIVBIND=/usr/sbin/privbind", privbindPath());
+  REQUIRE(contains(text, "[ -r /etc/default/$NAME ]"));
+  text.replace(text.find("/etc/default/$NAME ]"), 18, dir / "no-such-default");
+  text.replace(text.find("/etc/default/$NAME\n"), 18, dir / "no-such-default");
+  const std::string copy = dir / "web-privbind";
+  std::ofstream(copy) << text;
+  REQUIRE(chmod(copy.c_str(), 0755) == 0);
+
+  // As an init system or `service` runs it: its output read to the end, in a few seconds.
+  auto start = std::chrono::steady_clock::now();
+  RunResult started = runPipedStderr({copy, "start"}, 20s);
+  CHECK_FALSE(started.timedOut);
+  CHECK_MESSAGE(started.status == 0, started.out << started.err);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  REQUIRE(eventually([&] { return !slurp(pidfile).empty(); }, 5s));
+  const pid_t pid = static_cast<pid_t>(std::stol(slurp(pidfile)));
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      if (slurp("/proc/" + std::to_string(pid) + "/cmdline").find("http.server") !=
+          std::string::npos)
+        ::kill(pid, SIGKILL);
+    }
+  } stop{pid};
+  REQUIRE(waitForTcp("127.0.0.1", port));
+  std::string got = httpGet("127.0.0.1", port, "/index.html");
+  CHECK(contains(got, " 200 "));
+  CHECK(contains(got, page.text));
+  // The recorded pid is the server's: privbind exec'd it in place, as www-data, no capability.
+  struct passwd* pw = getpwnam("www-data");
+  REQUIRE(pw != nullptr);
+  CHECK(contains(slurp("/proc/" + std::to_string(pid) + "/cmdline"), "http.server"));
+  expectCredentials(pid, serverCredentials(pw->pw_uid, pw->pw_gid, false));
+  CHECK(run({copy, "status"}).status == 0);
+  auto stopped = run({copy, "stop"}, 20s);
+  CHECK_MESSAGE(stopped.status == 0, stopped.out << stopped.err);
+  CHECK(eventually([&] { return !exists("/proc/" + std::to_string(pid)); }, 10s));
+  CHECK_FALSE(exists(pidfile));
+  CHECK(run({copy, "status"}).status == 3);  // LSB: not running
+  CHECK_FALSE(waitForTcp("127.0.0.1", port, 200ms));
+}
+
+TEST_CASE("the nginx drop-in: verified with Debian's nginx.service, its commands serve for real") {
+  const std::string unit = "/usr/lib/systemd/system/nginx.service";
+  if (!exists(unit) || !exists("/usr/sbin/nginx") ||
+      run({"sh", "-c", "command -v systemd-analyze"}).status != 0) {
+    SKIP_TEST("nginx (nginx-light) or systemd-analyze is not installed (scripts/bootstrap)");
+  }
+  if (auto why = testsupport::cgroupModeUnavailable()) {
+    SKIP_TEST("the drop-in uses cgroup mode, which this host cannot do: " + *why);
+  }
+  const std::string dropIn = examples() + "/debian/nginx-privbind.conf";
+  // 1. systemd-analyze verify: Debian's own unit with the drop-in, in a scratch root that holds
+  //    the programs the unit names.
+  TempDir root;
+  REQUIRE(sh("set -e; cd " + quote(root.path()) +
+             "; mkdir -p usr/sbin usr/bin bin sbin usr/lib/systemd"
+             " etc/systemd/system/nginx.service.d man/man8"
+             // The host's units, nginx.service among them, and the targets it needs.
+             "; ln -s /usr/lib/systemd/system usr/lib/systemd/system"
+             "; test -e usr/lib/systemd/system/nginx.service"
+             "; cp " +
+             quote(privbindPath()) +
+             " usr/sbin/privbind"
+             "; cp /usr/sbin/nginx usr/sbin/; cp /usr/bin/install usr/bin/; cp /bin/kill bin/"
+             "; cp /sbin/start-stop-daemon sbin/"
+             "; cp " +
+             quote(dropIn) +
+             " etc/systemd/system/nginx.service.d/privbind.conf"
+             "; cp /usr/share/man/man8/nginx.8.gz " +
+             quote(projectDir() + "/docs/privbind.8") + " man/man8/")
+              .status == 0);
+  auto verify = run({"env", "MANPATH=" + root / "man", "systemd-analyze", "verify",
+                     "--root=" + root.path(), "nginx.service"});
+  CHECK_MESSAGE(verify.status == 0, verify.out << verify.err);
+  {
+    std::istringstream lines(verify.out + verify.err);
+    for (std::string line; std::getline(lines, line);) {
+      CAPTURE(line);
+      CHECK_FALSE(contains(line, "nginx.service"));
+      CHECK_FALSE(contains(line, "privbind.conf"));
+    }
+  }
+
+  // 2. The drop-in's commands, as systemd would run them after it: the last ExecStartPre= and
+  //    ExecStart= lists (an empty value resets), split as systemd splits them (shlex will do for
+  //    these lines), with the host's paths moved to scratch ones and a test configuration.
+  auto keys = serviceKeys(dropIn);
+  auto list = [&](const std::string& key) {
+    std::vector<std::string> out;
+    for (const auto& v : keys[key])
+      if (v.empty())
+        out.clear();
+      else
+        out.push_back(v);
+    return out;
+  };
+  auto pre = list("ExecStartPre"), start = list("ExecStart");
+  REQUIRE(pre.size() == 2);
+  REQUIRE(start.size() == 1);
+  CHECK(list("User").empty());  // privbind starts as root
+  CHECK(keys["Delegate"] == std::vector<std::string>{"yes"});
+  TempDir scratch;
+  Page page;
+  const uint16_t p1 = freeReservedPort();
+  uint16_t p2 = freeReservedPort();
+  while (p2 == p1) p2 = freeReservedPort();
+  const std::string conf = scratch / "nginx.conf";
+  {
+    // Debian's temporary directories (/var/lib/nginx/...) become the scratch ones.
+    std::ofstream out(conf);
+    out << "error_log stderr warn;\nevents { worker_connections 32; }\nhttp {\n  access_log off;\n";
+    for (const char* t : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"})
+      out << "  " << t << "_temp_path " << scratch / "lib"
+          << "/" << t << ";\n";
+    out << "  server { listen 127.0.0.1:" << p1 << "; listen [::1]:" << p1
+        << "; listen 127.0.0.1:" << p2 << "; root " << page.dir.path() << "; }\n}\n";
+  }
+  auto split = [&](std::string line) {
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"/run/nginx", scratch / "run"},
+             {"/var/lib/nginx", scratch / "lib"},
+             {"80,443", std::to_string(p1) + "," + std::to_string(p2)},
+             {"/usr/sbin/privbind", privbindPath()},
+             {"/usr/sbin/nginx", "/usr/sbin/nginx -c " + conf + " -p " + scratch / "lib"}})
+      for (size_t at = 0; (at = line.find(from, at)) != std::string::npos; at += to.size())
+        line.replace(at, from.size(), to);
+    auto r = run(
+        {python(), "-c", "import shlex,sys; print('\\x1e'.join(shlex.split(sys.argv[1])))", line});
+    REQUIRE(r.status == 0);
+    return fieldsOf(r.out.substr(0, r.out.size() - 1), '\x1e');
+  };
+  // "+": full privileges; it makes the directories www-data's.
+  REQUIRE(pre[0][0] == '+');
+  auto prepared = run(split(pre[0].substr(1)));
+  REQUIRE_MESSAGE(prepared.status == 0, prepared.err);
+  struct passwd* pw = getpwnam("www-data");
+  REQUIRE(pw != nullptr);
+  struct stat st {};
+  REQUIRE(stat((scratch / "run").c_str(), &st) == 0);
+  CHECK(st.st_uid == pw->pw_uid);
+  // The rest in the drop-in's context (bounding set, no_new_privs), in a cgroup of its own that is
+  // 0755 like a delegated service's (the host's cgroup2 root may be 0555).
+  const std::string cg = ownCgroupDir() + "/pbt-nginx-" + std::to_string(getpid());
+  REQUIRE(mkdir(cg.c_str(), 0755) == 0);
+  struct RemoveCgroup {
+    std::string path;
+    ~RemoveCgroup() {
+      for (int i = 0; i < 100 && rmdir(path.c_str()) != 0 && errno == EBUSY; ++i) usleep(50000);
+    }
+  } removeCg{cg};
+  auto inService = [&](std::vector<std::string> argv) {
+    std::vector<std::string> out = {"/bin/sh", "-c", "echo $$ > \"$0\"/cgroup.procs && exec \"$@\"",
+                                    cg};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+  };
+  Context ctx;
+  ctx.bounding = words(keys["CapabilityBoundingSet"].at(0));
+  ctx.noNewPrivs = keys["NoNewPrivileges"] == std::vector<std::string>{"yes"};
+  CHECK(ctx.noNewPrivs);
+  std::vector<std::string> test = {"setpriv", "--bounding-set=" + capList(ctx.bounding),
+                                   "--no-new-privs", "--"};
+  for (const auto& w : inService(split(pre[1]))) test.push_back(w);
+  auto checked = run(test);
+  CHECK_MESSAGE(checked.status == 0, checked.err);
+  serveInContext(ctx, inService(split(start[0])), p1, page.text,
+                 serverCredentials(pw->pw_uid, pw->pw_gid, false));
 }
 
 }  // TEST_SUITE("packaging_examples")
