@@ -3,6 +3,7 @@
 #include <span>
 
 #include "cli/argtable.h"
+#include "privbind/doc_paths.h"
 
 namespace privbind::doctor {
 
@@ -21,7 +22,8 @@ constexpr Row kTable[] = {
        o.user = v;
        return {};
      }},
-    {0, "json", nullptr, 0, "print the findings as JSON (stable keys, see\ndocs/java-rpath.md)",
+    {0, "json", nullptr, 0,
+     "print the findings as JSON (stable keys, see\n" PRIVBIND_DOC_DIR "/java-rpath.md)",
      [](Options& o, const std::string&) -> Status {
        o.json = true;
        return {};
