@@ -103,14 +103,7 @@ TEST_CASE("a daemon read through a pipe: privbind returns once its process is go
   RunResult r = runPipedStderr(
       broker({"-v", "-u", "nobody"}, {prog, "null", str(port), dir / "report", dir / "pid"}), 20s);
   auto took = std::chrono::steady_clock::now() - start;
-  struct KillAtEnd {
-    pid_t pid = -1;
-    std::string program;
-    ~KillAtEnd() {
-      if (pid > 0 && slurp("/proc/" + str(pid) + "/cmdline").starts_with(program))
-        ::kill(pid, SIGKILL);
-    }
-  } daemon{.program = prog};
+  KillAtEnd daemon{.program = prog};
   REQUIRE(eventually([&] { return !slurp(dir / "pid").empty(); }, 10s));
   daemon.pid = static_cast<pid_t>(std::stol(slurp(dir / "pid")));
   CHECK_FALSE(r.timedOut);

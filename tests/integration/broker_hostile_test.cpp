@@ -54,8 +54,9 @@ TEST_CASE("malformed requests are refused, descriptors closed, the helper carrie
   pid_t helper = waitForHelper(p);
   REQUIRE_MESSAGE(helper > 0, p.err());
   REQUIRE(helper != p.pid());
-  // At rest: 0-2 and its end of the channel.
-  REQUIRE(eventually([&] { return fdCount(helper) == 4; }));
+  // At rest: 0-2, its end of the channel, and (while privbind's process, the app, lives) a copy
+  // of the caller's stderr and a pidfd of that process.
+  REQUIRE(eventually([&] { return fdCount(helper) == 6; }));
   const int baseline = fdCount(helper);
 
   signalFifo(fifo);

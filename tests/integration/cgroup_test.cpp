@@ -163,15 +163,6 @@ std::vector<std::string> cg(const std::vector<std::string>& options,
   return argv;
 }
 
-// The test programs, built once per run into a directory removed at exit.
-const std::string& programDir() {
-  static TempDir dir;
-  return dir.path();
-}
-const std::string& bindsProgram() {
-  static const std::string path = buildC("cgroup_binds.c", programDir());
-  return path;
-}
 const std::string& serverProgram() {
   static const std::string path = buildC("bind_server.c", programDir());
   return path;
@@ -258,17 +249,6 @@ std::string cgroupPrinted(Process& p) {
   eventually([&] { return !(path = v2PathIn(p.out())).empty(); }, 10s);
   return path;
 }
-
-// A pid the test learned from a pid file and must kill at the end, only if it is still the
-// program the test started.
-struct KillAtEnd {
-  pid_t pid = -1;
-  std::string program;
-  ~KillAtEnd() {
-    if (pid > 0 && slurp("/proc/" + str(pid) + "/cmdline").starts_with(program))
-      ::kill(pid, SIGKILL);
-  }
-};
 
 // A listener the test itself holds on 127.0.0.1:port, to make the port taken.
 struct HeldPort {

@@ -93,15 +93,6 @@ class Fixture {
   std::string saved_;
 };
 
-const std::string& programDir() {
-  static TempDir dir;
-  return dir.path();
-}
-const std::string& bindsProgram() {
-  static const std::string path = buildC("cgroup_binds.c", programDir());
-  return path;
-}
-
 // argv run as user (uid, gid, no supplementary group) with every capability set empty, the
 // bounding set included: an ordinary login's process, no privbind anywhere.
 std::vector<std::string> asUser(const TestUser& user, const std::vector<std::string>& argv) {

@@ -5,8 +5,8 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <linux/securebits.h>
 #include <linux/magic.h>
+#include <linux/securebits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
@@ -446,6 +446,22 @@ pid_t firstChild(pid_t parent) {
   pid_t child = -1;
   in >> child;
   return child;
+}
+
+const std::string& programDir() {
+  static TempDir dir;
+  return dir.path();
+}
+const std::string& bindsProgram() {
+  static const std::string path = buildC("cgroup_binds.c", programDir());
+  return path;
+}
+
+KillAtEnd::~KillAtEnd() {
+  if (pid <= 0) return;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (cmdline.starts_with(program)) ::kill(pid, SIGKILL);
 }
 
 int fdCount(pid_t pid) {

@@ -160,6 +160,17 @@ std::string buildC(const std::string& source, const std::string& dir,
 // Builds a Go file of tests/integration/programs as a static binary (CGO_ENABLED=0: its own
 // system calls, no libc), with its caches in dir; returns the binary's path, dir/out.
 std::string buildGo(const std::string& source, const std::string& dir, const std::string& out);
+// programs/cgroup_binds.c, built once per run into a directory removed at exit (programDir()).
+const std::string& programDir();
+const std::string& bindsProgram();
+
+// A pid the test learned from a pid file (a daemon's) and must kill at the end, only if it is
+// still the program the test started.
+struct KillAtEnd {
+  pid_t pid = -1;
+  std::string program;
+  ~KillAtEnd();
+};
 
 // The kernel's view of a running process.
 privbind::proc::Status status(pid_t pid);
