@@ -99,7 +99,9 @@ Result<int> run(const std::vector<std::string>& args) {
       if (after) report = std::move(*after);
       report.binary->fix = std::move(*fixed);
     }
-    addStandingGrants(report, opts->user);
+    // A target's report says whether a standing grant covers -u USER; the host's grants and
+    // their drift belong to the host's report (no target), not to a verdict on this file.
+    if (!opts->user.empty()) addStandingGrants(report, opts->user);
   }
 
   std::string out = opts->json ? report::json(report) : report::text(report);
