@@ -540,7 +540,10 @@ TEST_CASE("targets execve(2) refuses are judged: exit 1, never 'no problem found
       {dir / "empty", "is empty"},
       {dir.path(), "it is a directory"},
   };
-  for (const auto& [target, says] : judged) {
+  for (const auto& entry : judged) {
+    // Named references, not structured bindings: clang 14 cannot capture those in INFO's lambda.
+    const std::string& target = entry.first;
+    const std::string& says = entry.second;
     INFO("target: ", target);
     RunResult r = doctor({target});
     CHECK(r.status == 1);

@@ -83,9 +83,11 @@ TEST_CASE("grants: status, apply, off") {
 }
 
 TEST_CASE("each command's --help lists exactly its table") {
-  for (auto [word, verb] : {std::pair{"grant", Verb::kGrant}, std::pair{"revoke", Verb::kRevoke},
+  for (const auto& entry : {std::pair{"grant", Verb::kGrant}, std::pair{"revoke", Verb::kRevoke},
                             std::pair{"grants", Verb::kStatus}}) {
-    std::string help = helpText(verb);
+    // Named copies, not structured bindings: clang 14 cannot capture those in CAPTURE's lambda.
+    const char* word = entry.first;
+    std::string help = helpText(entry.second);
     CAPTURE(word);
     CHECK(help.rfind(std::string("Usage: privbind ") + word, 0) == 0);
     for (const auto& o : optionTable(word)) {
