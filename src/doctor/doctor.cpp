@@ -41,10 +41,16 @@ void addStandingGrants(Report& report, const std::string& user) {
   if (!user.empty()) {
     auto u = ids::resolveUser(user);
     std::string ports = u && u->hasPasswd ? grants::enforcedFor(u->uid, u->gid) : "";
-    if (!ports.empty())
-      report.add(Severity::kInfo, "standing-grant",
-                 "a standing grant lets " + user + " bind " + ports +
-                     " with any program, started without privbind (privbind grants)");
+    if (ports.empty()) return;
+    report.add(Severity::kInfo, "standing-grant",
+               "a standing grant lets " + user + " bind " + ports +
+                   " with any program, started without privbind (privbind grants)");
+    // One more reason the program binds on its own, for these ports only.
+    if (report.binary && report.binary->startsAsUser) {
+      report.binary->bindsBecause.push_back("a standing grant of " + user + "'s: " + ports +
+                                            " only");
+      report.binary->bindsAsUser = true;
+    }
     return;
   }
   auto v = grants::doctorView();

@@ -601,8 +601,16 @@ TEST_CASE("doctor shows the standing grants, their drift, and counts a grant for
   RunResult target = pb({"doctor", "-u", alice.name(), "/bin/true"});
   CHECK_MESSAGE(has(target.out, "a standing grant lets " + alice.name() + " bind tcp " + p),
                 target.out);
+  // The bind verdict counts it, for those ports.
+  CHECK_MESSAGE(has(target.out, "binds reserved ports on its own (a standing grant of " +
+                                    alice.name() + "'s: tcp " + p + " only)"),
+                target.out);
+  RunResult json = pb({"doctor", "--json", "-u", alice.name(), "/bin/true"});
+  CHECK_MESSAGE(has(json.out, "\"binds_as_user\":true"), json.out);
   // Negative control: another user has none.
-  CHECK_FALSE(has(pb({"doctor", "-u", bob.name(), "/bin/true"}).out, "a standing grant lets"));
+  RunResult other = pb({"doctor", "-u", bob.name(), "/bin/true"});
+  CHECK_FALSE(has(other.out, "a standing grant lets"));
+  CHECK(has(other.out, "[no]   binds reserved ports on its own"));
   // Drift is a problem: exit 1 and the reason.
   REQUIRE(unlink((kPins + "/grants_bind4").c_str()) == 0);
   RunResult drift = pb({"doctor"});
