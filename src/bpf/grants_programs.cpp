@@ -25,7 +25,7 @@ namespace {
 std::string pinName(const char* base) { return std::string(kPinDir) + "/" + base; }
 
 // libbpf's own lines would go to stderr; privbind reports its errors in its own format.
-int quiet(enum libbpf_print_level, const char*, va_list) { return 0; }
+int quiet(enum libbpf_print_level /*level*/, const char* /*format*/, va_list /*args*/) { return 0; }
 
 struct SkelDeleter {
   void operator()(grants_bpf* s) const { grants_bpf__destroy(s); }
@@ -148,7 +148,7 @@ Status syncTable(int mapFd, int configFd, const GrantTable& table, uint64_t cook
       return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, " + grantsMapPin() + ")", errno);
   }
   for (const auto& [k, any] : readTable(mapFd)) {
-    if (table.count(k)) continue;
+    if (table.contains(k)) continue;
     privbind_grant_key key = toKernel(k);
     if (bpf_map_delete_elem(mapFd, &key) != 0 && errno != ENOENT)
       return Error::fromErrno("bpf(BPF_MAP_DELETE_ELEM, " + grantsMapPin() + ")", errno);

@@ -228,8 +228,10 @@ Result<std::vector<std::string>> ensureLink(const std::string& path, const RootC
       // swap fail if someone else changed it since privbind looked.
       UniqueFd old(bpf_prog_get_fd_by_id(check->progId));
       if (!old) return Error::fromErrno("bpf(BPF_PROG_GET_FD_BY_ID)", errno);
-      LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE,
-                  .old_prog_fd = static_cast<__u32>(old.get()));
+      bpf_link_update_opts opts{};
+      opts.sz = sizeof opts;
+      opts.flags = BPF_F_REPLACE;
+      opts.old_prog_fd = static_cast<__u32>(old.get());
       if (bpf_link_update(check->fd.get(), progFd, &opts) != 0)
         return Error::fromErrno("bpf(BPF_LINK_UPDATE, " + path + ")", errno);
       notes.push_back(path + ": " + check->detail + "; switched to this privbind's program");

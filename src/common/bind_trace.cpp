@@ -25,8 +25,8 @@ class Line {
   }
   void number(unsigned long v) {
     char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    put(ec == std::errc() ? std::string_view(digits, static_cast<size_t>(end - digits)) : "?");
+    auto [last, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    put(ec == std::errc() ? std::string_view(digits, static_cast<size_t>(last - digits)) : "?");
   }
   size_t end() {
     if (out_.empty()) return 0;

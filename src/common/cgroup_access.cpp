@@ -11,7 +11,7 @@
 namespace privbind::cgroupaccess {
 
 Error cannotCreateIn(const std::string& dir, int err) {
-  const Error plain = Error::fromErrno("access(" + dir + ", W_OK)", err);
+  Error plain = Error::fromErrno("access(" + dir + ", W_OK)", err);
   struct stat st {};
   if (err != EACCES || stat(dir.c_str(), &st) != 0) {
     if (err == EROFS) return Error::refuse(dir, "the cgroup v2 file system is mounted read-only");

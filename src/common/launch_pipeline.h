@@ -69,15 +69,15 @@ class Hooks {
   virtual privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const = 0;
   // What this host offers, with the target resolved and the command's plan checked; nothing
   // started yet. May be Unavailable.
-  virtual Step prepareHost(const ids::Target&) { return {}; }
+  virtual Step prepareHost(const ids::Target& /*target*/) { return {}; }
   // With the command resolved: the mode's own checks of it and what outlives privbind (the
   // broker helper, the cgroup watcher, pid 1's init). May be Unavailable as long as what it
   // started goes with privbind.
-  virtual Step prepare(const ids::Target&, const Command&) { return {}; }
+  virtual Step prepare(const ids::Target& /*target*/, const Command& /*command*/) { return {}; }
   // The command's environment, after HOME, USER and LOGNAME.
-  virtual void environment(Env&) {}
+  virtual void environment(Env& /*env*/) {}
   // -v only: the mode's lines, before the command's (reportCommand).
-  virtual void banner(const privdrop::CheckedPlan&) const {}
+  virtual void banner(const privdrop::CheckedPlan& /*command*/) const {}
   // After terminal::isolate, still root, in the process that becomes the command. A failure
   // ends the process at that point (125): a relay may run already, and no other mode may.
   virtual Status afterTerminal() { return {}; }

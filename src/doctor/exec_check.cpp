@@ -124,7 +124,7 @@ Result<std::optional<elf::Info>> files(BinaryReport& bin, const ids::Target& as)
         interpreter ? chain[i - 1] + ": its \"#!\" interpreter " + visible(f) : visible(f);
     if (err == ENOENT || err == ENOTDIR) {
       std::string cr = f.find('\r') != std::string::npos
-                           ? " (the \"#!\" line ends in '\\r': the script has DOS line endings)"
+                           ? R"( (the "#!" line ends in '\r': the script has DOS line endings))"
                            : "";
       bin.execFailure = what + " does not exist" + cr + ": execve(2) fails with ENOENT";
     } else if (err == EACCES) {

@@ -52,12 +52,13 @@ std::string text(const Report& r) {
                       (i.dynamic ? "dynamic (interpreter " + i.interpreter + ")" : "static") +
                       (i.isGo ? ", Go program" : ", not Go"));
     const bool there = tools::exists(b.path);
-    if (there)
+    if (there) {
       line("file", tools::octal(b.mode) + " uid " + std::to_string(b.owner) + " gid " +
                        std::to_string(b.group) + (b.setuid ? ", SETUID" : "") +
                        (b.setgid ? ", SETGID" : "") +
                        (b.package.empty() ? "" : ", from package " + b.package));
-    if (there) line("capabilities", b.fileCaps.empty() ? "none" : b.fileCaps);
+      line("capabilities", b.fileCaps.empty() ? "none" : b.fileCaps);
+    }
     if (!b.capsIgnoredWhy.empty()) line("", "IGNORED by the kernel: " + b.capsIgnoredWhy);
     if (there)
       line("secure mode",

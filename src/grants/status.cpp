@@ -88,6 +88,7 @@ std::string jsonGrants(const Policy& policy) {
   for (const auto& [k, g] : policy)
     lines[{k.group, k.id, g.name, k.protocol, g.anyNetns}].add(k.port);
   std::vector<std::string> items;
+  // NOLINTBEGIN(modernize-raw-string-literal): JSON assembled from short quoted pieces.
   for (const auto& [key, set] : lines) {
     const auto& [group, id, name, protocol, any] = key;
     items.push_back(std::string("{\"kind\": \"") + (group ? "group" : "user") +
@@ -95,6 +96,7 @@ std::string jsonGrants(const Policy& policy) {
                     ", \"protocol\": \"" + protocolName(protocol) + "\", \"ports\": \"" +
                     set.toString() + "\", \"anyNetns\": " + (any ? "true" : "false") + "}");
   }
+  // NOLINTEND(modernize-raw-string-literal)
   return "[" + text::join(items, ", ") + "]";
 }
 
@@ -231,7 +233,9 @@ std::string renderText(const Report& r) {
 std::string renderJson(const Report& r) {
   const auto& k = r.kernel;
   std::vector<std::string> drift;
+  drift.reserve(r.drift.size());
   for (const auto& d : r.drift) drift.push_back(jsonString(d));
+  // NOLINTBEGIN(modernize-raw-string-literal): JSON assembled from short quoted pieces.
   return std::string("{\"format\": 1, \"file\": ") + jsonString(kPolicyPath) +
          ", \"grants\": " + jsonGrants(r.file) +
          ", \"kernel\": {\"bpffs\": " + (k.bpffsMounted ? "true" : "false") +
@@ -241,6 +245,7 @@ std::string renderJson(const Report& r) {
          "\"}, \"map\": \"" + mapStateName(k.map) + "\", \"config\": \"" + mapStateName(k.config) +
          "\", \"grants\": " + jsonGrants(named(k.entries, r.file)) + "}, \"drift\": [" +
          text::join(drift, ", ") + "]}\n";
+  // NOLINTEND(modernize-raw-string-literal)
 }
 
 DoctorView doctorView() {
@@ -266,6 +271,7 @@ std::string enforcedFor(uid_t uid, gid_t gid) {
     if ((!key.group && key.id == uid) || (key.group && key.id == gid))
       by[key.protocol].add(key.port);
   std::vector<std::string> parts;
+  parts.reserve(by.size());
   for (const auto& [protocol, set] : by)
     parts.push_back(std::string(protocolName(protocol)) + " " + set.toString());
   return text::join(parts, "; ");

@@ -63,17 +63,17 @@ bool BoundSockets::list(int domain, int protocol, std::vector<ino_t>& out) {
 }
 
 size_t BoundSockets::countOpen() {
-  std::vector<ino_t> open;
+  std::vector<ino_t> stillOpen;
   for (int domain : {AF_INET, AF_INET6})
     for (int protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
       bool used = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
         return e.domain == domain && e.protocol == protocol;
       });
-      if (used && !list(domain, protocol, open)) return entries_.size();
+      if (used && !list(domain, protocol, stillOpen)) return entries_.size();
     }
-  std::sort(open.begin(), open.end());
+  std::sort(stillOpen.begin(), stillOpen.end());
   std::erase_if(entries_, [&](const Entry& e) {
-    return !std::binary_search(open.begin(), open.end(), e.inode);
+    return !std::binary_search(stillOpen.begin(), stillOpen.end(), e.inode);
   });
   return entries_.size();
 }

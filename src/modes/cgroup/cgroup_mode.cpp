@@ -127,7 +127,7 @@ class CgroupHooks final : public launch::Hooks {
 
   // The command resolved by then is not a matter of this host: a command that is not found is
   // not found in broker mode either.
-  launch::Step prepare(const ids::Target& target, const launch::Command&) override {
+  launch::Step prepare(const ids::Target& target, const launch::Command& /*command*/) override {
     // 3. The parent directory; cgroups left by a watcher that was killed go first.
     parent_ = UniqueFd(open(host_.parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent_) return cannot(Error::fromErrno("open(" + host_.parentDir + ")", errno));
@@ -203,7 +203,7 @@ class CgroupHooks final : public launch::Hooks {
   }
 
  private:
-  launch::Unavailable cannot(const Error& e) const { return {"cgroup mode", e.message()}; }
+  static launch::Unavailable cannot(const Error& e) { return {"cgroup mode", e.message()}; }
 
   const LaunchOptions& options_;
   Host host_;

@@ -34,7 +34,7 @@ inline constexpr std::array<WatcherFd, 9> kWatcherFds = {{
      "is checked against"},
     {"events", kEventsFd, "<cgroup>/cgroup.events: populated 0/1, POLLPRI on change"},
     {"lifeline", kLifelineFd, "end of file when privbind has exec'd the command or died"},
-    {"report", kReportFd, "\"ok <pid>\" or \"error <why>\" to privbind; closed once set up"},
+    {"report", kReportFd, R"("ok <pid>" or "error <why>" to privbind; closed once set up)"},
     {"refusals", kRefusalsFd,
      "the programs' ring buffer of binds -p or -n refused (/dev/null without either)"},
     {"notice", kNoticeFd,
