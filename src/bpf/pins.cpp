@@ -120,6 +120,9 @@ Result<RootCgroup> openRootCgroup() {
   // The cgroup id is the directory's kernfs file handle (what bpftool and the link info use).
   struct {
     struct file_handle fh;
+    // The storage behind fh.f_handle (a flexible array member): written by the kernel, read
+    // through f_handle.
+    // cppcheck-suppress unusedStructMember
     uint64_t id;
   } handle{};
   handle.fh.handle_bytes = sizeof(uint64_t);
