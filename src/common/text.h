@@ -17,4 +17,9 @@ std::vector<std::string> splitPathList(std::string_view list);
 // start an empty one: "a\nb\n" and "a\nb" both give {"a", "b"}.
 std::vector<std::string_view> splitLines(std::string_view text);
 
+// A JSON string literal with its quotes: quote and backslash escaped, control characters as
+// \n, \t, \r or \u00XX, valid UTF-8 passed through, a stray byte as U+FFFD. The one escaper of
+// doctor's and the standing grants' --json.
+std::string jsonQuote(const std::string& s);
+
 }  // namespace privbind::text

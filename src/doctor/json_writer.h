@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace privbind::doctor::json {
+#include "common/text.h"
 
-// JSON string literal with quotes; control characters and invalid UTF-8 bytes escaped.
-std::string quote(const std::string& s);
+namespace privbind::doctor::json {
 
 class Writer {
  public:
@@ -32,14 +31,14 @@ class Writer {
   }
   Writer& key(const std::string& k) {
     if (!first_) out_ += ',';
-    out_ += quote(k) + ':';
+    out_ += text::jsonQuote(k) + ':';
     first_ = true;  // the value that follows needs no comma
     afterKey_ = true;
     return *this;
   }
   void str(const std::string& s) {
     value();
-    out_ += quote(s);
+    out_ += text::jsonQuote(s);
     first_ = false;
   }
   void strOrNull(const std::string& s) {

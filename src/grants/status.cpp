@@ -66,23 +66,6 @@ Policy named(const bpf::GrantTable& table, const Policy& file) {
   return out;
 }
 
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string jsonGrants(const Policy& policy) {
   std::map<std::tuple<bool, uint32_t, std::string, uint8_t, bool>, ports::PortSet> lines;
   for (const auto& [k, g] : policy)
@@ -92,7 +75,7 @@ std::string jsonGrants(const Policy& policy) {
   for (const auto& [key, set] : lines) {
     const auto& [group, id, name, protocol, any] = key;
     items.push_back(std::string("{\"kind\": \"") + (group ? "group" : "user") +
-                    "\", \"name\": " + jsonString(name) + ", \"id\": " + std::to_string(id) +
+                    "\", \"name\": " + text::jsonQuote(name) + ", \"id\": " + std::to_string(id) +
                     ", \"protocol\": \"" + protocolName(protocol) + "\", \"ports\": \"" +
                     set.toString() + "\", \"anyNetns\": " + (any ? "true" : "false") + "}");
   }
@@ -234,13 +217,13 @@ std::string renderJson(const Report& r) {
   const auto& k = r.kernel;
   std::vector<std::string> drift;
   drift.reserve(r.drift.size());
-  for (const auto& d : r.drift) drift.push_back(jsonString(d));
+  for (const auto& d : r.drift) drift.push_back(text::jsonQuote(d));
   // NOLINTBEGIN(modernize-raw-string-literal): JSON assembled from short quoted pieces.
-  return std::string("{\"format\": 1, \"file\": ") + jsonString(kPolicyPath) +
+  return std::string("{\"format\": 1, \"file\": ") + text::jsonQuote(kPolicyPath) +
          ", \"grants\": " + jsonGrants(r.file) +
          ", \"kernel\": {\"bpffs\": " + (k.bpffsMounted ? "true" : "false") +
          ", \"enforcing\": " + (k.enforcing() ? "true" : "false") +
-         ", \"cgroupRoot\": " + jsonString(r.cgroupRoot) + ", \"links\": {\"bind4\": \"" +
+         ", \"cgroupRoot\": " + text::jsonQuote(r.cgroupRoot) + ", \"links\": {\"bind4\": \"" +
          bpf::linkStateName(k.bind4) + "\", \"bind6\": \"" + bpf::linkStateName(k.bind6) +
          "\"}, \"map\": \"" + mapStateName(k.map) + "\", \"config\": \"" + mapStateName(k.config) +
          "\", \"grants\": " + jsonGrants(named(k.entries, r.file)) + "}, \"drift\": [" +

@@ -1,6 +1,7 @@
 // privbind doctor's own command line, and its JSON output, from plain data.
 #include <doctest/doctest.h>
 
+#include "common/text.h"
 #include "doctor/json_writer.h"
 #include "doctor/options.h"
 #include "doctor/report.h"
@@ -87,13 +88,13 @@ TEST_CASE("help teaches the options and exit codes, from the table") {
 }
 
 TEST_CASE("JSON strings are escaped and stay valid UTF-8") {
-  CHECK(json::quote("plain") == "\"plain\"");
-  CHECK(json::quote("a\"b\\c") == "\"a\\\"b\\\\c\"");
-  CHECK(json::quote("l1\nl2\t") == "\"l1\\nl2\\t\"");
-  CHECK(json::quote(std::string("\x01\x7f", 2)) == "\"\\u0001\\u007f\"");
-  CHECK(json::quote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
-  CHECK(json::quote("bad\xff") == "\"bad\\ufffd\"");
-  CHECK(json::quote("cut\xc3") == "\"cut\\ufffd\"");
+  CHECK(privbind::text::jsonQuote("plain") == "\"plain\"");
+  CHECK(privbind::text::jsonQuote("a\"b\\c") == "\"a\\\"b\\\\c\"");
+  CHECK(privbind::text::jsonQuote("l1\nl2\t") == "\"l1\\nl2\\t\"");
+  CHECK(privbind::text::jsonQuote(std::string("\x01\x7f", 2)) == "\"\\u0001\\u007f\"");
+  CHECK(privbind::text::jsonQuote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+  CHECK(privbind::text::jsonQuote("bad\xff") == "\"bad\\ufffd\"");
+  CHECK(privbind::text::jsonQuote("cut\xc3") == "\"cut\\ufffd\"");
 }
 
 TEST_CASE("an empty report is a clean, well-formed document") {
