@@ -78,7 +78,8 @@ Status probe() {
   policy.uid = 65534;
   policy.unprivilegedStart = host->portStart;
   policy.netnsCookie = host->netnsCookie;
-  auto programs = Programs::load(policy);
+  // A probe pins nothing: the pinned set when it is in order, else a load that goes with it.
+  auto programs = Programs::obtain(policy, false);
   if (!programs) return programs.error();
   return {};
 }
@@ -108,8 +109,9 @@ class CgroupHooks final : public launch::Hooks {
     if (!host) return cannot(host.error());
     host_ = std::move(*host);
 
-    // 2. The probe: load the programs with this run's policy. An old kernel's verifier rejects
-    //    the return value 3 here; without CAP_BPF the kernel says EPERM.
+    // 2. The programs: the pinned set, checked, or loaded (and pinned for the next runs). An old
+    //    kernel's verifier rejects the return value 3 here; without CAP_BPF the kernel says
+    //    EPERM. This run's policy is written when the watcher links them.
     Policy policy;
     policy.uid = target.user.uid;
     policy.unprivilegedStart = host_.portStart;
@@ -119,7 +121,7 @@ class CgroupHooks final : public launch::Hooks {
     policy.binds = options_.binds;
     policy.maxBound = options_.maxBound;
     policy.traceBinds = options_.traceBinds;
-    auto programs = Programs::load(policy);
+    auto programs = Programs::obtain(policy);
     if (!programs) return cannot(programs.error());
     programs_.emplace(std::move(*programs));
     return {};
@@ -191,6 +193,20 @@ class CgroupHooks final : public launch::Hooks {
                      : " (refused binds past -n or --max-bound get EPERM on this kernel)",
                  target.user.uid, target.gid, target.groups.size(),
                  command.plan().noNewPrivs ? ", no_new_privs" : "");
+    switch (programs_->origin()) {
+      case Programs::Origin::kPinned:
+        std::fprintf(stderr, "privbind: cgroup mode: programs: the pinned set %s\n",
+                     launchPinDir().c_str());
+        break;
+      case Programs::Origin::kLoadedAndPinned:
+        std::fprintf(stderr, "privbind: cgroup mode: programs: loaded and pinned as %s (%s)\n",
+                     launchPinDir().c_str(), programs_->originDetail().c_str());
+        break;
+      case Programs::Origin::kLoaded:
+        std::fprintf(stderr, "privbind: cgroup mode: programs: loaded for this run only (%s)\n",
+                     programs_->originDetail().c_str());
+        break;
+    }
     std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
 

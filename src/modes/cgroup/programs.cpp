@@ -2,17 +2,24 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/socket.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "bind_bpf.skel.h"
 #include "bpf/grants_programs.h"
+#include "bpf/pins.h"
+#include "common/caps.h"
+#include "modes/cgroup/launch_layout.h"
 
 namespace privbind::cgroupmode {
 
@@ -54,46 +61,180 @@ std::string explanation() {
   return "";
 }
 
+// One pinned object of the set: its name in the directory, and what it must be.
+struct Piece {
+  const char* name;
+  UniqueFd Programs::Set::*fd;
+  bool program;
+  bpf_prog_type progType;  // programs
+  bpf_map_type mapType;    // maps
+};
+constexpr Piece kPieces[] = {
+    {"bind4", &Programs::Set::bind4, true, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_MAP_TYPE_UNSPEC},
+    {"bind6", &Programs::Set::bind6, true, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_MAP_TYPE_UNSPEC},
+    {"post_bind4", &Programs::Set::postBind4, true, BPF_PROG_TYPE_CGROUP_SOCK,
+     BPF_MAP_TYPE_UNSPEC},
+    {"post_bind6", &Programs::Set::postBind6, true, BPF_PROG_TYPE_CGROUP_SOCK,
+     BPF_MAP_TYPE_UNSPEC},
+    {"sock_release", &Programs::Set::sockRelease, true, BPF_PROG_TYPE_CGROUP_SOCK,
+     BPF_MAP_TYPE_UNSPEC},
+    {"launch", &Programs::Set::launch, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_CGROUP_STORAGE},
+    {"rings", &Programs::Set::rings, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_HASH_OF_MAPS},
+    {"no_grants", &Programs::Set::noGrants, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_HASH},
+    {"no_grants_config", &Programs::Set::noGrantsConfig, false, BPF_PROG_TYPE_UNSPEC,
+     BPF_MAP_TYPE_ARRAY},
+};
+// The host's features, pinned as the set's read-only data (bind.bpf.c: have_set_retval,
+// have_reuseport), so that a pinned set says what it was loaded with.
+constexpr const char* kFeaturesPin = "features";
+
+uint64_t fnv1a(const void* data, size_t size) {
+  uint64_t h = 14695981039346656037ULL;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+
+std::string version() {
+  size_t size = 0;
+  const void* elf = bind_bpf__elf_bytes(&size);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(elf, size)));
+  return hex;
+}
+
+struct MapInfo {
+  uint32_t id = 0, type = 0, keySize = 0, valueSize = 0;
+};
+bool mapInfo(int fd, MapInfo* out) {
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
+  *out = {info.id, info.type, info.key_size, info.value_size};
+  return true;
+}
+
+struct ProgInfo {
+  uint32_t type = 0;
+  std::string name;
+  std::vector<uint32_t> mapIds;
+};
+bool progInfo(int fd, ProgInfo* out) {
+  uint32_t maps[16] = {};
+  bpf_prog_info info{};
+  info.nr_map_ids = 16;
+  info.map_ids = reinterpret_cast<uint64_t>(maps);
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
+  out->type = info.type;
+  out->name.assign(info.name, strnlen(info.name, sizeof info.name));
+  out->mapIds.assign(maps, maps + std::min<uint32_t>(info.nr_map_ids, 16));
+  return true;
+}
+
+bool uses(const ProgInfo& p, uint32_t mapId) {
+  return std::find(p.mapIds.begin(), p.mapIds.end(), mapId) != p.mapIds.end();
+}
+
+// Which programs a policy links: bind4/6 always; post_bind4/6 for -n, --max-bound and
+// --trace-binds; sock_release for --max-bound.
+bool needs(const Policy& policy, UniqueFd Programs::Set::*fd) {
+  if (fd == &Programs::Set::postBind4 || fd == &Programs::Set::postBind6)
+    return policy.binds || policy.maxBound || policy.traceBinds;
+  if (fd == &Programs::Set::sockRelease) return policy.maxBound.has_value();
+  return true;
+}
+
+// The pinned set at dir, checked: every piece the kind and type it must be, every program
+// named as its pin, using the set's launch and rings maps, the features map, and the standing
+// grants' maps that are pinned now (or the set's empty stand-ins when there are none): a set
+// loaded while grants were off would not see grants made since. Empty result: use it.
+// Otherwise why not.
+std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
+                       Programs::Set* set) {
+  for (const Piece& piece : kPieces) {
+    auto pin = bpf::openPin(dir + "/" + piece.name);
+    if (!pin) return pin.error().message();
+    if (!*pin) return std::string(piece.name) + " is not pinned";
+    set->*piece.fd = std::move(*pin);
+  }
+  auto features = bpf::openPin(dir + "/" + kFeaturesPin);
+  if (!features) return features.error().message();
+  if (!*features) return std::string(kFeaturesPin) + " is not pinned";
+
+  MapInfo launch, rings, noGrants, noGrantsConfig, feat, grantsMap, grantsConfig;
+  const std::pair<int, MapInfo*> maps[] = {{set->launch.get(), &launch},
+                                           {set->rings.get(), &rings},
+                                           {set->noGrants.get(), &noGrants},
+                                           {set->noGrantsConfig.get(), &noGrantsConfig},
+                                           {features->get(), &feat}};
+  for (auto [fd, info] : maps)
+    if (bpf::kindOf(fd) != bpf::ObjectKind::kMap || !mapInfo(fd, info))
+      return "a map's pin holds something else";
+  for (const Piece& piece : kPieces) {
+    if (piece.program) continue;
+    const MapInfo* info = piece.fd == &Programs::Set::launch            ? &launch
+                          : piece.fd == &Programs::Set::rings           ? &rings
+                          : piece.fd == &Programs::Set::noGrants        ? &noGrants
+                                                                        : &noGrantsConfig;
+    if (info->type != static_cast<uint32_t>(piece.mapType))
+      return std::string(piece.name) + " is a map of another type";
+  }
+  if (launch.keySize != sizeof(uint64_t) || launch.valueSize != sizeof(privbind_launch))
+    return "launch is a map of another layout";
+  if (feat.type != BPF_MAP_TYPE_ARRAY || feat.valueSize < sizeof(bind_bpf::bind_bpf__rodata) ||
+      feat.valueSize > 4096)
+    return "features is not the set's read-only data";
+  const bool withGrants = grants.map && grants.config;
+  if (withGrants && (!mapInfo(grants.map.get(), &grantsMap) ||
+                     !mapInfo(grants.config.get(), &grantsConfig)))
+    return "the standing grants' maps cannot be read";
+  const uint32_t wantGrants = withGrants ? grantsMap.id : noGrants.id;
+  const uint32_t wantConfig = withGrants ? grantsConfig.id : noGrantsConfig.id;
+
+  for (const Piece& piece : kPieces) {
+    if (!piece.program) continue;
+    int fd = (set->*piece.fd).get();
+    ProgInfo info;
+    if (bpf::kindOf(fd) != bpf::ObjectKind::kProgram || !progInfo(fd, &info))
+      return std::string(piece.name) + "'s pin is not a program";
+    if (info.type != static_cast<uint32_t>(piece.progType) || info.name != piece.name)
+      return std::string(piece.name) + "'s pin is another program (" + info.name + ")";
+    if (!uses(info, launch.id) || !uses(info, feat.id))
+      return std::string(piece.name) + " does not use the set's maps";
+    if (piece.fd == &Programs::Set::sockRelease) continue;  // no grants lookup there
+    if (!uses(info, wantGrants) || !uses(info, wantConfig))
+      return withGrants ? "the set predates the standing grants' maps pinned now"
+                        : "the set uses standing grants' maps that are no longer pinned";
+  }
+  std::vector<unsigned char> data(feat.valueSize);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(features->get(), &zero, data.data()) != 0)
+    return "features cannot be read";
+  bind_bpf::bind_bpf__rodata ro{};
+  std::memcpy(&ro, data.data(), sizeof ro);
+  set->exactErrno = ro.have_set_retval != 0;
+  set->reuseport = ro.have_reuseport != 0;
+  return "";
+}
+
 struct Attempt {
   bind_bpf* skel = nullptr;
   int err = 0;
 };
 
-Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
+Attempt tryLoad(const bpf::GrantsMaps& grants, bool setRetval, bool reuseport) {
   Attempt a;
   a.skel = bind_bpf__open();
   if (!a.skel) {
     a.err = errno;
     return a;
   }
-  auto* ro = a.skel->rodata;
-  ro->target_uid = policy.uid;
-  ro->unprivileged_start = policy.unprivilegedStart;
-  if (policy.ports) {
-    ro->restrict_ports = 1;
-    auto words = portWords(*policy.ports);
-    std::memcpy(const_cast<__u64*>(ro->allowed_ports), words.data(), sizeof ro->allowed_ports);
-  }
-  if (reuseport && policy.reuseport) {
-    ro->use_reuseport = 1;
-    auto words = portWords(*policy.reuseport);
-    std::memcpy(const_cast<__u64*>(ro->reuseport_ports), words.data(), sizeof ro->reuseport_ports);
-  }
-  if (policy.binds) {
-    ro->limit_binds = 1;
-    ro->bind_limit = *policy.binds;
-  }
-  ro->netns_cookie = policy.netnsCookie;
-  ro->have_set_retval = setRetval ? 1 : 0;
-  if (policy.maxBound) {
-    ro->limit_bound = 1;
-    ro->bound_limit = *policy.maxBound;
-  }
-  ro->trace_binds = policy.traceBinds ? 1 : 0;
+  a.skel->rodata->have_set_retval = setRetval ? 1 : 0;
+  a.skel->rodata->have_reuseport = reuseport ? 1 : 0;
   // The standing grants' maps, read only: the pinned ones where privbind has them (a bind they
-  // allow is then neither limited, counted nor said to be refused); else a one-entry map that
-  // holds nothing, so that a launch allocates no 65536-entry table it never fills.
-  bpf::GrantsMaps grants = bpf::openGrantsMaps();
+  // allow is then neither limited, counted nor said to be refused); else the set's own
+  // one-entry maps that hold nothing.
   int rc = 0;
   if (grants.map && grants.config) {
     rc = bpf_map__reuse_fd(a.skel->maps.grants, grants.map.get());
@@ -101,16 +242,13 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
   } else {
     rc = bpf_map__set_max_entries(a.skel->maps.grants, 1);
   }
-  // post_bind4/6 serve -n, --max-bound and --trace-binds, sock_release --max-bound alone: without
-  // them they are neither loaded (verified) nor linked, which halves the launch's verification.
-  if (!policy.binds && !policy.maxBound && !policy.traceBinds) {
-    bpf_program__set_autoload(a.skel->progs.post_bind4, false);
-    bpf_program__set_autoload(a.skel->progs.post_bind6, false);
-  }
-  if (!policy.maxBound) bpf_program__set_autoload(a.skel->progs.sock_release, false);
-  // A ring buffer is a power-of-2 number of pages: one page, whatever its size here.
-  if (rc == 0)
-    rc = bpf_map__set_max_entries(a.skel->maps.refusals, static_cast<__u32>(getpagesize()));
+  // A ring buffer is a power-of-2 number of pages: one page, whatever its size here; every
+  // launch's ring must have the template's size. The template is given as a map of that size
+  // (libbpf 1.1 cannot resize the inner map it makes from the BTF).
+  UniqueFd inner(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "privbind_ring", 0, 0,
+                                static_cast<__u32>(getpagesize()), nullptr));
+  if (!inner) rc = -errno;
+  if (rc == 0) rc = bpf_map__set_inner_map_fd(a.skel->maps.rings, inner.get());
   if (rc == 0) rc = bind_bpf__load(a.skel);
   if (rc != 0) {
     a.err = rc < 0 ? -rc : EINVAL;
@@ -120,87 +258,243 @@ Attempt tryLoad(const Policy& policy, bool setRetval, bool reuseport) {
   return a;
 }
 
-}  // namespace
+// The loaded skeleton's descriptors, duplicated (the skeleton is destroyed after).
+Result<Programs::Set> takeSet(bind_bpf* skel, bool setRetval, bool reuseport,
+                              UniqueFd* features) {
+  Programs::Set set;
+  auto dup = [](int fd) { return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3)); };
+  set.bind4 = dup(bpf_program__fd(skel->progs.bind4));
+  set.bind6 = dup(bpf_program__fd(skel->progs.bind6));
+  set.postBind4 = dup(bpf_program__fd(skel->progs.post_bind4));
+  set.postBind6 = dup(bpf_program__fd(skel->progs.post_bind6));
+  set.sockRelease = dup(bpf_program__fd(skel->progs.sock_release));
+  set.launch = dup(bpf_map__fd(skel->maps.launch));
+  set.rings = dup(bpf_map__fd(skel->maps.rings));
+  set.noGrants = dup(bpf_map__fd(skel->maps.grants));
+  set.noGrantsConfig = dup(bpf_map__fd(skel->maps.grants_config));
+  *features = dup(bpf_map__fd(skel->maps.rodata));
+  for (const Piece& piece : kPieces)
+    if (!(set.*piece.fd)) return Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno);
+  if (!*features) return Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno);
+  set.exactErrno = setRetval;
+  set.reuseport = reuseport;
+  return set;
+}
 
-void Programs::Deleter::operator()(bind_bpf* skel) const { bind_bpf__destroy(skel); }
-
-Programs::Programs(Programs&&) noexcept = default;
-Programs& Programs::operator=(Programs&&) noexcept = default;
-Programs::~Programs() = default;
-
-Result<Programs> Programs::load(const Policy& policy) {
-  // Fail closed: a cookie of 0 would match no namespace, but say why rather than grant nothing.
-  if (policy.netnsCookie == 0)
-    return Error::refuse("loading the BPF programs", "no network namespace cookie given");
+Result<Programs::Set> load(const bpf::GrantsMaps& grants, UniqueFd* features) {
   libbpf_set_print(collect);
   libbpfLog().clear();
-  // bpf_set_retval() (Linux 5.18) is used by post_bind only, so only with -n or --max-bound does
-  // it matter. It is not probed with a program of its own (one more load and verification per
-  // launch): the programs are loaded with it first, and a kernel whose verifier rejects the call
-  // gets them again without it, so that it still runs cgroup mode (a refused post_bind then
-  // fails with EPERM).
-  bool setRetval = policy.binds.has_value() || policy.maxBound.has_value();
-  Attempt a = tryLoad(policy, setRetval, true);
-  if (!a.skel && setRetval) {
+  // bpf_set_retval() (Linux 5.18) and bpf_setsockopt() from cgroup/bind4 are not probed with
+  // programs of their own (one more load and verification each): the set is loaded with both,
+  // and a kernel whose verifier rejects one gets it again without it, so that it still runs
+  // cgroup mode (a refused post_bind then fails with EPERM; -r is refused).
+  const bool variants[][2] = {{true, true}, {false, true}, {true, false}, {false, false}};
+  Attempt first;
+  for (const auto& v : variants) {
     libbpfLog().clear();
-    a = tryLoad(policy, false, true);
-    setRetval = false;
-  }
-  if (a.skel)
-    return Programs(std::unique_ptr<bind_bpf, Deleter>(a.skel), setRetval,
-                    policy.ports || policy.binds || policy.maxBound || policy.traceBinds);
-
-  std::string why = std::strerror(a.err);
-  std::string detail = explanation();
-  if (policy.reuseport) {
-    // Is it SO_REUSEPORT from the bind program (bpf_setsockopt in cgroup/bind4)?
-    Attempt plain = tryLoad(policy, setRetval, false);
-    if (plain.skel) {
-      bind_bpf__destroy(plain.skel);
-      return Error::refuse("-r/--reuseport",
-                           "this kernel does not let the bind program set SO_REUSEPORT "
-                           "(bpf_setsockopt in cgroup/bind4); use --mode=broker for -r");
+    Attempt a = tryLoad(grants, v[0], v[1]);
+    if (a.skel) {
+      auto set = takeSet(a.skel, v[0], v[1], features);
+      bind_bpf__destroy(a.skel);
+      return set;
     }
+    if (first.err == 0) first = a;
+    // Only the verifier's refusal of a call is worth another variant.
+    if (explanation().empty()) break;
   }
-  if (a.err == EPERM)
+  std::string why = std::strerror(first.err ? first.err : EINVAL);
+  if (first.err == EPERM)
     why += " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)";
-  if (!detail.empty()) why += ": " + detail;
+  if (auto detail = explanation(); !detail.empty()) why += ": " + detail;
   return Error::refuse("loading the BPF programs", why);
 }
 
-int Programs::refusalsFd() const { return bpf_map__fd(skel_->maps.refusals); }
+// Removes a set's directory (its pins only: programs linked somewhere stay as long as their
+// links; a launch holding descriptors keeps them).
+void removeSetDir(const std::string& dir) {
+  for (const Piece& piece : kPieces) unlink((dir + "/" + piece.name).c_str());
+  unlink((dir + "/" + kFeaturesPin).c_str());
+  rmdir(dir.c_str());
+}
 
-Result<std::vector<UniqueFd>> Programs::link(int cgroupFd) const {
+// Pins a freshly loaded set as dir: into a directory of its own first, then renamed into place,
+// so that no launch ever opens half a set. A set that another privbind pinned meanwhile wins;
+// this run uses its own descriptors. Other versions' sets go.
+Status pinSet(const Programs::Set& set, int features, const std::string& dir) {
+  const std::string tmp = dir + "_new" + std::to_string(getpid());
+  removeSetDir(tmp);
+  if (mkdir(tmp.c_str(), 0700) != 0) return Error::fromErrno("mkdir(" + tmp + ")", errno);
+  for (const Piece& piece : kPieces)
+    if (bpf_obj_pin((set.*piece.fd).get(), (tmp + "/" + piece.name).c_str()) != 0) {
+      int err = errno;
+      removeSetDir(tmp);
+      return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + "/" + piece.name + ")", err);
+    }
+  if (bpf_obj_pin(features, (tmp + "/" + kFeaturesPin).c_str()) != 0) {
+    int err = errno;
+    removeSetDir(tmp);
+    return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + "/" + kFeaturesPin + ")", err);
+  }
+  removeSetDir(dir);  // the set that failed its check, if any
+  if (rename(tmp.c_str(), dir.c_str()) != 0) {
+    int err = errno;
+    removeSetDir(tmp);
+    if (err != EEXIST && err != ENOTEMPTY) return Error::fromErrno("rename(" + tmp + ")", err);
+  }
+  // Other versions' sets: a privbind that was replaced by this one.
+  const std::string base = dir.substr(dir.rfind('/') + 1);
+  if (DIR* d = opendir(bpf::kPinDir)) {
+    std::vector<std::string> old;
+    while (dirent* e = readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name.starts_with("launch-") && name != base && name.find("_new") == name.npos)
+        old.emplace_back(name);
+    }
+    closedir(d);
+    for (const auto& name : old) removeSetDir(std::string(bpf::kPinDir) + "/" + name);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string launchPinDir() { return std::string(bpf::kPinDir) + "/launch-" + version(); }
+
+Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
+  // Fail closed: a cookie of 0 would match no namespace, but say why rather than grant nothing.
+  if (policy.netnsCookie == 0)
+    return Error::refuse("loading the BPF programs", "no network namespace cookie given");
+  // A pinned set is used only with the rights its loading needs. The kernel asks for none to
+  // open a pin (root's mode bits) and to link a program already loaded; a root whose bounding
+  // set leaves out BPF (a unit's CapabilityBoundingSet=, a container) must not get cgroup mode
+  // through programs another run loaded.
+  auto has = [](cap_value_t cap) {
+    auto r = caps::hasEffective(cap);
+    return r && *r;
+  };
+  const bool admin = has(CAP_SYS_ADMIN);
+  if (!(admin || has(CAP_BPF)) || !(admin || has(CAP_NET_ADMIN)))
+    return Error::refuse("loading the BPF programs",
+                         std::string(std::strerror(EPERM)) +
+                             " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN, or "
+                             "CAP_SYS_ADMIN)");
+  const bpf::GrantsMaps grants = bpf::openGrantsMaps();
+  const std::string dir = launchPinDir();
+  Set set;
+  Origin origin = Origin::kLoadedAndPinned;
+  std::string detail;
+  if (bpf::bpffsMounted()) {
+    detail = openPinned(dir, grants, &set);
+    if (detail.empty()) origin = Origin::kPinned;
+  } else {
+    detail = "no bpffs at " + std::string(bpf::kBpffs);
+  }
+  if (origin != Origin::kPinned) {
+    set = Set();
+    UniqueFd features;
+    auto loaded = load(grants, &features);
+    if (!loaded) return loaded.error();
+    set = std::move(*loaded);
+    Status pinned = mayPin ? bpf::preparePinDir()
+                           : Status(Error::refuse("the programs", "not pinned by a probe"));
+    if (pinned) pinned = pinSet(set, features.get(), dir);
+    if (!pinned) {
+      origin = Origin::kLoaded;
+      detail = pinned.error().message();
+    }
+  }
+  if (policy.reuseport && !set.reuseport)
+    return Error::refuse("-r/--reuseport",
+                         "this kernel does not let the bind program set SO_REUSEPORT "
+                         "(bpf_setsockopt in cgroup/bind4); use --mode=broker for -r");
+  return Programs(std::move(set), policy, origin, std::move(detail));
+}
+
+bool Programs::reportsRefusals() const {
+  return policy_.ports || policy_.binds || policy_.maxBound || policy_.traceBinds;
+}
+
+Result<std::vector<UniqueFd>> Programs::link(int cgroupFd, uint64_t cgroupId) const {
   struct Hook {
-    const bpf_program* prog;
+    UniqueFd Set::*fd;
     bpf_attach_type type;
     const char* name;
   };
   const Hook hooks[] = {
-      {skel_->progs.bind4, BPF_CGROUP_INET4_BIND, "cgroup/bind4"},
-      {skel_->progs.bind6, BPF_CGROUP_INET6_BIND, "cgroup/bind6"},
-      {skel_->progs.post_bind4, BPF_CGROUP_INET4_POST_BIND, "cgroup/post_bind4"},
-      {skel_->progs.post_bind6, BPF_CGROUP_INET6_POST_BIND, "cgroup/post_bind6"},
-      // --max-bound only: gives a closed socket's place back.
-      {skel_->progs.sock_release, BPF_CGROUP_INET_SOCK_RELEASE, "cgroup/sock_release"},
+      {&Set::bind4, BPF_CGROUP_INET4_BIND, "cgroup/bind4"},
+      {&Set::bind6, BPF_CGROUP_INET6_BIND, "cgroup/bind6"},
+      {&Set::postBind4, BPF_CGROUP_INET4_POST_BIND, "cgroup/post_bind4"},
+      {&Set::postBind6, BPF_CGROUP_INET6_POST_BIND, "cgroup/post_bind6"},
+      {&Set::sockRelease, BPF_CGROUP_INET_SOCK_RELEASE, "cgroup/sock_release"},
   };
   std::vector<UniqueFd> links;
   for (const auto& h : hooks) {
-    // A program the policy does not need is not loaded (tryLoad()).
-    if (!bpf_program__autoload(h.prog)) continue;
-    UniqueFd fd(bpf_link_create(bpf_program__fd(h.prog), cgroupFd, h.type, nullptr));
+    if (!needs(policy_, h.fd)) continue;
+    UniqueFd fd(bpf_link_create((set_.*h.fd).get(), cgroupFd, h.type, nullptr));
     if (!fd) return Error::fromErrno(std::string("bpf(BPF_LINK_CREATE, ") + h.name + ")", errno);
     links.push_back(std::move(fd));
   }
+
+  // The policy, into the storage the first link made for this cgroup (zeroed until now, and a
+  // zeroed policy grants nothing). No process is in the cgroup yet.
+  auto l = std::make_unique<privbind_launch>();
+  l->ready = PRIVBIND_LAUNCH_READY;
+  l->target_uid = policy_.uid;
+  l->unprivileged_start = policy_.unprivilegedStart;
+  l->netns_cookie = policy_.netnsCookie;
+  l->cgroup_id = cgroupId;
+  if (policy_.ports) {
+    l->flags |= PRIVBIND_LAUNCH_RESTRICT_PORTS;
+    auto words = portWords(*policy_.ports);
+    std::memcpy(l->allowed_ports, words.data(), sizeof l->allowed_ports);
+  }
+  if (policy_.reuseport) {
+    l->flags |= PRIVBIND_LAUNCH_REUSEPORT;
+    auto words = portWords(*policy_.reuseport);
+    std::memcpy(l->reuseport_ports, words.data(), sizeof l->reuseport_ports);
+  }
+  if (policy_.binds) {
+    l->flags |= PRIVBIND_LAUNCH_LIMIT_BINDS;
+    l->bind_limit = *policy_.binds;
+  }
+  if (policy_.maxBound) {
+    l->flags |= PRIVBIND_LAUNCH_LIMIT_BOUND;
+    l->bound_limit = *policy_.maxBound;
+  }
+  if (policy_.traceBinds) l->flags |= PRIVBIND_LAUNCH_TRACE;
+  if (reportsRefusals()) l->flags |= PRIVBIND_LAUNCH_REPORT;
+  if (bpf_map_update_elem(set_.launch.get(), &cgroupId, l.get(), BPF_ANY) != 0)
+    return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, the launch's policy)", errno);
   return links;
+}
+
+Result<UniqueFd> Programs::makeRing(uint64_t cgroupId) const {
+  // Entries of cgroups that are gone: their storage went with them.
+  std::vector<uint64_t> gone;
+  uint64_t key = 0, next = 0;
+  auto l = std::make_unique<privbind_launch>();
+  for (const uint64_t* prev = nullptr;
+       bpf_map_get_next_key(set_.rings.get(), prev, &next) == 0; prev = &key) {
+    key = next;
+    if (bpf_map_lookup_elem(set_.launch.get(), &key, l.get()) != 0 && errno == ENOENT)
+      gone.push_back(key);
+  }
+  for (uint64_t id : gone) bpf_map_delete_elem(set_.rings.get(), &id);
+
+  UniqueFd ring(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "privbind_ring", 0, 0,
+                               static_cast<__u32>(getpagesize()), nullptr));
+  if (!ring) return Error::fromErrno("bpf(BPF_MAP_CREATE, ring buffer)", errno);
+  int fd = ring.get();
+  if (bpf_map_update_elem(set_.rings.get(), &cgroupId, &fd, BPF_ANY) != 0)
+    return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, rings)", errno);
+  return ring;
 }
 
 std::string Programs::names() const {
   std::string out;
-  for (const bpf_program* p : {skel_->progs.bind4, skel_->progs.bind6, skel_->progs.post_bind4,
-                               skel_->progs.post_bind6, skel_->progs.sock_release})
-    if (bpf_program__autoload(p))
-      out += (out.empty() ? "" : "/") + std::string(bpf_program__name(p));
+  for (const Piece& piece : kPieces)
+    if (piece.program && needs(policy_, piece.fd))
+      out += (out.empty() ? "" : "/") + std::string(piece.name);
   return out;
 }
 

@@ -132,7 +132,7 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
   // Linked through the descriptor held: to the directory privbind made, whatever the name leads
   // to now (a removed cgroup cannot be linked to: the link fails).
-  auto links = setup.programs->link(lockFd);
+  auto links = setup.programs->link(lockFd, cgroup.ino);
   if (!links) fail(links.error().prefix(name), true);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
@@ -149,7 +149,14 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
     notice = fcntl(null, F_DUPFD_CLOEXEC, 0);
     command = fcntl(null, F_DUPFD_CLOEXEC, 0);
   }
-  int refusals = fcntl(reports ? setup.programs->refusalsFd() : null, F_DUPFD_CLOEXEC, 0);
+  // The launch's own ring buffer, entered where the programs find it (under the cgroup's id).
+  UniqueFd ringFd;
+  if (reports) {
+    auto ring = setup.programs->makeRing(cgroup.ino);
+    if (!ring) fail(ring.error().prefix(name), true);
+    ringFd = std::move(*ring);
+  }
+  int refusals = fcntl(reports ? ringFd.get() : null, F_DUPFD_CLOEXEC, 0);
   if (notice < 0 || command < 0 || refusals < 0)
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
