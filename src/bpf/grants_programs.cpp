@@ -197,8 +197,12 @@ GrantsMaps openGrantsMaps() {
 Result<GrantsKernel> inspectGrants() {
   GrantsKernel k;
   k.bpffsMounted = bpffsMounted();
-  k.pinDir = k.bpffsMounted && access(kPinDir, F_OK) == 0;
-  if (!k.pinDir) return k;
+  // Any of the four pins: cgroup mode's pinned programs live in the same directory, so the
+  // directory alone says nothing about the standing grants.
+  for (const auto& pin : {grantsMapPin(), grantsConfigPin(), grantsLinkPin(false),
+                          grantsLinkPin(true)})
+    k.anyPinned = k.anyPinned || (k.bpffsMounted && access(pin.c_str(), F_OK) == 0);
+  if (!k.anyPinned) return k;
   auto map = checkMap(grantsMapPin(), kGrantsShape);
   if (!map) return map.error();
   auto config = checkMap(grantsConfigPin(), kConfigShape);

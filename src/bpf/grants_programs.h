@@ -48,7 +48,7 @@ enum class MapState { kMissing, kCurrent, kForeign };
 // the tag privbind's own would have, and closed).
 struct GrantsKernel {
   bool bpffsMounted = false;
-  bool pinDir = false;
+  bool anyPinned = false;  // any of the standing grants' pins (none after `grants off`)
   MapState map = MapState::kMissing, config = MapState::kMissing;
   std::string mapDetail, configDetail;
   GrantTable entries;  // the grants map's contents (when kCurrent)

@@ -203,7 +203,7 @@ Result<int> revoke(const Options& o) {
   // put the others back in force (`privbind grants apply` does that).
   auto kernel = bpf::inspectGrants();
   if (!kernel) return kernel.error();
-  if (kernel->pinDir) {
+  if (kernel->anyPinned) {
     if (auto s = enforce(*policy, "revoke"); !s) return s.error();
   } else if (!policy->empty()) {
     std::fputs(

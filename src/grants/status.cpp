@@ -194,8 +194,8 @@ std::string renderText(const Report& r) {
   out += "Kernel: ";
   if (!k.bpffsMounted)
     out += std::string("bpffs not mounted at ") + bpf::kBpffs + ": nothing enforced\n";
-  else if (!k.pinDir)
-    out += std::string("nothing pinned under ") + bpf::kPinDir + ": nothing enforced\n";
+  else if (!k.anyPinned)
+    out += std::string("no standing grant pinned under ") + bpf::kPinDir + ": nothing enforced\n";
   else {
     out += k.enforcing() ? "enforcing" : "not fully enforcing";
     out += std::string(" (cgroup/bind4 link ") + bpf::linkStateName(k.bind4) +

@@ -104,13 +104,13 @@ std::string version() {
 }
 
 struct MapInfo {
-  uint32_t id = 0, type = 0, keySize = 0, valueSize = 0;
+  uint32_t id = 0, type = 0, keySize = 0, valueSize = 0, maxEntries = 0;
 };
 bool mapInfo(int fd, MapInfo* out) {
   bpf_map_info info{};
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
-  *out = {info.id, info.type, info.key_size, info.value_size};
+  *out = {info.id, info.type, info.key_size, info.value_size, info.max_entries};
   return true;
 }
 
@@ -189,6 +189,10 @@ std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
   if (withGrants && (!mapInfo(grants.map.get(), &grantsMap) ||
                      !mapInfo(grants.config.get(), &grantsConfig)))
     return "the standing grants' maps cannot be read";
+  // A set loaded while grants were pinned uses their maps (pinned here as no_grants too): it
+  // is not a set without grants, whose stand-ins hold one entry.
+  if (!withGrants && noGrants.maxEntries != 1)
+    return "the set uses standing grants' maps that are no longer pinned";
   const uint32_t wantGrants = withGrants ? grantsMap.id : noGrants.id;
   const uint32_t wantConfig = withGrants ? grantsConfig.id : noGrantsConfig.id;
 
