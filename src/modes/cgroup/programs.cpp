@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "bind_bpf.skel.h"
+#include "bind_bpf_version.h"
 #include "bpf/grants_programs.h"
 #include "bpf/pins.h"
 #include "common/caps.h"
@@ -88,21 +89,6 @@ constexpr Piece kPieces[] = {
 // have_reuseport), so that a pinned set says what it was loaded with.
 constexpr const char* kFeaturesPin = "features";
 
-uint64_t fnv1a(const void* data, size_t size) {
-  uint64_t h = 14695981039346656037ULL;
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ULL;
-  return h;
-}
-
-std::string version() {
-  size_t size = 0;
-  const void* elf = bind_bpf__elf_bytes(&size);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(elf, size)));
-  return hex;
-}
-
 struct MapInfo {
   uint32_t id = 0, type = 0, keySize = 0, valueSize = 0, maxEntries = 0;
 };
@@ -152,6 +138,7 @@ bool needs(const Policy& policy, UniqueFd Programs::Set::*fd) {
 // Otherwise why not.
 std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
                        Programs::Set* set) {
+  if (access(dir.c_str(), F_OK) != 0) return "no set of this version was pinned";
   for (const Piece& piece : kPieces) {
     auto pin = bpf::openPin(dir + "/" + piece.name);
     if (!pin) return pin.error().message();
@@ -362,7 +349,9 @@ Status pinSet(const Programs::Set& set, int features, const std::string& dir) {
 
 }  // namespace
 
-std::string launchPinDir() { return std::string(bpf::kPinDir) + "/launch-" + version(); }
+std::string launchPinDir() {
+  return std::string(bpf::kPinDir) + "/launch-" PRIVBIND_LAUNCH_VERSION;
+}
 
 Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
   // Fail closed: a cookie of 0 would match no namespace, but say why rather than grant nothing.
