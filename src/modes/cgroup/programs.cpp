@@ -193,7 +193,8 @@ std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
       return std::string(piece.name) + "'s pin is another program (" + info.name + ")";
     if (!uses(info, launch.id) || !uses(info, feat.id))
       return std::string(piece.name) + " does not use the set's maps";
-    if (piece.fd == &Programs::Set::sockRelease) continue;  // no grants lookup there
+    if (piece.fd == &Programs::Set::sockRelease) continue;  // no grants, no reports there
+    if (!uses(info, rings.id)) return std::string(piece.name) + " does not use the set's rings";
     if (!uses(info, wantGrants) || !uses(info, wantConfig))
       return withGrants ? "the set predates the standing grants' maps pinned now"
                         : "the set uses standing grants' maps that are no longer pinned";
