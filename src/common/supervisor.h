@@ -25,7 +25,8 @@ struct Birth {
   bool inCgroup = false;  // born in the cgroup asked for
   int cgroupErr = 0;      // asked for, but clone3(2) said this errno: a fork(2) in the parent's
                           // cgroup instead (ENOSYS, or EPERM, from a container's seccomp filter;
-                          // EINVAL before Linux 5.7; ENODEV when the cgroup was removed)
+                          // EINVAL before Linux 5.7; ENOENT or ENODEV when the cgroup was
+                          // removed)
 };
 
 struct Fork {
