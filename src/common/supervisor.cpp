@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-
 #include <utility>
 
 namespace privbind::supervisor {

@@ -1019,8 +1019,8 @@ RunResult runOnTerminal(const std::vector<std::string>& argv,
 
 // strace -f of argv, the trace in file: the system calls that make processes and open files.
 std::vector<std::string> straced(const std::string& file, const std::vector<std::string>& argv) {
-  return std::vector<std::string>{"strace", "-f", "-qq", "-o", file, "-e",
-                                  "trace=clone,clone3,fork,vfork,openat"} +
+  return std::vector<std::string>{
+             "strace", "-f", "-qq", "-o", file, "-e", "trace=clone,clone3,fork,vfork,openat"} +
          argv;
 }
 
@@ -1154,20 +1154,20 @@ TEST_CASE("under a terminal without clone3: the command is moved in, -v says why
       CAPTURE(err);
       CAPTURE(verbose);
       uint16_t port = freeReservedPort();
-      RunResult r = runOnTerminal(std::vector<std::string>{noClone3, err} +
-                                  cg(verbose ? std::vector<std::string>{"-v"}
-                                             : std::vector<std::string>{},
-                                     printCgroupsAndBind(port)));
+      RunResult r =
+          runOnTerminal(std::vector<std::string>{noClone3, err} +
+                        cg(verbose ? std::vector<std::string>{"-v"} : std::vector<std::string>{},
+                           printCgroupsAndBind(port)));
       REQUIRE_MESSAGE(r.status == 0, r.out);
       std::vector<std::string> paths = v2PathsIn(r.out);
       REQUIRE_MESSAGE(paths.size() == 3, r.out);
       CHECK(paths[0].substr(0, paths[0].rfind('/')) == privateParent.path());
       CHECK(paths[1] == own);
       CHECK_MESSAGE(r.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos, r.out);
-      const std::string why = std::string("privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): ") +
-                              (std::string(err) == "eperm" ? "Operation not permitted"
-                                                           : "Function not implemented") +
-                              "; the command's process moves into the cgroup instead\n";
+      const std::string why =
+          std::string("privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): ") +
+          (std::string(err) == "eperm" ? "Operation not permitted" : "Function not implemented") +
+          "; the command's process moves into the cgroup instead\n";
       CHECK_MESSAGE((r.out.find(why) != std::string::npos) == verbose, r.out);
       CHECK_MESSAGE((r.out.find("clone3") != std::string::npos) == verbose, r.out);
     }
@@ -1198,28 +1198,30 @@ TEST_CASE("under a terminal, the cgroup removed before the command's birth: refu
       std::this_thread::sleep_for(5ms);
     }
   });
-  RunResult r = runOnTerminal(
-      std::vector<std::string>{"strace", "-f", "-qq", "-o", dir / "trace",
-                               "--inject=clone3:delay_enter=1000000"} +
-      cg({"-v"}, {"/bin/sh", "-c", "echo the command r''an"}));
+  RunResult r = runOnTerminal(std::vector<std::string>{"strace", "-f", "-qq", "-o", dir / "trace",
+                                                       "--inject=clone3:delay_enter=1000000"} +
+                              cg({"-v"}, {"/bin/sh", "-c", "echo the command r''an"}));
   done = true;
   remover.join();
   REQUIRE_MESSAGE(!removed.empty(), r.out);
   CHECK(r.status == 125);
   // The kernel's word for a removed cgroup (ENOENT on 6.x, ENODEV from older kernels).
-  const bool enoent = r.out.find("privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such file or "
-                                 "directory; the command's process moves into the cgroup "
-                                 "instead\n") != std::string::npos;
-  const bool enodev = r.out.find("privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such "
-                                 "device; the command's process moves into the cgroup "
-                                 "instead\n") != std::string::npos;
+  const bool enoent = r.out.find(
+                          "privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such file or "
+                          "directory; the command's process moves into the cgroup "
+                          "instead\n") != std::string::npos;
+  const bool enodev = r.out.find(
+                          "privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such "
+                          "device; the command's process moves into the cgroup "
+                          "instead\n") != std::string::npos;
   CHECK_MESSAGE((enoent || enodev), r.out);
   // The last line: privbind's refusal, naming the cgroup and who could remove it.
   REQUIRE(r.out.ends_with("\n"));
   const std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
   CHECK_MESSAGE(last == "privbind: cgroup mode: the cgroup privbind created (" + removed +
                             ") was removed before the command entered it (the parent cgroup " +
-                            privateParent.dir() + " is owned by uid 0, who can remove cgroups "
+                            privateParent.dir() +
+                            " is owned by uid 0, who can remove cgroups "
                             "in it)\n",
                 r.out);
   CHECK(r.out.find("the command ran") == std::string::npos);

@@ -18,8 +18,8 @@ namespace {
 struct Middle {
   // In.
   const WatcherSetup* setup = nullptr;
-  sigset_t mask{};                   // privbind's signal mask, the watcher's
-  int privbindEnds[2] = {-1, -1};    // privbind's ends of the pipes: not the watcher's
+  sigset_t mask{};                 // privbind's signal mask, the watcher's
+  int privbindEnds[2] = {-1, -1};  // privbind's ends of the pipes: not the watcher's
   // Out.
   pid_t watcher = -1;
   int err = 0;  // the fork's errno
@@ -85,9 +85,12 @@ Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Pro
   if (!ws) return ws.error();
   lifeRead.reset();
   repWrite.reset();
-  if (m.err) return Error::refuse("starting the cgroup watcher", Error::fromErrno("fork()", m.err).message());
+  if (m.err)
+    return Error::refuse("starting the cgroup watcher",
+                         Error::fromErrno("fork()", m.err).message());
   if (m.watcher <= 0 || !WIFEXITED(*ws) || WEXITSTATUS(*ws) != 0)
-    return Error::refuse("starting the cgroup watcher", "its middle process ended without an answer");
+    return Error::refuse("starting the cgroup watcher",
+                         "its middle process ended without an answer");
   return Watcher{m.watcher, std::move(lifeWrite), std::move(repRead)};
 }
 
