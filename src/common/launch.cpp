@@ -1,7 +1,5 @@
 #include "common/launch.h"
 
-#include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +13,7 @@
 #include <optional>
 
 #include "common/elf.h"
+#include "common/shared_child.h"
 #include "common/text.h"
 #include "privbind/version.h"
 
@@ -70,13 +69,12 @@ std::vector<std::string> shimCandidates() {
 
 namespace {
 
-// The search below runs in a child that shares privbind's memory (clone(2) with CLONE_VM |
-// CLONE_VFORK, as posix_spawn(3) starts its children): no page tables are copied and none torn
-// down, which a fork(2) of privbind costs on every launch. privbind is suspended until the child
-// has exited. The child therefore only makes system calls: no allocation, no locks, no stdio, and
-// the id changes as raw syscall(2)s, because glibc's wrappers would try to apply them to every
-// thread of the process (nptl's setxid) rather than to the calling task only. Credentials belong
-// to the task (credentials(7)), so privbind's own ids do not change.
+// The search below runs in a child that shares privbind's memory (shared_child.h): no page
+// tables are copied and none torn down, which a fork(2) of privbind costs on every launch. The
+// child therefore only makes system calls, and the id changes as raw syscall(2)s, because glibc's
+// wrappers would try to apply them to every thread of the process (nptl's setxid) rather than to
+// the calling task only. Credentials belong to the task (credentials(7)), so privbind's own ids
+// do not change.
 struct Search {
   // In: the candidate files, in $PATH order, and the ids to search with.
   std::vector<const char*> candidates;
@@ -151,23 +149,10 @@ int searchChild(void* arg) {
 
 // Runs searchChild in a task that shares this process's memory and waits for it to end.
 Status runSearch(Search& search) {
-  // The child's stack: this frame's array, which stays put while clone(2) waits below it (the
-  // child only calls stat(2), access(2) and the id changes; musl's posix_spawn does the same).
-  alignas(16) char stack[32 * 1024];
-  // No signal handler may run in the child, on privbind's memory: all signals stay blocked there
-  // (it inherits the mask) and are delivered to privbind once the mask is restored.
-  sigset_t all, old;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &old);
-  pid_t pid = clone(searchChild, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &search);
-  int err = errno;
-  sigprocmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) return Error::fromErrno("clone(command search)", err);
-  int ws = 0;
-  if (retryEintr([&] { return waitpid(pid, &ws, 0); }) != pid)
-    return Error::fromErrno("waitpid(" + std::to_string(pid) + ")", errno);
+  auto ws = sharedchild::run(searchChild, &search, "command search");
+  if (!ws) return ws.error();
   if (search.failedCall) return {};
-  if (!search.done || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+  if (!search.done || !WIFEXITED(*ws) || WEXITSTATUS(*ws) != 0)
     return Error::refuse("command search", "the child ended without an answer");
   return {};
 }

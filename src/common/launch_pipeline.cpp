@@ -42,21 +42,27 @@ Failure run(const LaunchOptions& options, Hooks& mode) {
   if (options.verbose) mode.banner(*command);
   reportCommand(*resolved, *target, options.verbose);
 
-  // 8. A terminal on 0-2 gets a pseudo-terminal of its own; the relay is forked here, before
-  //    the mode's last step as root, and never returns from here.
-  if (auto s = terminal::isolate(*target); !s) return s.error();
+  // 8. The mode's last step in privbind's own process (cgroup mode: the watcher's report, pid
+  //    1's init). Nothing is made for the command before it, so another mode may still run.
+  if (auto s = mode.beforeCommand(*target, terminal::wanted()); !s) return s.failure();
 
-  // 9. The mode's last step as root. From here on no other mode may run and a relay may be
-  //    waiting: a failure ends the process at that point (the relay reports it).
-  if (auto s = mode.afterTerminal(); !s) exitWith(s.error());
+  // 9. A terminal on 0-2 gets a pseudo-terminal of its own; the relay is forked here, the
+  //    command's process born where the mode wants it, before the mode's last step as root; the
+  //    relay never returns from here.
+  auto born = terminal::isolate(*target, mode.commandCgroup());
+  if (!born) return born.error();
 
-  // 10. The drop: returns only on success, a failure ends the process at that point.
+  // 10. The mode's last step as root. From here on no other mode may run and a relay may be
+  //     waiting: a failure ends the process at that point (the relay reports it).
+  if (auto s = mode.afterTerminal(*born); !s) exitWith(s.error());
+
+  // 11. The drop: returns only on success, a failure ends the process at that point.
   privdrop::drop(*command);
 
-  // 11. The mode's last check, as the target. Partly done is not an option: end here.
+  // 12. The mode's last check, as the target. Partly done is not an option: end here.
   if (auto s = mode.beforeExec(); !s) exitWith(s.error());
 
-  // 12. Exec in place: same pid, the command's status is privbind's.
+  // 13. Exec in place: same pid, the command's status is privbind's.
   return execCommand(*resolved, options.command, env);
 }
 

@@ -1,7 +1,8 @@
 // The one launch sequence of every mode, written once as a checklist: resolve the target, check
 // the command's drop plan, the mode's host checks, resolve the command, the mode's preparations
 // (what outlives privbind: the broker helper, the cgroup watcher), the environment, -v, the
-// terminal, the mode's last step as root, the drop, the mode's last check as the target, exec.
+// mode's last step before the command's process is made, the terminal, the mode's last step as
+// root, the drop, the mode's last check as the target, exec.
 // A mode fills in hooks; it never reorders the steps.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "common/launch.h"
 #include "common/options.h"
 #include "common/privdrop.h"
+#include "common/supervisor.h"
 
 namespace privbind::launch {
 
@@ -78,17 +80,25 @@ class Hooks {
   virtual void environment(Env& /*env*/) {}
   // -v only: the mode's lines, before the command's (reportCommand).
   virtual void banner(const privdrop::CheckedPlan& /*command*/) const {}
-  // After terminal::isolate, still root, in the process that becomes the command. A failure
-  // ends the process at that point (125): a relay may run already, and no other mode may.
-  virtual Status afterTerminal() { return {}; }
+  // After -v, right before terminal::isolate: the mode's last step in privbind's own process,
+  // the last that may be Unavailable (nothing is made for the command before it). relay:
+  // whether terminal::isolate will fork the command's process (a terminal on fds 0-2).
+  virtual Step beforeCommand(const ids::Target& /*target*/, bool /*relay*/) { return {}; }
+  // The cgroup v2 directory (an open descriptor) in which a command's process that the pipeline
+  // forks (terminal::isolate's child) is to be born; -1: where privbind is.
+  virtual int commandCgroup() const { return -1; }
+  // After terminal::isolate, still root, in the process that becomes the command; born: where
+  // the pipeline made it (empty when it made none: privbind's own process). A failure ends the
+  // process at that point (125): a relay may run already, and no other mode may.
+  virtual Status afterTerminal(const supervisor::Birth& /*born*/) { return {}; }
   // After the drop, as the target, right before exec. A failure ends the process at that point.
   virtual Status beforeExec() { return {}; }
 };
 
 // Runs the sequence with mode's hooks and execs the command in place. Returns only when it could
 // not: every name is resolved and every check made before the first credential change; the
-// relay (terminal::isolate) is forked before afterTerminal(); after the drop, nothing returns
-// but exec's own failure (126 not executable, 127 not found).
+// relay (terminal::isolate) is forked after beforeCommand() and before afterTerminal(); after the
+// drop, nothing returns but exec's own failure (126 not executable, 127 not found).
 Failure run(const LaunchOptions& options, Hooks& mode);
 
 }  // namespace privbind::launch

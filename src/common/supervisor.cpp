@@ -1,9 +1,12 @@
 #include "common/supervisor.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>  // struct clone_args, CLONE_INTO_CGROUP
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <utility>
 
 namespace privbind::supervisor {
@@ -18,14 +21,40 @@ Result<privdrop::CheckedPlan> plan(const ids::Target& target) {
   return privdrop::checkPreconditions(std::move(p));
 }
 
-Result<Fork> forkHeldBack(const sigset_t& blocked) {
+namespace {
+
+// fork(2), the child born in cgroupFd's cgroup when cgroupFd >= 0 and clone3(2) can do it.
+// clone3 has no glibc wrapper before glibc 2.39 (pidfd_spawn): the raw system call, used as a
+// fork (no CLONE_VM, no stack: the child returns here on a copy of this stack). glibc's fork(2)
+// would also run pthread_atfork(3) handlers and reset its locks for a multi-threaded parent;
+// privbind is single-threaded and registers none, and the child goes on to exec.
+pid_t forkInto(int cgroupFd, Birth& birth) {
+  if (cgroupFd >= 0) {
+    clone_args args{};
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroupFd);
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) {
+      birth.inCgroup = true;
+      return static_cast<pid_t>(pid);
+    }
+    birth.cgroupErr = errno;
+  }
+  return fork();
+}
+
+}  // namespace
+
+Result<Fork> forkHeldBack(const sigset_t& blocked, int cgroupFd) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Error::fromErrno("pipe2(ready)", errno);
   UniqueFd readyRead(fds[0]), readyWrite(fds[1]);
   sigset_t oldMask;
   if (sigprocmask(SIG_BLOCK, &blocked, &oldMask) != 0)
     return Error::fromErrno("sigprocmask(SIG_BLOCK)", errno);
-  pid_t child = fork();
+  Birth birth;
+  pid_t child = forkInto(cgroupFd, birth);
   if (child < 0) {
     int err = errno;
     (void)sigprocmask(SIG_SETMASK, &oldMask, nullptr);
@@ -35,9 +64,9 @@ Result<Fork> forkHeldBack(const sigset_t& blocked) {
     readyWrite.reset();
     if (sigprocmask(SIG_SETMASK, &oldMask, nullptr) != 0)
       exitWith(Error::fromErrno("sigprocmask(SIG_SETMASK)", errno));
-    return Fork{0, std::move(readyRead)};
+    return Fork{0, std::move(readyRead), birth};
   }
-  return Fork{child, std::move(readyWrite)};
+  return Fork{child, std::move(readyWrite), birth};
 }
 
 void awaitGo(UniqueFd ready) {

@@ -304,9 +304,15 @@ void becomeCommand(UniqueFd master, UniqueFd ready, const Terminals& ttys,
 
 }  // namespace
 
-Status isolate(const ids::Target& target) {
+bool wanted() {
+  for (int fd = 0; fd < kStdFds; ++fd)
+    if (isatty(fd) == 1) return true;
+  return false;
+}
+
+Result<supervisor::Birth> isolate(const ids::Target& target, int commandCgroup) {
   const Terminals ttys = findTerminals();
-  if (ttys.first < 0) return {};  // no terminal: exec in place, same pid
+  if (ttys.first < 0) return supervisor::Birth{};  // no terminal: exec in place, same pid
 
   // The relay's credentials: the command's uid and gid, so that it can pass signals on to the
   // command and nothing else can; no group, no capability.
@@ -320,11 +326,13 @@ Status isolate(const ids::Target& target) {
   sigset_t relayed;
   sigemptyset(&relayed);
   for (int sig : kRelayed) sigaddset(&relayed, sig);
-  auto forked = supervisor::forkHeldBack(relayed);
+  // The command's process is the child: where the mode wants it born (cgroup mode's cgroup);
+  // the relay, the parent, stays where privbind is.
+  auto forked = supervisor::forkHeldBack(relayed, commandCgroup);
   if (!forked) return forked.error();
   if (forked->child == 0) {
     becomeCommand(std::move(master), std::move(forked->ready), ttys, target);
-    return {};
+    return forked->birth;
   }
   becomeRelay(forked->child, std::move(master), std::move(forked->ready), ttys, *checked);
 }

@@ -7,19 +7,24 @@
 
 #include "common/error.h"
 #include "common/ids.h"
+#include "common/supervisor.h"
 
 namespace privbind::terminal {
 
+// Whether isolate() will fork: one of fds 0-2 is a terminal.
+bool wanted();
+
 // launch::run() calls it for every mode after everything that must happen in privbind's own
 // process (name lookups, the broker helper's and the cgroup watcher's start, -v), before the
-// mode's last step as root (cgroup mode's move into the cgroup) and privdrop::drop().
+// mode's last step as root (cgroup mode's check that the command is in its cgroup) and
+// privdrop::drop().
 //
 // Needs: root with CAP_SETUID, CAP_SETGID and CAP_SETPCAP (privdrop::checkPreconditions() has
 // passed for the command), fds 0-2 open; target: the command's credentials, which the relay also
 // takes (without groups or capabilities).
 //
-// Leaves, when none of fds 0-2 is a terminal: nothing changed, returns {} in the same process, so
-// that the command is exec'd in place with privbind's pid.
+// Leaves, when none of fds 0-2 is a terminal: nothing changed, returns an empty Birth in the same
+// process, so that the command is exec'd in place with privbind's pid.
 //
 // Otherwise it forks:
 //  - the parent becomes the relay and NEVER RETURNS. It closes every descriptor but 0-2 and the
@@ -30,13 +35,15 @@ namespace privbind::terminal {
 //    ^Z into a stop of the command and of itself (fg continues both), passes termination signals
 //    on, and exits with the command's status (128+N when the
 //    command was killed by signal N, like a shell), the terminal restored;
-//  - the child returns {}: still root, in a new session whose controlling terminal is the
+//  - the child returns where it was made: born in the cgroup v2 directory commandCgroup when that
+//    is >= 0 and clone3(2) could do it (supervisor::forkHeldBack; the relay stays in privbind's
+//    cgroup either way), still root, in a new session whose controlling terminal is the
 //    pseudo-terminal (owned by the target uid), whose slave has replaced each of fds 0-2 that was
 //    a terminal (the others are untouched), with the signal mask it had on entry. The caller goes
 //    on to drop and exec. The child goes on only once the relay is unprivileged and non-dumpable.
 //    A failure in the child ends it with the one-line error and 125, which the relay reports.
 //
 // An Error is returned only before the fork, with nothing changed.
-Status isolate(const ids::Target& target);
+Result<supervisor::Birth> isolate(const ids::Target& target, int commandCgroup = -1);
 
 }  // namespace privbind::terminal

@@ -9,15 +9,21 @@
 #include <dirent.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "support.h"
 
@@ -961,6 +967,264 @@ TEST_CASE("a parent cgroup's owner racing privbind: the command runs in privbind
           "first refusal: ", firstRefusal);
   // Without a hit the test proved nothing.
   CHECK_MESSAGE(refused > 0, "the racer never replaced privbind's cgroup in time");
+}
+
+// --- the command's process born in the cgroup ---------------------------------------------------
+// Where privbind forks the command's process anyway (the terminal relay's child, pid 1's child),
+// the child is made in privbind's cgroup by clone3(2) with CLONE_INTO_CGROUP: nothing moves it
+// there, which would cost a write to cgroup.procs.
+
+// Runs argv with fds 0-2 on the slave of a new pseudo-terminal, its controlling terminal in a
+// session of its own (as from a root shell); out is what it wrote there, without the terminal's
+// carriage returns, until it and everything holding the terminal ended.
+RunResult runOnTerminal(const std::vector<std::string>& argv,
+                        std::chrono::milliseconds timeout = 30s) {
+  int master = -1;
+  winsize ws{};
+  ws.ws_row = 24;
+  ws.ws_col = 80;
+  pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  RunResult r;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.timedOut = true;
+      ::kill(pid, SIGKILL);  // the process this test started, by pid
+      break;
+    }
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO: no slave open any more
+    r.out.append(buf, static_cast<size_t>(n));
+  }
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  close(master);
+  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  std::erase(r.out, '\r');
+  return r;
+}
+
+// strace -f of argv, the trace in file: the system calls that make processes and open files.
+std::vector<std::string> straced(const std::string& file, const std::vector<std::string>& argv) {
+  return std::vector<std::string>{
+             "strace", "-f", "-qq", "-o", file, "-e", "trace=clone,clone3,fork,vfork,openat"} +
+         argv;
+}
+
+// The lines of a trace that open a cgroup.procs for writing: a process moved into a cgroup.
+std::string movesIn(const std::string& trace) {
+  std::istringstream in(trace);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("cgroup.procs\"") != std::string::npos &&
+        line.find("O_WRONLY") != std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+// The lines of a trace where clone3 made a process in a cgroup (and did not fail).
+std::string bornIn(const std::string& trace) {
+  std::istringstream in(trace);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("clone3({flags=CLONE_INTO_CGROUP") != std::string::npos &&
+        line.find("= -1") == std::string::npos && line.find("resumed") == std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+// The "0::" paths of several /proc/PID/cgroup files printed one after another, in order.
+std::vector<std::string> v2PathsIn(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("0::")) out.push_back(line.substr(3));
+  return out;
+}
+
+// The command prints its own cgroup, its parent's (the relay, or init) and its grandparent's
+// (when the parent is not process 1 of its namespace), then binds.
+std::vector<std::string> printCgroupsAndBind(uint16_t port) {
+  return {"/bin/sh", "-c",
+          "cat /proc/self/cgroup /proc/$PPID/cgroup; "
+          "g=$(awk '/^PPid:/ {print $2}' /proc/$PPID/status); "
+          "[ \"$g\" = 0 ] || cat /proc/$g/cgroup; "
+          "exec \"$0\" seq tcp4:" +
+              str(port),
+          bindsProgram()};
+}
+
+// privbind as process 1 of a new pid namespace (asPid1), with a /proc of that namespace, so that
+// the command's $PPID is found there.
+std::vector<std::string> asPid1WithProc(const std::vector<std::string>& rest) {
+  return std::vector<std::string>{"unshare", "--pid", "--fork", "--mount-proc", "--"} +
+         cg({}, rest);
+}
+
+bool haveStrace() { return run({"strace", "-V"}).status == 0; }
+
+TEST_CASE("under a terminal: the command is born in privbind's cgroup, the relay stays outside") {
+  REQUIRE_CGROUP_MODE();
+  if (!haveStrace()) SKIP_TEST("strace is not installed: the system calls cannot be shown");
+  TempDir dir;
+  const std::string trace = dir / "trace";
+  uint16_t port = freeReservedPort();
+  RunResult r = runOnTerminal(straced(trace, cg({}, printCgroupsAndBind(port))));
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  std::vector<std::string> paths = v2PathsIn(r.out);
+  REQUIRE_MESSAGE(paths.size() == 3, r.out);
+  // The command: in the cgroup privbind made below the test's; the relay (its parent) and the
+  // process that started privbind (strace): where the test is.
+  const std::string own = cgroupOf(getpid());
+  CHECK(paths[0].substr(0, paths[0].rfind('/')) == privateParent.path());
+  CHECK(paths[0].substr(paths[0].rfind('/') + 1).starts_with("privbind-"));
+  CHECK(paths[1] == own);
+  CHECK(paths[2] == own);
+  // The grant: nobody bound the reserved port.
+  CHECK_MESSAGE(r.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos, r.out);
+  expectRefusedOutside(port);
+  // Nothing moved into a cgroup: one clone3 into it, no cgroup.procs opened for writing.
+  const std::string calls = slurp(trace);
+  CHECK_MESSAGE(bornIn(calls).size() > 0, calls);
+  CHECK_MESSAGE(movesIn(calls).empty(), movesIn(calls));
+  // The control: without a terminal privbind is the command and moves itself in, which the same
+  // trace shows.
+  RunResult inPlace = run(straced(trace, cg({}, {"cat", "/proc/self/cgroup"})));
+  REQUIRE_MESSAGE(inPlace.status == 0, inPlace.err);
+  const std::string moved = slurp(trace);
+  CHECK_MESSAGE(!movesIn(moved).empty(), moved);
+  CHECK_MESSAGE(bornIn(moved).empty(), moved);
+}
+
+TEST_CASE("PID 1 of a pid namespace: the command is born in the cgroup, init and relay outside") {
+  REQUIRE_CGROUP_MODE();
+  if (!haveStrace()) SKIP_TEST("strace is not installed: the system calls cannot be shown");
+  TempDir dir;
+  const std::string trace = dir / "trace";
+  const std::string own = cgroupOf(getpid());
+  // Without a terminal: init's child is the command's process.
+  uint16_t port = freeReservedPort();
+  RunResult r = run(straced(trace, asPid1WithProc(printCgroupsAndBind(port))));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  std::vector<std::string> paths = v2PathsIn(r.out);
+  REQUIRE_MESSAGE(paths.size() == 2, r.out);
+  CHECK(paths[0].substr(0, paths[0].rfind('/')) == privateParent.path());
+  CHECK(paths[1] == own);  // init, process 1
+  CHECK(r.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos);
+  std::string calls = slurp(trace);
+  CHECK_MESSAGE(bornIn(calls).size() > 0, calls);
+  CHECK_MESSAGE(movesIn(calls).empty(), movesIn(calls));
+  // Under a terminal: init's child is the relay, outside; the relay's child is the command's.
+  port = freeReservedPort();
+  r = runOnTerminal(straced(trace, asPid1WithProc(printCgroupsAndBind(port))));
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  paths = v2PathsIn(r.out);
+  REQUIRE_MESSAGE(paths.size() == 3, r.out);
+  CHECK(paths[0].substr(0, paths[0].rfind('/')) == privateParent.path());
+  CHECK(paths[1] == own);  // the relay
+  CHECK(paths[2] == own);  // init
+  CHECK_MESSAGE(r.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos, r.out);
+  calls = slurp(trace);
+  CHECK_MESSAGE(bornIn(calls).size() > 0, calls);
+  CHECK_MESSAGE(movesIn(calls).empty(), movesIn(calls));
+  expectRefusedOutside(port);
+}
+
+// A container runtime's seccomp filter may refuse clone3 (ENOSYS, or EPERM): the command's
+// process is then forked and moved in, silently unless -v.
+TEST_CASE("under a terminal without clone3: the command is moved in, -v says why") {
+  REQUIRE_CGROUP_MODE();
+  const std::string noClone3 = buildC("no_clone3.c", programDir());
+  const std::string own = cgroupOf(getpid());
+  for (const char* err : {"enosys", "eperm"}) {
+    for (bool verbose : {true, false}) {
+      CAPTURE(err);
+      CAPTURE(verbose);
+      uint16_t port = freeReservedPort();
+      RunResult r =
+          runOnTerminal(std::vector<std::string>{noClone3, err} +
+                        cg(verbose ? std::vector<std::string>{"-v"} : std::vector<std::string>{},
+                           printCgroupsAndBind(port)));
+      REQUIRE_MESSAGE(r.status == 0, r.out);
+      std::vector<std::string> paths = v2PathsIn(r.out);
+      REQUIRE_MESSAGE(paths.size() == 3, r.out);
+      CHECK(paths[0].substr(0, paths[0].rfind('/')) == privateParent.path());
+      CHECK(paths[1] == own);
+      CHECK_MESSAGE(r.out.find("tcp4:" + str(port) + " ok\n") != std::string::npos, r.out);
+      const std::string why =
+          std::string("privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): ") +
+          (std::string(err) == "eperm" ? "Operation not permitted" : "Function not implemented") +
+          "; the command's process moves into the cgroup instead\n";
+      CHECK_MESSAGE((r.out.find(why) != std::string::npos) == verbose, r.out);
+      CHECK_MESSAGE((r.out.find("clone3") != std::string::npos) == verbose, r.out);
+    }
+  }
+}
+
+// Removed between the watcher's report and the command's birth: clone3 refuses to make a process
+// in a removed cgroup, and the fork and the move that follow say so in privbind's words;
+// the command never runs. strace holds clone3 for a second on entry (--inject delay_enter), so
+// that the removal lands exactly there: once the watcher has linked the programs, nothing else
+// in privbind looks at the cgroup before the command's process is made.
+TEST_CASE("under a terminal, the cgroup removed before the command's birth: refused, never run") {
+  REQUIRE_CGROUP_MODE();
+  if (!haveStrace()) SKIP_TEST("strace is not installed: clone3 cannot be held back");
+  TempDir dir;
+  std::atomic<bool> done{false};
+  std::string removed;
+  // Removes privbind's cgroup once the watcher has linked the programs to it.
+  std::thread remover([&] {
+    while (!done) {
+      for (const auto& [name, uid] : subdirectories(privateParent.dir())) {
+        const std::string cgdir = privateParent.dir() + "/" + name;
+        if (!name.starts_with("privbind-") || !removed.empty()) continue;
+        RunResult shown = run({"bpftool", "cgroup", "show", cgdir});
+        if (shown.out.find(" bind4 ") != std::string::npos && rmdir(cgdir.c_str()) == 0)
+          removed = cgdir;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  RunResult r = runOnTerminal(std::vector<std::string>{"strace", "-f", "-qq", "-o", dir / "trace",
+                                                       "--inject=clone3:delay_enter=1000000"} +
+                              cg({"-v"}, {"/bin/sh", "-c", "echo the command r''an"}));
+  done = true;
+  remover.join();
+  REQUIRE_MESSAGE(!removed.empty(), r.out);
+  CHECK(r.status == 125);
+  // The kernel's word for a removed cgroup (ENOENT on 6.x, ENODEV from older kernels).
+  const bool enoent = r.out.find(
+                          "privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such file or "
+                          "directory; the command's process moves into the cgroup "
+                          "instead\n") != std::string::npos;
+  const bool enodev = r.out.find(
+                          "privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): No such "
+                          "device; the command's process moves into the cgroup "
+                          "instead\n") != std::string::npos;
+  CHECK_MESSAGE((enoent || enodev), r.out);
+  // The last line: privbind's refusal, naming the cgroup and who could remove it.
+  REQUIRE(r.out.ends_with("\n"));
+  const std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+  CHECK_MESSAGE(last == "privbind: cgroup mode: the cgroup privbind created (" + removed +
+                            ") was removed before the command entered it (the parent cgroup " +
+                            privateParent.dir() +
+                            " is owned by uid 0, who can remove cgroups "
+                            "in it)\n",
+                r.out);
+  CHECK(r.out.find("the command ran") == std::string::npos);
 }
 
 TEST_CASE("a privbind-* directory the parent's owner made is no leftover; root's empty one is") {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -87,9 +88,12 @@ Status probe() {
 namespace {
 
 // cgroup mode's part of the launch: the host checked and the programs loaded before the command
-// is resolved, the watcher started (and pid 1's init forked) before the command's environment
-// and -v, and privbind moved into the cgroup after the terminal relay is forked, so that the
-// relay stays outside it and is never granted anything.
+// is resolved, the watcher started before the command's environment and -v, its report read
+// (and pid 1's init forked) after them, and the command's process in the cgroup after the
+// terminal relay is forked, so that the relay stays outside it and is never granted anything.
+// Where privbind forks the command's process anyway (the relay's child, pid 1's child), the
+// child is born in the cgroup (clone3(2) with CLONE_INTO_CGROUP); otherwise privbind moves
+// itself in.
 class CgroupHooks final : public launch::Hooks {
  public:
   explicit CgroupHooks(const LaunchOptions& options) : options_(options) {}
@@ -129,7 +133,7 @@ class CgroupHooks final : public launch::Hooks {
 
   // The command resolved by then is not a matter of this host: a command that is not found is
   // not found in broker mode either.
-  launch::Step prepare(const ids::Target& target, const launch::Command& /*command*/) override {
+  launch::Step prepare(const ids::Target& /*target*/, const launch::Command& /*command*/) override {
     // 3. The parent directory; cgroups left by a watcher that was killed go first.
     parent_ = UniqueFd(open(host_.parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent_) return cannot(Error::fromErrno("open(" + host_.parentDir + ")", errno));
@@ -155,23 +159,12 @@ class CgroupHooks final : public launch::Hooks {
         ports::refusalReason(ports::Refusal::kNotInPorts, options_.ports, options_.binds),
         ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds),
         options_.maxBound ? bindtrace::boundAtOnceReason(*options_.maxBound) : ""};
+    //    The watcher's set-up runs while privbind goes on; beforeCommand() reads its report.
     auto watcher = startWatcher(parent_.get(), own_, *programs_, words);
-    if (!watcher) {
-      if (!sameDirectory(parent_.get(), own_.name.c_str(), own_.dev, own_.ino))
-        return removedBeforeEntry(parent_.get(), host_.parentDir, own_.name);
-      removeOwnCgroup(parent_.get(), own_);
-      return cannot(watcher.error());
-    }
+    if (!watcher) return watcherFailed(watcher.error());
     watcher_ = std::move(*watcher);
     dir_ = host_.parentDir + (host_.parentDir.ends_with('/') ? "" : "/") + own_.name;
     path_ = host_.parentPath + (host_.parentPath.ends_with('/') ? "" : "/") + own_.name;
-
-    // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
-    //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
-    //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
-    //    the command. init never returns from here. Before the terminal relay and the move.
-    if (getpid() == 1)
-      if (auto s = stayAsInit(target, watcher_.pid); !s) return s.error();
     return {};
   }
 
@@ -210,16 +203,57 @@ class CgroupHooks final : public launch::Hooks {
     std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
 
-  // 6. privbind into exactly the cgroup it made and the watcher linked (own_cgroup.h), after the
-  //    relay is forked (it stays outside). No other mode to fall back to from here: a failure
-  //    ends the process (and the relay reports it). The lifeline and the programs' descriptors
-  //    are close-on-exec.
-  Status afterTerminal() override {
+  // 5. The watcher's report, as late as privbind can still fall back under -m auto: nothing
+  //    entered the cgroup, and nothing was forked for the command, before it.
+  launch::Step beforeCommand(const ids::Target& target, bool relay) override {
+    if (auto s = awaitWatcher(watcher_); !s) return watcherFailed(s.error());
+
+    // 6. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
+    //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
+    //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
+    //    the command. init never returns from here. Before the terminal relay; without one, the
+    //    child is the command's process and is born in the cgroup.
+    relay_ = relay;
+    if (getpid() == 1) {
+      auto born = stayAsInit(target, watcher_.pid, relay ? -1 : own_.fd.get());
+      if (!born) return born.error();
+      initBorn_ = *born;
+    }
+    return {};
+  }
+
+  // The terminal relay's child, the command's process, is born in the cgroup.
+  int commandCgroup() const override { return own_.fd.get(); }
+
+  // 7. The command's process in exactly the cgroup privbind made and the watcher linked
+  //    (own_cgroup.h): born there when privbind forked it (the relay's or init's child), moved
+  //    there otherwise (privbind itself; or a fork where clone3(2) could not, which -v says), and
+  //    checked either way. After the relay is forked (it stays outside). No other mode to fall
+  //    back to from here: a failure ends the process (and the relay reports it). The lifeline and
+  //    the programs' descriptors are close-on-exec.
+  Status afterTerminal(const supervisor::Birth& born) override {
+    const supervisor::Birth& made = relay_ ? born : initBorn_;
+    if (made.inCgroup) return checkInOwnCgroup(parent_.get(), own_, host_.parentDir, path_);
+    if (made.cgroupErr && options_.verbose)
+      std::fprintf(stderr,
+                   "privbind: cgroup mode: clone3(CLONE_INTO_CGROUP): %s; the command's process "
+                   "moves into the cgroup instead\n",
+                   std::strerror(made.cgroupErr));
     return enterOwnCgroup(parent_.get(), own_, host_.parentDir, path_);
   }
 
  private:
   static launch::Unavailable cannot(const Error& e) { return {"cgroup mode", e.message()}; }
+
+  // The watcher could not start or set up: the cgroup is removed (if its name still leads to
+  // it) and another mode may run, unless the cgroup was removed by someone else meanwhile, which
+  // says someone may write the parent cgroup and is using it: final.
+  launch::Step watcherFailed(const Error& e) {
+    if (!sameDirectory(parent_.get(), own_.name.c_str(), own_.dev, own_.ino))
+      return removedBeforeEntry(parent_.get(), host_.parentDir, own_.name);
+    removeOwnCgroup(parent_.get(), own_);
+    return cannot(e);
+  }
 
   const LaunchOptions& options_;
   Host host_;
@@ -228,6 +262,8 @@ class CgroupHooks final : public launch::Hooks {
   OwnCgroup own_;
   Watcher watcher_;
   std::string dir_, path_;
+  bool relay_ = false;
+  supervisor::Birth initBorn_;  // pid 1's child, when it is the command's process
 };
 
 }  // namespace

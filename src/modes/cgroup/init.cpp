@@ -79,7 +79,7 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 
 }  // namespace
 
-Status stayAsInit(const ids::Target& target, pid_t watcher) {
+Result<supervisor::Birth> stayAsInit(const ids::Target& target, pid_t watcher, int commandCgroup) {
   // Init's credentials: the command's uid and gid, so that it can pass signals on to the
   // command; no group, no capability. The terminal relay's plan.
   auto checked = supervisor::plan(target);
@@ -89,12 +89,14 @@ Status stayAsInit(const ids::Target& target, pid_t watcher) {
   sigemptyset(&handled);
   sigaddset(&handled, SIGCHLD);
   for (int sig : kForwarded) sigaddset(&handled, sig);
-  auto forked = supervisor::forkHeldBack(handled);
+  // init stays where privbind is; the child is born in commandCgroup when it is the command's
+  // process (no terminal relay to fork after it).
+  auto forked = supervisor::forkHeldBack(handled, commandCgroup);
   if (!forked) return forked.error();
   if (forked->child == 0) {
     // Wait until init is unprivileged and non-dumpable; without a byte, init failed and said so.
     supervisor::awaitGo(std::move(forked->ready));
-    return {};
+    return forked->birth;
   }
   becomeInit(forked->child, watcher, std::move(forked->ready), *checked);
 }

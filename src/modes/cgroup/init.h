@@ -8,14 +8,18 @@
 
 #include "common/error.h"
 #include "common/ids.h"
+#include "common/supervisor.h"
 
 namespace privbind::cgroupmode {
 
 // Call it as process 1, after startWatcher() (so that the watcher, its middle process gone, is
-// this process's child) and before terminal::isolate() and the move into the cgroup.
+// this process's child) and awaitWatcher(), and before terminal::isolate() and the check that
+// the command is in the cgroup.
 //
 // Needs: root with CAP_SETUID, CAP_SETGID and CAP_SETPCAP; target: the command's credentials,
-// which init also takes (without groups or capabilities); watcher: the watcher's pid.
+// which init also takes (without groups or capabilities); watcher: the watcher's pid;
+// commandCgroup: the cgroup's directory when the child is the command's process (no terminal
+// relay follows), else -1.
 //
 // It forks:
 //  - the parent becomes the namespace's init and NEVER RETURNS. It closes every descriptor but
@@ -25,11 +29,12 @@ namespace privbind::cgroupmode {
 //    and SIGUSR2 on to the command, reaps every child (the namespace's orphans come to it), and
 //    exits once both the command and the watcher have ended (the watcher ends right after it
 //    removed the cgroup), with the command's status (128+N when it was killed by signal N);
-//  - the child returns {}: still root, with the signal mask it had on entry, once init is
+//  - the child returns where it was made (born in commandCgroup when clone3(2) could do it,
+//    supervisor::forkHeldBack): still root, with the signal mask it had on entry, once init is
 //    unprivileged and non-dumpable. It goes on exactly as privbind does when it is not process
 //    1. If init fails, the child exits with 125 without going on.
 //
 // An Error is returned only before the fork, with nothing changed.
-Status stayAsInit(const ids::Target& target, pid_t watcher);
+Result<supervisor::Birth> stayAsInit(const ids::Target& target, pid_t watcher, int commandCgroup);
 
 }  // namespace privbind::cgroupmode

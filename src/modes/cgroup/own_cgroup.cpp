@@ -131,9 +131,15 @@ Status enterOwnCgroup(int parentFd, const OwnCgroup& cgroup, const std::string& 
     return Error::fromErrno("write(" + dir + "/cgroup.procs, " + std::to_string(getpid()) + ")",
                             err);
   }
+  return checkInOwnCgroup(parentFd, cgroup, parentDir, expectedPath);
+}
+
+Status checkInOwnCgroup(int parentFd, const OwnCgroup& cgroup, const std::string& parentDir,
+                        const std::string& expectedPath) {
+  const std::string dir = join(parentDir, cgroup.name);
   // The kernel's word on where this process is now. Whoever may write the parent's cgroup.procs
   // can move it out again (cgroup v2 "Delegation Containment": write access to the common
-  // ancestor's cgroup.procs), so this is checked after the write, not assumed.
+  // ancestor's cgroup.procs), so this is checked after the write or the birth, not assumed.
   auto cg = files::readFile("/proc/self/cgroup");
   if (!cg) return cg.error();
   auto now = parseV2Path(*cg);

@@ -40,12 +40,17 @@ void removeOwnCgroup(int parentFd, const OwnCgroup& cgroup);
 
 // Needs: root, the cgroup linked by the watcher. Leaves this process in exactly that cgroup: its
 // pid written to cgroup.procs opened through the held descriptor (a removed cgroup fails there,
-// ENOENT or ENODEV), then /proc/self/cgroup compared with expectedPath, then the name compared
-// with the inode held (after the path: the name then leads to the held directory, and has since
-// the path was read). A removal, a swap or a move out is refused in privbind's words, naming who
-// could do it (the parent's owner).
+// ENOENT or ENODEV), then checkInOwnCgroup(). A removal, a swap or a move out is refused in
+// privbind's words, naming who could do it (the parent's owner).
 Status enterOwnCgroup(int parentFd, const OwnCgroup& cgroup, const std::string& parentDir,
                       const std::string& expectedPath);
+
+// Needs: this process in the cgroup already (moved by enterOwnCgroup(), or born in it by
+// clone3(2) with CLONE_INTO_CGROUP and the held descriptor). Checks /proc/self/cgroup against
+// expectedPath, then the name against the inode held (after the path: the name then leads to the
+// held directory, and has since the path was read). The same refusals as enterOwnCgroup().
+Status checkInOwnCgroup(int parentFd, const OwnCgroup& cgroup, const std::string& parentDir,
+                        const std::string& expectedPath);
 
 // The refusal for a cgroup that is no longer under its name: "cgroup mode: the cgroup privbind
 // created (DIR) was removed before the command entered it (the parent cgroup PARENT is owned by
