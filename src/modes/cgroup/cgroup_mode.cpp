@@ -144,10 +144,11 @@ class CgroupHooks final : public launch::Hooks {
                      "killed\n",
                      host_.parentDir.c_str(), old.c_str());
 
-    // 4. The cgroup, made, opened and locked by privbind itself, then the watcher, which links
-    //    the programs to it through that descriptor, holds the links and removes the cgroup once
-    //    it is empty. A directory replaced under privbind's hands is final whatever the mode: it
-    //    says someone may write the parent cgroup and is using it, not that this host cannot.
+    // 4. The cgroup, made, opened and locked by privbind itself; the programs linked to it
+    //    through that descriptor, with this run's policy; then the watcher, which inherits and
+    //    holds the links and removes the cgroup once it is empty. A directory replaced under
+    //    privbind's hands is final whatever the mode: it says someone may write the parent cgroup
+    //    and is using it, not that this host cannot.
     bool replaced = false;
     auto own = createOwnCgroup(parent_.get(), host_.parentDir, &replaced);
     if (!own) {
@@ -159,8 +160,22 @@ class CgroupHooks final : public launch::Hooks {
         ports::refusalReason(ports::Refusal::kNotInPorts, options_.ports, options_.binds),
         ports::refusalReason(ports::Refusal::kBindsUsedUp, options_.ports, options_.binds),
         options_.maxBound ? bindtrace::boundAtOnceReason(*options_.maxBound) : ""};
-    //    The watcher's set-up runs while privbind goes on; beforeCommand() reads its report.
-    auto watcher = startWatcher(parent_.get(), own_, *programs_, words);
+    //    Linked to the directory privbind made, whatever the name leads to now (a removed
+    //    cgroup cannot be linked to: the link fails). A link the kernel refuses is this host's.
+    auto links = programs_->link(own_.fd.get(), own_.ino);
+    if (!links) return watcherFailed(links.error().prefix(own_.name));
+    UniqueFd ring;
+    if (programs_->reportsRefusals()) {
+      auto made = programs_->makeRing(own_.ino);
+      if (!made) return watcherFailed(made.error().prefix(own_.name));
+      ring = std::move(*made);
+    }
+    //    The watcher's set-up runs while privbind goes on; beforeExec() reads its report. Once it
+    //    is forked it holds the links: privbind's copies go (the grant lives as long as the
+    //    watcher, not as long as privbind's own process).
+    auto watcher = startWatcher(parent_.get(), own_, *programs_, *links, ring.get(), words);
+    links->clear();
+    ring.reset();
     if (!watcher) return watcherFailed(watcher.error());
     watcher_ = std::move(*watcher);
     dir_ = host_.parentDir + (host_.parentDir.ends_with('/') ? "" : "/") + own_.name;
@@ -203,12 +218,8 @@ class CgroupHooks final : public launch::Hooks {
     std::fprintf(stderr, "privbind: limits: %s\n", launch::limitsText(options_).c_str());
   }
 
-  // 5. The watcher's report, as late as privbind can still fall back under -m auto: nothing
-  //    entered the cgroup, and nothing was forked for the command, before it.
   launch::Step beforeCommand(const ids::Target& target, bool relay) override {
-    if (auto s = awaitWatcher(watcher_); !s) return watcherFailed(s.error());
-
-    // 6. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
+    // 5. As process 1 of its pid namespace, privbind stays as the namespace's init, outside the
     //    cgroup and unprivileged, and goes on in a child: the kernel kills every other process of
     //    the namespace when its process 1 exits (pid_namespaces(7)), and the watcher must outlive
     //    the command. init never returns from here. Before the terminal relay; without one, the
@@ -225,7 +236,7 @@ class CgroupHooks final : public launch::Hooks {
   // The terminal relay's child, the command's process, is born in the cgroup.
   int commandCgroup() const override { return own_.fd.get(); }
 
-  // 7. The command's process in exactly the cgroup privbind made and the watcher linked
+  // 6. The command's process in exactly the cgroup privbind made and the watcher linked
   //    (own_cgroup.h): born there when privbind forked it (the relay's or init's child), moved
   //    there otherwise (privbind itself; or a fork where clone3(2) could not, which -v says), and
   //    checked either way. After the relay is forked (it stays outside). No other mode to fall
@@ -241,6 +252,13 @@ class CgroupHooks final : public launch::Hooks {
                    std::strerror(made.cgroupErr));
     return enterOwnCgroup(parent_.get(), own_, host_.parentDir, path_);
   }
+
+  // 7. The watcher's report, as late as can be: right before exec, as the target, so that its
+  //    set-up (fork, drop, seccomp) runs beside all of privbind's own work. The programs were
+  //    linked by privbind before it started, so what can still fail there is the watcher's own
+  //    set-up: final, and the command does not run (a watcher that failed ends the links with
+  //    it; the cgroup it could not remove while privbind was in it goes with the next run).
+  Status beforeExec() override { return awaitWatcher(watcher_); }
 
  private:
   static launch::Unavailable cannot(const Error& e) { return {"cgroup mode", e.message()}; }

@@ -130,10 +130,9 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   if (lockFd < 0) fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
   int eventsFd = openat(lockFd, "cgroup.events", O_RDONLY | O_CLOEXEC);
   if (eventsFd < 0) fail(Error::fromErrno(name + "/cgroup.events", errno), true);
-  // Linked through the descriptor held: to the directory privbind made, whatever the name leads
-  // to now (a removed cgroup cannot be linked to: the link fails).
-  auto links = setup.programs->link(lockFd, cgroup.ino);
-  if (!links) fail(links.error().prefix(name), true);
+  // The links privbind made through the descriptor it holds, inherited: the grant lasts as long
+  // as this process holds them.
+  const std::vector<UniqueFd>* links = setup.links;
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(Error::fromErrno("open(/dev/null)", errno), true);
   // Refusal lines go to privbind's stderr while privbind (the command, after exec in place) lives:
@@ -149,14 +148,8 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
     notice = fcntl(null, F_DUPFD_CLOEXEC, 0);
     command = fcntl(null, F_DUPFD_CLOEXEC, 0);
   }
-  // The launch's own ring buffer, entered where the programs find it (under the cgroup's id).
-  UniqueFd ringFd;
-  if (reports) {
-    auto ring = setup.programs->makeRing(cgroup.ino);
-    if (!ring) fail(ring.error().prefix(name), true);
-    ringFd = std::move(*ring);
-  }
-  int refusals = fcntl(reports ? ringFd.get() : null, F_DUPFD_CLOEXEC, 0);
+  // The launch's own ring buffer (privbind made it and entered it where the programs find it).
+  int refusals = fcntl(reports ? setup.ringFd : null, F_DUPFD_CLOEXEC, 0);
   if (notice < 0 || command < 0 || refusals < 0)
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
@@ -186,7 +179,8 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   parentFd = kParentFd;
   reportFd = kReportFd;
   const int firstFree = kFirstLinkFd + static_cast<int>(links->size());
-  for (auto& l : *links) l.release();  // now at kFirstLinkFd...; the originals go below
+  // The links are now at kFirstLinkFd...; the inherited originals are closed below (this copy
+  // of privbind's memory ends in _exit, so their UniqueFds never close them twice).
   if (syscall(SYS_close_range, firstFree, ~0U, 0) != 0)
     for (int fd = firstFree; fd < 1024; ++fd) UniqueFd(fd).reset();
   // The ring buffer mapped now (libbpf: mmap, and an epoll descriptor the loop does not use); it

@@ -27,14 +27,16 @@ struct WatcherSetup {
   int parentFd = -1;                  // the parent cgroup directory
   const OwnCgroup* cgroup = nullptr;  // made, held and locked by privbind
   const Programs* programs = nullptr;
+  const std::vector<UniqueFd>* links = nullptr;  // the programs linked to the cgroup, by privbind
+  int ringFd = -1;      // the launch's ring buffer, when the programs report (reportsRefusals())
   int lifelineFd = -1;  // read end
   int reportFd = -1;    // write end of the start-up report
   pid_t privbind = -1;  // whose stderr gets the refusal lines while it lives
   const RefusalWords* words = nullptr;
 };
 
-// Needs: root, a fresh child (not privbind's: see startWatcher()). Leaves: the programs linked to
-// the cgroup through its held descriptor, "ok <pid>" reported, then watches; the cgroup removed
+// Needs: root, a fresh child (not privbind's: see startWatcher()), the links inherited. Leaves:
+// "ok <pid>" reported, then watches; the cgroup removed
 // (only if its name still leads to the directory held) once it has served. Exits at once, which
 // releases the links, when the cgroup is empty, when it is gone (removed by someone else), or on
 // any error; it never polls faster than once a second on any error. Never returns.

@@ -60,6 +60,7 @@ int middleMain(void* arg) {
 }  // namespace
 
 Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Programs& programs,
+                             const std::vector<UniqueFd>& links, int ringFd,
                              const RefusalWords& words) {
   const pid_t privbind = getpid();
   int life[2], rep[2];
@@ -71,6 +72,8 @@ Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Pro
   const WatcherSetup setup{.parentFd = parentDirFd,
                            .cgroup = &cgroup,
                            .programs = &programs,
+                           .links = &links,
+                           .ringFd = ringFd,
                            .lifelineFd = lifeRead.get(),
                            .reportFd = repWrite.get(),
                            .privbind = privbind,

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <vector>
+
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "modes/cgroup/own_cgroup.h"
@@ -21,8 +23,9 @@ struct Watcher {
 };
 
 // Needs: root; parentDirFd the cgroup v2 directory privbind is in; cgroup made and locked by
-// createOwnCgroup() in it; programs loaded. Starts a watcher that links the programs to that
-// cgroup (through its descriptor, never its name) and holds the links (the grant ends when the
+// createOwnCgroup() in it; the programs linked to it (links, through its descriptor, never its
+// name) and, when they report, the launch's ring buffer. Starts a watcher that inherits and holds
+// the links (the grant ends when the
 // watcher ends, however it ends), is not privbind's child (double fork), has /dev/null as stdin,
 // stdout and stderr, is in its own session (no terminal signals), holds no capability
 // (CAP_DAC_OVERRIDE alone where the parent directory is not writable by its owner), and can make
@@ -37,12 +40,14 @@ struct Watcher {
 // space; the watcher itself is a real fork, which outlives privbind's exec. Its set-up runs while
 // privbind goes on; awaitWatcher() reads its report. On failure the cgroup is left to the caller.
 Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Programs& programs,
+                             const std::vector<UniqueFd>& links, int ringFd,
                              const RefusalWords& words);
 
 // Reads the watcher's start-up report to its end (it closes the pipe only once its seccomp
 // filter is in place): {} when it said "ok <its pid>" and nothing after, else the refusal
 // "starting the cgroup watcher: <why>" (it has then exited, after removing the cgroup when it
-// could; otherwise the cgroup is left to the caller). Call it before anything enters the cgroup.
+// could; otherwise the cgroup is left to the caller). cgroup mode calls it as late as it can,
+// right before exec: the command never runs without a watcher that set itself up.
 Status awaitWatcher(Watcher& watcher);
 
 }  // namespace privbind::cgroupmode
