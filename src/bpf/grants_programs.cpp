@@ -199,8 +199,8 @@ Result<GrantsKernel> inspectGrants() {
   k.bpffsMounted = bpffsMounted();
   // Any of the four pins: cgroup mode's pinned programs live in the same directory, so the
   // directory alone says nothing about the standing grants.
-  for (const auto& pin : {grantsMapPin(), grantsConfigPin(), grantsLinkPin(false),
-                          grantsLinkPin(true)})
+  for (const auto& pin :
+       {grantsMapPin(), grantsConfigPin(), grantsLinkPin(false), grantsLinkPin(true)})
     k.anyPinned = k.anyPinned || (k.bpffsMounted && access(pin.c_str(), F_OK) == 0);
   if (!k.anyPinned) return k;
   auto map = checkMap(grantsMapPin(), kGrantsShape);

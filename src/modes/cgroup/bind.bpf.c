@@ -24,8 +24,8 @@
 // only read-only data are the host's features, fixed when the set is loaded.
 //
 // A bind of the target's that -p or -n leaves to the kernel's refusal is reported once per port
-// on the launch's ring buffer (`rings`, keyed by the cgroup's id); privbind's watcher reads it
-// and says so on privbind's stderr.
+// on the launch's ring buffer (`rings[ring_slot]`, one per run that reports); privbind's watcher
+// reads it and says so on privbind's stderr.
 //
 // The programs act (grant, count, report) only in privbind's own network namespace: in another
 // one, the kernel checks CAP_NET_BIND_SERVICE against that namespace's owner, which the command
@@ -85,16 +85,17 @@ struct {
   __type(value, struct privbind_launch);
 } launch SEC(".maps");
 
-// Each reporting launch's ring buffer, under its cgroup's id; privbind sizes them (and this
-// template) to one page before load, a ring buffer being a power-of-2 number of pages.
+// The ring buffers of the runs that report, one per slot. A slot's ring buffer is made the first
+// time a run claims the slot, and kept for later runs; privbind sizes them (and this template)
+// to one page, a ring buffer being a power-of-2 number of pages.
 struct ring {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 4096);
 };
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
-  __uint(max_entries, 16384);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, PRIVBIND_RING_SLOTS);
+  __type(key, __u32);
   __array(values, struct ring);
 } rings SEC(".maps");
 
@@ -133,8 +134,8 @@ static __always_inline int is_ours(struct privbind_launch *l, __u32 protocol, __
 // On the launch's ring buffer, if it has one.
 static __always_inline void output(struct privbind_launch *l, void *record, __u64 size) {
   if (!(l->flags & PRIVBIND_LAUNCH_REPORT)) return;
-  __u64 key = l->cgroup_id;
-  void *ring = bpf_map_lookup_elem(&rings, &key);
+  __u32 slot = l->ring_slot;
+  void *ring = bpf_map_lookup_elem(&rings, &slot);
   if (ring) bpf_ringbuf_output(ring, record, size, 0);
 }
 
@@ -143,8 +144,7 @@ static __always_inline void output(struct privbind_launch *l, void *record, __u6
 static __always_inline void report(struct privbind_launch *l, __u32 protocol, __u32 port,
                                    __u8 reason) {
   __u64 bit = 1ULL << (port & 63);
-  if (__sync_fetch_and_or(&l->reported_ports[(port >> 6) & (PRIVBIND_PORT_WORDS - 1)], bit) &
-      bit)
+  if (__sync_fetch_and_or(&l->reported_ports[(port >> 6) & (PRIVBIND_PORT_WORDS - 1)], bit) & bit)
     return;
   struct refusal r = {.port = (__u16)port, .protocol = (__u8)protocol, .reason = reason};
   output(l, &r, sizeof r);

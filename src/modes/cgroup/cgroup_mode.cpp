@@ -115,7 +115,7 @@ class CgroupHooks final : public launch::Hooks {
 
     // 2. The programs: the pinned set, checked, or loaded (and pinned for the next runs). An old
     //    kernel's verifier rejects the return value 3 here; without CAP_BPF the kernel says
-    //    EPERM. This run's policy is written when the watcher links them.
+    //    EPERM. This run's policy is written when privbind links them (prepare()).
     Policy policy;
     policy.uid = target.user.uid;
     policy.unprivilegedStart = host_.portStart;
@@ -162,18 +162,20 @@ class CgroupHooks final : public launch::Hooks {
         options_.maxBound ? bindtrace::boundAtOnceReason(*options_.maxBound) : ""};
     //    Linked to the directory privbind made, whatever the name leads to now (a removed
     //    cgroup cannot be linked to: the link fails). A link the kernel refuses is this host's.
-    auto links = programs_->link(own_.fd.get(), own_.ino);
-    if (!links) return watcherFailed(links.error().prefix(own_.name));
-    UniqueFd ring;
+    //    With -p, -n, --max-bound or --trace-binds, a ring buffer for the reports first.
+    std::optional<Programs::Ring> ring;
     if (programs_->reportsRefusals()) {
-      auto made = programs_->makeRing(own_.ino);
-      if (!made) return watcherFailed(made.error().prefix(own_.name));
-      ring = std::move(*made);
+      auto claimed = programs_->claimRing();
+      if (!claimed) return watcherFailed(claimed.error());
+      ring.emplace(std::move(*claimed));
     }
+    auto links = programs_->link(own_.fd.get(), own_.ino, ring ? &*ring : nullptr);
+    if (!links) return watcherFailed(links.error().prefix(own_.name));
     //    The watcher's set-up runs while privbind goes on; beforeExec() reads its report. Once it
     //    is forked it holds the links: privbind's copies go (the grant lives as long as the
     //    watcher, not as long as privbind's own process).
-    auto watcher = startWatcher(parent_.get(), own_, *programs_, *links, ring.get(), words);
+    auto watcher =
+        startWatcher(parent_.get(), own_, *programs_, *links, ring ? &*ring : nullptr, words);
     links->clear();
     ring.reset();
     if (!watcher) return watcherFailed(watcher.error());

@@ -13,7 +13,7 @@
 namespace privbind::cgroupmode {
 
 // Call it as process 1, after startWatcher() (so that the watcher, its middle process gone, is
-// this process's child) and awaitWatcher(), and before terminal::isolate() and the check that
+// this process's child), and before terminal::isolate() and the check that
 // the command is in the cgroup.
 //
 // Needs: root with CAP_SETUID, CAP_SETGID and CAP_SETPCAP; target: the command's credentials,

@@ -20,9 +20,13 @@
 #define PRIVBIND_LAUNCH_LIMIT_BINDS 0x04u     // -n: at most bind_limit privileged binds
 #define PRIVBIND_LAUNCH_LIMIT_BOUND 0x08u     // --max-bound: at most bound_limit bound at once
 #define PRIVBIND_LAUNCH_TRACE 0x10u           // --trace-binds: every granted bind reported
-#define PRIVBIND_LAUNCH_REPORT 0x20u          // a ring buffer is in `rings` under cgroup_id
+#define PRIVBIND_LAUNCH_REPORT 0x20u          // the run's ring buffer is rings[ring_slot]
 
 #define PRIVBIND_PORT_WORDS (65536 / 64)
+
+// Ring buffers: the set's `rings` array holds up to this many, one per run that reports at a time
+// (programs.h: claimed by a lock of their own, made at first use, then reused).
+#define PRIVBIND_RING_SLOTS 1024
 
 struct privbind_launch {
   __u32 ready;               // PRIVBIND_LAUNCH_READY
@@ -30,11 +34,12 @@ struct privbind_launch {
   __u32 target_uid;          // only this uid's binds are granted (initial user namespace)
   __u32 unprivileged_start;  // ports 1 .. this - 1 are the reserved ones
   __u64 netns_cookie;        // privbind's network namespace: the only one the grant applies in
-  __u64 cgroup_id;           // the cgroup's id: the key of its ring buffer in `rings`
-  __u64 bind_limit;          // -n
-  __u64 bound_limit;         // --max-bound
-  __u64 granted_binds;       // changed by the programs only, atomically
-  __u64 bound_now;           // changed by the programs only, atomically
+  __u32 ring_slot;           // the run's ring buffer: rings[ring_slot] (with _REPORT)
+  __u32 reserved;
+  __u64 bind_limit;                            // -n
+  __u64 bound_limit;                           // --max-bound
+  __u64 granted_binds;                         // changed by the programs only, atomically
+  __u64 bound_now;                             // changed by the programs only, atomically
   __u64 allowed_ports[PRIVBIND_PORT_WORDS];    // -p: bit (port % 64) of word (port / 64)
   __u64 reuseport_ports[PRIVBIND_PORT_WORDS];  // -r
   __u64 reported_ports[PRIVBIND_PORT_WORDS];   // ports whose refusal was reported already

@@ -1,5 +1,5 @@
-// The cgroup privbind makes for one run, held by a descriptor from the moment it exists: the
-// watcher links the programs through that descriptor and privbind enters it through it, so that
+// The cgroup privbind makes for one run, held by a descriptor from the moment it exists:
+// privbind links the programs through that descriptor and privbind enters it through it, so that
 // whoever may write the parent cgroup (its owner, in a delegated tree) cannot slip another
 // directory of the same name in between. cgroup v2 has no rename (its kernfs syscall ops have
 // none), so a name that still leads to the inode held has led to it all along.

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,14 +74,12 @@ struct Piece {
 constexpr Piece kPieces[] = {
     {"bind4", &Programs::Set::bind4, true, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_MAP_TYPE_UNSPEC},
     {"bind6", &Programs::Set::bind6, true, BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_MAP_TYPE_UNSPEC},
-    {"post_bind4", &Programs::Set::postBind4, true, BPF_PROG_TYPE_CGROUP_SOCK,
-     BPF_MAP_TYPE_UNSPEC},
-    {"post_bind6", &Programs::Set::postBind6, true, BPF_PROG_TYPE_CGROUP_SOCK,
-     BPF_MAP_TYPE_UNSPEC},
+    {"post_bind4", &Programs::Set::postBind4, true, BPF_PROG_TYPE_CGROUP_SOCK, BPF_MAP_TYPE_UNSPEC},
+    {"post_bind6", &Programs::Set::postBind6, true, BPF_PROG_TYPE_CGROUP_SOCK, BPF_MAP_TYPE_UNSPEC},
     {"sock_release", &Programs::Set::sockRelease, true, BPF_PROG_TYPE_CGROUP_SOCK,
      BPF_MAP_TYPE_UNSPEC},
     {"launch", &Programs::Set::launch, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_CGROUP_STORAGE},
-    {"rings", &Programs::Set::rings, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_HASH_OF_MAPS},
+    {"rings", &Programs::Set::rings, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_ARRAY_OF_MAPS},
     {"no_grants", &Programs::Set::noGrants, false, BPF_PROG_TYPE_UNSPEC, BPF_MAP_TYPE_HASH},
     {"no_grants_config", &Programs::Set::noGrantsConfig, false, BPF_PROG_TYPE_UNSPEC,
      BPF_MAP_TYPE_ARRAY},
@@ -136,8 +135,7 @@ bool needs(const Policy& policy, UniqueFd Programs::Set::*fd) {
 // grants' maps that are pinned now (or the set's empty stand-ins when there are none): a set
 // loaded while grants were off would not see grants made since. Empty result: use it.
 // Otherwise why not.
-std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
-                       Programs::Set* set) {
+std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants, Programs::Set* set) {
   if (access(dir.c_str(), F_OK) != 0) return "no set of this version was pinned";
   for (const Piece& piece : kPieces) {
     auto pin = bpf::openPin(dir + "/" + piece.name);
@@ -160,10 +158,10 @@ std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
       return "a map's pin holds something else";
   for (const Piece& piece : kPieces) {
     if (piece.program) continue;
-    const MapInfo* info = piece.fd == &Programs::Set::launch            ? &launch
-                          : piece.fd == &Programs::Set::rings           ? &rings
-                          : piece.fd == &Programs::Set::noGrants        ? &noGrants
-                                                                        : &noGrantsConfig;
+    const MapInfo* info = piece.fd == &Programs::Set::launch     ? &launch
+                          : piece.fd == &Programs::Set::rings    ? &rings
+                          : piece.fd == &Programs::Set::noGrants ? &noGrants
+                                                                 : &noGrantsConfig;
     if (info->type != static_cast<uint32_t>(piece.mapType))
       return std::string(piece.name) + " is a map of another type";
   }
@@ -173,8 +171,8 @@ std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants,
       feat.valueSize > 4096)
     return "features is not the set's read-only data";
   const bool withGrants = grants.map && grants.config;
-  if (withGrants && (!mapInfo(grants.map.get(), &grantsMap) ||
-                     !mapInfo(grants.config.get(), &grantsConfig)))
+  if (withGrants &&
+      (!mapInfo(grants.map.get(), &grantsMap) || !mapInfo(grants.config.get(), &grantsConfig)))
     return "the standing grants' maps cannot be read";
   // A set loaded while grants were pinned uses their maps (pinned here as no_grants too): it
   // is not a set without grants, whose stand-ins hold one entry.
@@ -251,8 +249,7 @@ Attempt tryLoad(const bpf::GrantsMaps& grants, bool setRetval, bool reuseport) {
 }
 
 // The loaded skeleton's descriptors, duplicated (the skeleton is destroyed after).
-Result<Programs::Set> takeSet(bind_bpf* skel, bool setRetval, bool reuseport,
-                              UniqueFd* features) {
+Result<Programs::Set> takeSet(bind_bpf* skel, bool setRetval, bool reuseport, UniqueFd* features) {
   Programs::Set set;
   auto dup = [](int fd) { return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3)); };
   set.bind4 = dup(bpf_program__fd(skel->progs.bind4));
@@ -304,15 +301,20 @@ Result<Programs::Set> load(const bpf::GrantsMaps& grants, UniqueFd* features) {
 // Removes a set's directory (its pins only: programs linked somewhere stay as long as their
 // links; a launch holding descriptors keeps them).
 void removeSetDir(const std::string& dir) {
-  for (const Piece& piece : kPieces) unlink((dir + "/" + piece.name).c_str());
-  unlink((dir + "/" + kFeaturesPin).c_str());
+  if (DIR* d = opendir(dir.c_str())) {
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    closedir(d);
+    for (const auto& name : names) unlink((dir + "/" + name).c_str());
+  }
   rmdir(dir.c_str());
 }
 
 // Pins a freshly loaded set as dir: into a directory of its own first, then renamed into place,
 // so that no launch ever opens half a set. A set that another privbind pinned meanwhile wins;
-// this run uses its own descriptors. Other versions' sets go.
-Status pinSet(const Programs::Set& set, int features, const std::string& dir) {
+// this run uses its own descriptors (false). Other versions' sets go.
+Result<bool> pinSet(const Programs::Set& set, int features, const std::string& dir) {
   const std::string tmp = dir + "_new" + std::to_string(getpid());
   removeSetDir(tmp);
   if (mkdir(tmp.c_str(), 0700) != 0) return Error::fromErrno("mkdir(" + tmp + ")", errno);
@@ -328,10 +330,12 @@ Status pinSet(const Programs::Set& set, int features, const std::string& dir) {
     return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + "/" + kFeaturesPin + ")", err);
   }
   removeSetDir(dir);  // the set that failed its check, if any
+  bool ours = true;
   if (rename(tmp.c_str(), dir.c_str()) != 0) {
     int err = errno;
     removeSetDir(tmp);
     if (err != EEXIST && err != ENOTEMPTY) return Error::fromErrno("rename(" + tmp + ")", err);
+    ours = false;
   }
   // Other versions' sets: a privbind that was replaced by this one.
   const std::string base = dir.substr(dir.rfind('/') + 1);
@@ -345,7 +349,7 @@ Status pinSet(const Programs::Set& set, int features, const std::string& dir) {
     closedir(d);
     for (const auto& name : old) removeSetDir(std::string(bpf::kPinDir) + "/" + name);
   }
-  return {};
+  return ours;
 }
 
 }  // namespace
@@ -389,26 +393,31 @@ Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
     auto loaded = load(grants, &features);
     if (!loaded) return loaded.error();
     set = std::move(*loaded);
-    Status pinned = mayPin ? bpf::preparePinDir()
-                           : Status(Error::refuse("the programs", "not pinned by a probe"));
-    if (pinned) pinned = pinSet(set, features.get(), dir);
+    Status ready = mayPin ? bpf::preparePinDir()
+                          : Status(Error::refuse("the programs", "not pinned by a probe"));
+    Result<bool> pinned = ready ? pinSet(set, features.get(), dir) : Result<bool>(ready.error());
     if (!pinned) {
       origin = Origin::kLoaded;
       detail = pinned.error().message();
+    } else if (!*pinned) {
+      origin = Origin::kLoaded;
+      detail = "another run pinned its set first";
     }
   }
   if (policy.reuseport && !set.reuseport)
     return Error::refuse("-r/--reuseport",
                          "this kernel does not let the bind program set SO_REUSEPORT "
                          "(bpf_setsockopt in cgroup/bind4); use --mode=broker for -r");
-  return Programs(std::move(set), policy, origin, std::move(detail));
+  std::string pinnedDir = origin == Origin::kLoaded ? "" : dir;
+  return Programs(std::move(set), policy, origin, std::move(detail), std::move(pinnedDir));
 }
 
 bool Programs::reportsRefusals() const {
   return policy_.ports || policy_.binds || policy_.maxBound || policy_.traceBinds;
 }
 
-Result<std::vector<UniqueFd>> Programs::link(int cgroupFd, uint64_t cgroupId) const {
+Result<std::vector<UniqueFd>> Programs::link(int cgroupFd, uint64_t cgroupId,
+                                             const Ring* ring) const {
   struct Hook {
     UniqueFd Set::*fd;
     bpf_attach_type type;
@@ -436,7 +445,7 @@ Result<std::vector<UniqueFd>> Programs::link(int cgroupFd, uint64_t cgroupId) co
   l->target_uid = policy_.uid;
   l->unprivileged_start = policy_.unprivilegedStart;
   l->netns_cookie = policy_.netnsCookie;
-  l->cgroup_id = cgroupId;
+  if (ring) l->ring_slot = ring->slot;
   if (policy_.ports) {
     l->flags |= PRIVBIND_LAUNCH_RESTRICT_PORTS;
     auto words = portWords(*policy_.ports);
@@ -456,32 +465,73 @@ Result<std::vector<UniqueFd>> Programs::link(int cgroupFd, uint64_t cgroupId) co
     l->bound_limit = *policy_.maxBound;
   }
   if (policy_.traceBinds) l->flags |= PRIVBIND_LAUNCH_TRACE;
-  if (reportsRefusals()) l->flags |= PRIVBIND_LAUNCH_REPORT;
+  if (ring) l->flags |= PRIVBIND_LAUNCH_REPORT;
   if (bpf_map_update_elem(set_.launch.get(), &cgroupId, l.get(), BPF_ANY) != 0)
     return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, the launch's policy)", errno);
   return links;
 }
 
-Result<UniqueFd> Programs::makeRing(uint64_t cgroupId) const {
-  // Entries of cgroups that are gone: their storage went with them.
-  std::vector<uint64_t> gone;
-  uint64_t key = 0, next = 0;
-  auto l = std::make_unique<privbind_launch>();
-  for (const uint64_t* prev = nullptr;
-       bpf_map_get_next_key(set_.rings.get(), prev, &next) == 0; prev = &key) {
-    key = next;
-    if (bpf_map_lookup_elem(set_.launch.get(), &key, l.get()) != 0 && errno == ENOENT)
-      gone.push_back(key);
+Result<UniqueFd> Programs::slotRing(uint32_t slot) const {
+  const std::string what = "rings[" + std::to_string(slot) + "]";
+  const std::string pin = pinnedDir_.empty() ? "" : pinnedDir_ + "/ring_" + std::to_string(slot);
+  uint32_t id = 0;
+  if (bpf_map_lookup_elem(set_.rings.get(), &slot, &id) == 0) {
+    // The slot's ring buffer, from its pin (no capability needed), checked to be the one in
+    // rings; else by its id (CAP_SYS_ADMIN).
+    if (!pin.empty()) {
+      UniqueFd fd(bpf_obj_get(pin.c_str()));
+      MapInfo info;
+      if (fd && bpf::kindOf(fd.get()) == bpf::ObjectKind::kMap && mapInfo(fd.get(), &info) &&
+          info.id == id)
+        return fd;
+    }
+    UniqueFd fd(bpf_map_get_fd_by_id(id));
+    if (fd) {
+      if (!pin.empty()) (void)bpf::pinReplacing(fd.get(), pin);
+      return fd;
+    }
+  } else if (errno != ENOENT) {
+    return Error::fromErrno("bpf(BPF_MAP_LOOKUP_ELEM, " + what + ")", errno);
   }
-  for (uint64_t id : gone) bpf_map_delete_elem(set_.rings.get(), &id);
-
+  // The slot's first use since the set was loaded (or its ring buffer cannot be reached).
   UniqueFd ring(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "privbind_ring", 0, 0,
                                static_cast<__u32>(getpagesize()), nullptr));
   if (!ring) return Error::fromErrno("bpf(BPF_MAP_CREATE, ring buffer)", errno);
   int fd = ring.get();
-  if (bpf_map_update_elem(set_.rings.get(), &cgroupId, &fd, BPF_ANY) != 0)
-    return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, rings)", errno);
+  if (bpf_map_update_elem(set_.rings.get(), &slot, &fd, BPF_ANY) != 0)
+    return Error::fromErrno("bpf(BPF_MAP_UPDATE_ELEM, " + what + ")", errno);
+  // Pinned for the next runs, so that they reach it without CAP_SYS_ADMIN; without the pin they
+  // make their own.
+  if (!pin.empty()) (void)bpf::pinReplacing(fd, pin);
   return ring;
+}
+
+Result<Programs::Ring> Programs::claimRing() const {
+  static constexpr const char* kRunDir = "/run/privbind";
+  static constexpr const char* kRingDir = "/run/privbind/rings";
+  if (mkdir(kRunDir, 0755) != 0 && errno != EEXIST)
+    return Error::fromErrno(std::string("mkdir(") + kRunDir + ", 0755)", errno);
+  if (mkdir(kRingDir, 0700) != 0 && errno != EEXIST)
+    return Error::fromErrno(std::string("mkdir(") + kRingDir + ", 0700)", errno);
+  for (uint32_t slot = 0; slot < PRIVBIND_RING_SLOTS; ++slot) {
+    const std::string path = std::string(kRingDir) + "/" + std::to_string(slot);
+    Ring r;
+    r.slot = slot;
+    r.lock = UniqueFd(retryEintr(
+        [&] { return open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); }));
+    if (!r.lock) return Error::fromErrno("open(" + path + ")", errno);
+    if (flock(r.lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) continue;  // another run's
+      return Error::fromErrno("flock(" + path + ")", errno);
+    }
+    auto ring = slotRing(slot);
+    if (!ring) return ring.error();
+    r.ring = std::move(*ring);
+    return r;
+  }
+  return Error::refuse("cgroup mode", std::to_string(PRIVBIND_RING_SLOTS) +
+                                          " runs that report (-p, -n, --max-bound, "
+                                          "--trace-binds) are running already");
 }
 
 std::string Programs::names() const {

@@ -7,7 +7,8 @@
 //   /sys/fs/bpf/privbind/launch-<version>/post_bind4, post_bind6  cgroup/post_bind4, post_bind6
 //   /sys/fs/bpf/privbind/launch-<version>/sock_release            cgroup/sock_release
 //   /sys/fs/bpf/privbind/launch-<version>/launch                  the policies (cgroup storage)
-//   /sys/fs/bpf/privbind/launch-<version>/rings                   ring buffers, by cgroup id
+//   /sys/fs/bpf/privbind/launch-<version>/rings                   ring buffers, by slot
+//   /sys/fs/bpf/privbind/launch-<version>/ring_<slot>             each, once a run used it
 //   /sys/fs/bpf/privbind/launch-<version>/no_grants, no_grants_config
 //                                             empty stand-ins for the standing grants' maps
 //
@@ -34,7 +35,7 @@ class Programs {
   enum class Origin {
     kPinned,           // the pinned set, checked
     kLoadedAndPinned,  // loaded now and pinned (first run, another version's, or a bad pin)
-    kLoaded,           // loaded now; nothing could be pinned
+    kLoaded,           // loaded now and not pinned (no bpffs, a probe, another run's won)
   };
 
   // Needs: CAP_BPF and CAP_SYS_ADMIN (bpffs, BPF_OBJ_GET), or the same to load: a kernel whose
@@ -45,19 +46,26 @@ class Programs {
   // names what is missing.
   static Result<Programs> obtain(const Policy& policy, bool mayPin = true);
 
+  // A ring buffer of the set's, for one run's reports (-p, -n, --max-bound, --trace-binds): slot
+  // is its index in `rings`, lock an exclusive flock(2) on /run/privbind/rings/<slot>, which
+  // whoever reads the ring holds for as long as the run lasts (the watcher): a slot is free when
+  // its lock is. A slot's ring buffer is made the first time it is claimed (entering it in
+  // `rings` waits for an RCU grace period, as every change of a map of maps does) and reused
+  // after; the reader discards what an earlier run left in it.
+  struct Ring {
+    UniqueFd lock, ring;
+    uint32_t slot = 0;
+  };
+  Result<Ring> claimRing() const;
+
   // Needs: CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN), cgroupFd an open cgroup v2 directory.
   // Leaves: the programs the policy needs attached to it through BPF links (bpf(2)
   // BPF_LINK_CREATE), one descriptor each, close-on-exec, and the policy written into the
-  // cgroup's storage (which only exists once a program is linked there). A link lives as long as
-  // its last descriptor: whoever holds them holds the grant, and the kernel detaches the
-  // programs the moment it dies, however it dies. Programs of parent cgroups keep running (links
-  // are always "multi").
-  Result<std::vector<UniqueFd>> link(int cgroupFd, uint64_t cgroupId) const;
-
-  // With -p, -n, --max-bound or --trace-binds: a new ring buffer of one page for the cgroup's
-  // reports, entered in `rings` under its id (entries of cgroups that are gone are removed
-  // first). The caller reads it; the programs write it.
-  Result<UniqueFd> makeRing(uint64_t cgroupId) const;
+  // cgroup's storage (which only exists once a program is linked there), with ring's slot when
+  // the programs report. A link lives as long as its last descriptor: whoever holds them holds
+  // the grant, and the kernel detaches the programs the moment it dies, however it dies.
+  // Programs of parent cgroups keep running (links are always "multi").
+  Result<std::vector<UniqueFd>> link(int cgroupFd, uint64_t cgroupId, const Ring* ring) const;
 
   // The programs linked for this policy, for -v: "bind4/bind6/post_bind4/post_bind6".
   std::string names() const;
@@ -85,16 +93,19 @@ class Programs {
   };
 
  private:
-  Programs(Set set, Policy policy, Origin origin, std::string detail)
+  Programs(Set set, Policy policy, Origin origin, std::string detail, std::string pinnedDir)
       : set_(std::move(set)),
         policy_(std::move(policy)),
         origin_(origin),
         originDetail_(std::move(detail)),
+        pinnedDir_(std::move(pinnedDir)),
         exactErrno_(set_.exactErrno) {}
+  Result<UniqueFd> slotRing(uint32_t slot) const;
   Set set_;
   Policy policy_;
   Origin origin_ = Origin::kLoaded;
   std::string originDetail_;
+  std::string pinnedDir_;  // where this set is pinned; empty when it is not
   bool exactErrno_ = false;
 };
 

@@ -54,8 +54,11 @@ bool moveTo(int fd, int to) {
 // One record of the ring buffer: one line on privbind's stderr. No allocation (no brk or mmap under
 // the filter). A stderr that cannot take the line now (a full pipe nobody reads) loses it rather
 // than stop the watcher, whose real work is removing the cgroup.
+// While set, records are what an earlier run left in the slot's ring buffer: dropped unread.
+bool discarding = false;
+
 int onRefusal(void* ctx, void* data, size_t size) {
-  if (size < sizeof(RefusalRecord)) return 0;
+  if (discarding || size < sizeof(RefusalRecord)) return 0;
   RefusalRecord r;
   std::memcpy(&r, data, sizeof r);
   // ctx: the run's RefusalWords, formed before the seccomp filter.
@@ -150,17 +153,19 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   }
   // The launch's own ring buffer (privbind made it and entered it where the programs find it).
   int refusals = fcntl(reports ? setup.ringFd : null, F_DUPFD_CLOEXEC, 0);
-  if (notice < 0 || command < 0 || refusals < 0)
+  int ringLock = fcntl(reports ? setup.ringLockFd : null, F_DUPFD_CLOEXEC, 0);
+  if (notice < 0 || command < 0 || refusals < 0 || ringLock < 0)
     fail(Error::fromErrno("fcntl(F_DUPFD_CLOEXEC)", errno), true);
 
   // Its descriptors at the numbers of watcher_layout.h, all others closed: it must not keep the
   // command's pipes (a caller waiting for EOF on the command's stdout would wait for the watcher
   // too; the copy of stderr goes when privbind's pid does), nor the programs' own descriptors,
   // nor privbind's copy of the cgroup's.
-  std::vector<std::pair<int, int>> keep = {{parentFd, kParentFd}, {lockFd, kLockFd},
-                                           {eventsFd, kEventsFd}, {setup.lifelineFd, kLifelineFd},
-                                           {reportFd, kReportFd}, {refusals, kRefusalsFd},
-                                           {notice, kNoticeFd},   {command, kCommandFd}};
+  std::vector<std::pair<int, int>> keep = {{parentFd, kParentFd},  {lockFd, kLockFd},
+                                           {eventsFd, kEventsFd},  {setup.lifelineFd, kLifelineFd},
+                                           {reportFd, kReportFd},  {refusals, kRefusalsFd},
+                                           {notice, kNoticeFd},    {command, kCommandFd},
+                                           {ringLock, kRingLockFd}};
   for (size_t i = 0; i < links->size(); ++i)
     keep.emplace_back((*links)[i].get(), kFirstLinkFd + static_cast<int>(i));
   // Everything first above the layout, then down to its number: no move overwrites another.
@@ -188,6 +193,13 @@ const seccomp::Allowlist& watcherSeccompAllowlist() {
   ring_buffer* ring = reports ? ring_buffer__new(kRefusalsFd, onRefusal,
                                                  const_cast<RefusalWords*>(setup.words), nullptr)
                               : nullptr;
+  // The slot's ring buffer serves run after run: what an earlier one left in it is not this
+  // run's (no process is in this cgroup yet, so nothing in it is).
+  if (ring) {
+    discarding = true;
+    ring_buffer__consume(ring);
+    discarding = false;
+  }
 
   // No capability in any set, empty bounding set, no supplementary group, no_new_privs; uid 0
   // stays, because removing the cgroup needs write access to the root-owned parent directory,

@@ -29,6 +29,7 @@ struct WatcherSetup {
   const Programs* programs = nullptr;
   const std::vector<UniqueFd>* links = nullptr;  // the programs linked to the cgroup, by privbind
   int ringFd = -1;      // the launch's ring buffer, when the programs report (reportsRefusals())
+  int ringLockFd = -1;  // and the lock of its slot
   int lifelineFd = -1;  // read end
   int reportFd = -1;    // write end of the start-up report
   pid_t privbind = -1;  // whose stderr gets the refusal lines while it lives

@@ -60,7 +60,7 @@ int middleMain(void* arg) {
 }  // namespace
 
 Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Programs& programs,
-                             const std::vector<UniqueFd>& links, int ringFd,
+                             const std::vector<UniqueFd>& links, const Programs::Ring* ring,
                              const RefusalWords& words) {
   const pid_t privbind = getpid();
   int life[2], rep[2];
@@ -73,7 +73,8 @@ Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Pro
                            .cgroup = &cgroup,
                            .programs = &programs,
                            .links = &links,
-                           .ringFd = ringFd,
+                           .ringFd = ring ? ring->ring.get() : -1,
+                           .ringLockFd = ring ? ring->lock.get() : -1,
                            .lifelineFd = lifeRead.get(),
                            .reportFd = repWrite.get(),
                            .privbind = privbind,

@@ -40,7 +40,7 @@ struct Watcher {
 // space; the watcher itself is a real fork, which outlives privbind's exec. Its set-up runs while
 // privbind goes on; awaitWatcher() reads its report. On failure the cgroup is left to the caller.
 Result<Watcher> startWatcher(int parentDirFd, const OwnCgroup& cgroup, const Programs& programs,
-                             const std::vector<UniqueFd>& links, int ringFd,
+                             const std::vector<UniqueFd>& links, const Programs::Ring* ring,
                              const RefusalWords& words);
 
 // Reads the watcher's start-up report to its end (it closes the pipe only once its seccomp
