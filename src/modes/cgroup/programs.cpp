@@ -343,7 +343,8 @@ Result<bool> pinSet(const Programs::Set& set, int features, const std::string& d
     std::vector<std::string> old;
     while (dirent* e = readdir(d)) {
       std::string_view name = e->d_name;
-      if (name.starts_with("launch-") && name != base && name.find("_new") == name.npos)
+      if (name.starts_with("launch-") && name != base &&
+          name.find("_new") == std::string_view::npos)
         old.emplace_back(name);
     }
     closedir(d);

@@ -95,7 +95,7 @@ class Programs {
  private:
   Programs(Set set, Policy policy, Origin origin, std::string detail, std::string pinnedDir)
       : set_(std::move(set)),
-        policy_(std::move(policy)),
+        policy_(policy),
         origin_(origin),
         originDetail_(std::move(detail)),
         pinnedDir_(std::move(pinnedDir)),
