@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -169,7 +169,8 @@ std::string loadedAndPinned(const std::string& dir, const std::string& why) {
 std::string setDirIn(const std::string& err) {
   std::string line = programsLine(err);
   for (std::string lead : {"the pinned set ", "loaded and pinned as "})
-    if (line.starts_with(lead)) return line.substr(lead.size(), line.find(' ', lead.size()) - lead.size());
+    if (line.starts_with(lead))
+      return line.substr(lead.size(), line.find(' ', lead.size()) - lead.size());
   return "";
 }
 
@@ -232,9 +233,9 @@ bool contains(const std::vector<long>& ids, long id) {
 // and name, each using the set's launch map and read-only data; the maps by kind and type.
 void expectCompleteSet(const std::string& dir) {
   CAPTURE(dir);
-  CHECK(entries(dir) == std::vector<std::string>{"bind4", "bind6", "features", "launch", "no_grants",
-                                                 "no_grants_config", "post_bind4", "post_bind6",
-                                                 "rings", "sock_release"});
+  CHECK(entries(dir) == std::vector<std::string>{"bind4", "bind6", "features", "launch",
+                                                 "no_grants", "no_grants_config", "post_bind4",
+                                                 "post_bind6", "rings", "sock_release"});
   struct stat st {};
   CHECK(stat(dir.c_str(), &st) == 0);
   CHECK(st.st_uid == 0);
@@ -338,8 +339,10 @@ TEST_CASE("8 launches at once with nothing pinned: all bind, one set is left, no
     CHECK(launches[i]->wait(60s) == 0);
     CHECK_MESSAGE(launches[i]->out() == "tcp4:" + str(p[i]) + " ok\n", launches[i]->err());
     const std::string line = programsLine(launches[i]->err());
-    if (line.starts_with("loaded and pinned as ")) ++loaded;
-    else CHECK_MESSAGE(line.starts_with("the pinned set "), launches[i]->err());
+    if (line.starts_with("loaded and pinned as "))
+      ++loaded;
+    else
+      CHECK_MESSAGE(line.starts_with("the pinned set "), launches[i]->err());
     if (dir.empty()) dir = setDirIn(launches[i]->err());
   }
   close(start);
@@ -356,7 +359,8 @@ TEST_CASE("8 launches at once with nothing pinned: all bind, one set is left, no
   expectRefusedOutside(user, p[0]);
 }
 
-TEST_CASE("another version's set is replaced and removed; a command started with it keeps binding") {
+TEST_CASE(
+    "another version's set is replaced and removed; a command started with it keeps binding") {
   REQUIRE_CGROUP_MODE();
   LaunchSetsAsFound asFound;
   TestUser user;
@@ -370,9 +374,8 @@ TEST_CASE("another version's set is replaced and removed; a command started with
                          "\"$0\" seq tcp4:" + str(p[0]) + " && while [ ! -e " + go +
                              " ]; do sleep 0.05; done && exec \"$0\" seq tcp4:" + str(p[1]),
                          bindsProgram()}));
-  REQUIRE_MESSAGE(
-      eventually([&] { return server.out() == "tcp4:" + str(p[0]) + " ok\n"; }, 15s),
-      server.out(), server.err());
+  REQUIRE_MESSAGE(eventually([&] { return server.out() == "tcp4:" + str(p[0]) + " ok\n"; }, 15s),
+                  server.out(), server.err());
   CHECK_MESSAGE(programsLine(server.err()) == pinnedSet(dir), server.err());
   // That set becomes another version's: an older privbind's, as after an upgrade.
   const std::string other = kPins + "/launch-0000000000000000";
@@ -434,8 +437,8 @@ TEST_CASE("a tampered set is not used: the launch loads and pins its own, and bi
       {"launch: a map of another type", "launch is a map of another type",
        [&] {
          unlink((dir + "/launch").c_str());
-         RunResult r = run({"bpftool", "map", "create", dir + "/launch", "type", "hash", "key",
-                            "8", "value", "8", "entries", "1", "name", "launch"});
+         RunResult r = run({"bpftool", "map", "create", dir + "/launch", "type", "hash", "key", "8",
+                            "value", "8", "entries", "1", "name", "launch"});
          REQUIRE_MESSAGE(r.status == 0, r.err);
        }},
   };
@@ -519,9 +522,9 @@ TEST_CASE("the pinned set needs the rights its loading needs; with them it binds
     CHECK(r.err == refusal);
   }
   {  // The same from the bounding set, as a unit's CapabilityBoundingSet= does.
-    RunResult r = run(std::vector<std::string>{"setpriv", "--bounding-set",
-                                               "-sys_admin,-bpf,-net_admin", "--"} +
-                      pbArgv(user, {}, seq({spec})));
+    RunResult r = run(
+        std::vector<std::string>{"setpriv", "--bounding-set", "-sys_admin,-bpf,-net_admin", "--"} +
+        pbArgv(user, {}, seq({spec})));
     CHECK(r.status == 125);
     CHECK(r.err == refusal);
   }
