@@ -12,10 +12,7 @@
 #include <dirent.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,11 +38,6 @@ bool has(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
 }
 
-bool bpffsMounted() {
-  struct statfs s {};
-  return statfs("/sys/fs/bpf", &s) == 0 && s.f_type == BPF_FS_MAGIC;
-}
-
 // The names in dir, sorted.
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> out;
@@ -60,19 +52,7 @@ std::vector<std::string> entries(const std::string& dir) {
   return out;
 }
 
-// Everything of cgroup mode's in the pin directory: sets, and sets being pinned (launch-*_new*).
-std::vector<std::string> launchEntries() {
-  std::vector<std::string> out;
-  for (const auto& name : entries(kPins))
-    if (name.starts_with("launch-")) out.push_back(name);
-  return out;
-}
-
 void removeTree(const std::string& path) { run({"rm", "-rf", "--", path}); }
-
-void removeLaunchEntries() {
-  for (const auto& name : launchEntries()) removeTree(kPins + "/" + name);
-}
 
 // A directory in bpffs of the test's own, outside privbind's (no launch ever looks there).
 class BpffsDir {
@@ -91,38 +71,6 @@ class BpffsDir {
 
  private:
   std::string path_;
-};
-
-// The launch sets as the test found them: moved aside at the start (the test starts with none
-// pinned), and put back at the end after the test's own are removed. The pin directory and bpffs
-// itself go again when the test made them.
-class LaunchSetsAsFound {
- public:
-  LaunchSetsAsFound() {
-    hadBpffs_ = bpffsMounted();
-    hadPinDir_ = exists(kPins);
-    for (const auto& name : launchEntries()) {
-      if (!aside_) aside_ = std::make_unique<BpffsDir>();
-      if (rename((kPins + "/" + name).c_str(), (aside_->path() + "/" + name).c_str()) == 0)
-        moved_.push_back(name);
-    }
-  }
-  ~LaunchSetsAsFound() {
-    removeLaunchEntries();
-    if (!moved_.empty()) mkdir(kPins.c_str(), 0700);  // `grants off` removes it when empty
-    for (const auto& name : moved_)
-      rename((aside_->path() + "/" + name).c_str(), (kPins + "/" + name).c_str());
-    aside_.reset();
-    if (!hadPinDir_) rmdir(kPins.c_str());  // only when empty: the standing grants' stay
-    if (!hadBpffs_ && bpffsMounted()) umount2("/sys/fs/bpf", MNT_DETACH);
-  }
-  LaunchSetsAsFound(const LaunchSetsAsFound&) = delete;
-  LaunchSetsAsFound& operator=(const LaunchSetsAsFound&) = delete;
-
- private:
-  bool hadBpffs_ = false, hadPinDir_ = false;
-  std::unique_ptr<BpffsDir> aside_;
-  std::vector<std::string> moved_;
 };
 
 #define REQUIRE_CGROUP_MODE()                                  \
@@ -283,7 +231,7 @@ TEST_CASE("the first launch loads and pins the set; the next one uses the pinned
   REQUIRE_CGROUP_MODE();
   LaunchSetsAsFound asFound;
   TestUser user;
-  REQUIRE(launchEntries().empty());
+  REQUIRE(launchSetEntries().empty());
   auto p = ports(2);
   const std::vector<std::string> first = {"tcp4:" + str(p[0]), "tcp6:" + str(p[0])};
   RunResult r = launch(user, first);
@@ -295,7 +243,7 @@ TEST_CASE("the first launch loads and pins the set; the next one uses the pinned
   const std::string name = baseName(dir);
   CHECK(name.size() == 7 + 16);
   CHECK(name.find_first_not_of("0123456789abcdef", 7) == std::string::npos);
-  CHECK(launchEntries() == std::vector<std::string>{name});
+  CHECK(launchSetEntries() == std::vector<std::string>{name});
   expectCompleteSet(dir);
   const long bind4 = jsonNumber(shown("prog", dir + "/bind4"), "id");
 
@@ -306,7 +254,7 @@ TEST_CASE("the first launch loads and pins the set; the next one uses the pinned
   CHECK_MESSAGE(programsLine(again.err) == pinnedSet(dir), again.err);
   // The very programs pinned by the first: nothing was loaded again.
   CHECK(jsonNumber(shown("prog", dir + "/bind4"), "id") == bind4);
-  CHECK(launchEntries() == std::vector<std::string>{name});
+  CHECK(launchSetEntries() == std::vector<std::string>{name});
   for (uint16_t port : p) expectRefusedOutside(user, port);
 }
 
@@ -315,7 +263,7 @@ TEST_CASE("8 launches at once with nothing pinned: all bind, one set is left, no
   LaunchSetsAsFound asFound;
   TestUser user;
   TempDir tmp;
-  REQUIRE(launchEntries().empty());
+  REQUIRE(launchSetEntries().empty());
   // A start line: each launch waits for one line of a FIFO the test holds open, then all are
   // let go with one write.
   const std::string fifo = tmp / "start";
@@ -351,7 +299,7 @@ TEST_CASE("8 launches at once with nothing pinned: all bind, one set is left, no
   CHECK(loaded >= 2);
   // One set, complete; no launch-*_new<pid> left.
   REQUIRE(!dir.empty());
-  CHECK(launchEntries() == std::vector<std::string>{baseName(dir)});
+  CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
   expectCompleteSet(dir);
   RunResult next = launch(user, {"tcp6:" + str(p[0])});
   CHECK(next.out == "tcp6:" + str(p[0]) + " ok\n");
@@ -387,7 +335,7 @@ TEST_CASE(
                 upgraded.err);
   // The other version's set is gone; this one's is in place.
   CHECK_FALSE(exists(other));
-  CHECK(launchEntries() == std::vector<std::string>{baseName(dir)});
+  CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
   expectCompleteSet(dir);
   // The server's grant did not go with the pins: its links hold the programs.
   { std::ofstream(go) << "go\n"; }
@@ -459,7 +407,7 @@ TEST_CASE("a tampered set is not used: the launch loads and pins its own, and bi
     CHECK_MESSAGE(programsLine(next.err) == pinnedSet(dir), next.err);
     expectRefusedOutside(user, p[0]);
   }
-  CHECK(launchEntries() == std::vector<std::string>{baseName(dir)});
+  CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
 }
 
 TEST_CASE("one pinned set, a policy per launch: two launches at once, other users, other -p") {
@@ -543,22 +491,22 @@ TEST_CASE("the pinned set needs the rights its loading needs; with them it binds
 TEST_CASE("doctor's probe loads the programs but pins nothing") {
   REQUIRE_CGROUP_MODE();
   LaunchSetsAsFound asFound;
-  REQUIRE(launchEntries().empty());
+  REQUIRE(launchSetEntries().empty());
   RunResult doctor = run({privbindPath(), "doctor"}, 120s);
   CHECK_MESSAGE(doctor.status <= 1, doctor.err);
   // The probe ran: it says cgroup mode works.
   CHECK_MESSAGE(has(doctor.out, "cgroup mode:  works"), doctor.out);
-  CHECK(launchEntries().empty());
+  CHECK(launchSetEntries().empty());
   // The control: a launch leaves a set, where the check above would see it.
   TestUser user;
   const std::string dir = pinOne(user);
-  CHECK(launchEntries() == std::vector<std::string>{baseName(dir)});
+  CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
   // ... and a probe with a set pinned leaves it as it is.
   const long bind4 = jsonNumber(shown("prog", dir + "/bind4"), "id");
   RunResult again = run({privbindPath(), "doctor"}, 120s);
   CHECK(has(again.out, "cgroup mode:  works"));
   CHECK(jsonNumber(shown("prog", dir + "/bind4"), "id") == bind4);
-  CHECK(launchEntries() == std::vector<std::string>{baseName(dir)});
+  CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
 }
 
 TEST_CASE("the set beside standing grants uses their maps; after 'grants off' it is reloaded") {
