@@ -377,6 +377,18 @@ TEST_CASE("a tampered set is not used: the launch loads and pins its own, and bi
        [&] { pinAt("prog", dir + "/post_bind4", dir + "/sock_release"); }},
       {"the same program of another set", "bind4 does not use the set's maps",
        [&] { pinAt("prog", other + "/bind4", dir + "/bind4"); }},
+      // What stands at the set's directory goes whole, whatever it holds.
+      {"a directory where a program should be",
+       "bpf(BPF_OBJ_GET, " + dir + "/bind4): Permission denied",
+       [&] {
+         unlink((dir + "/bind4").c_str());
+         REQUIRE(mkdir((dir + "/bind4").c_str(), 0700) == 0);
+       }},
+      {"a stray pin beside a missing piece", "post_bind6 is not pinned",
+       [&] {
+         unlink((dir + "/post_bind6").c_str());
+         pinAt("map", dir + "/launch", dir + "/stray");
+       }},
       {"a missing piece", "rings is not pinned", [&] { unlink((dir + "/rings").c_str()); }},
       {"missing read-only data", "features is not pinned",
        [&] { unlink((dir + "/features").c_str()); }},
