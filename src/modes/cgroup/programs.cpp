@@ -315,24 +315,29 @@ Result<Programs::Set> load(const bpf::GrantsMaps& grants, UniqueFd* features) {
 
 // Removes a directory of pins and everything in it, as it is: whatever a bad set's directory
 // holds (a directory at a program's name, a stray pin) goes with it. Pins only: programs linked
-// somewhere stay as long as their links; a launch holding descriptors keeps them. Not through
-// symbolic links (bpffs has them): a link is removed, never followed.
+// somewhere stay as long as their links; a launch holding descriptors keeps them. Never through
+// a symbolic link (bpffs has them): one at path, or in it, is removed, not followed.
 void removeTree(const std::string& path, int depth = 0) {
-  if (depth < 8)
-    if (DIR* d = opendir(path.c_str())) {
-      std::vector<std::string> names;
-      while (dirent* e = readdir(d))
-        if (std::string_view n = e->d_name; n != "." && n != "..") names.emplace_back(n);
-      closedir(d);
-      for (const auto& name : names) {
-        const std::string child = path + "/" + name;
-        struct stat st {};
-        if (lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-          removeTree(child, depth + 1);
-        else
-          unlink(child.c_str());
-      }
-    }
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOTDIR || errno == ELOOP) unlink(path.c_str());
+    return;
+  }
+  DIR* d = fdopendir(fd.get());
+  if (!d) return;
+  fd.release();  // the DIR's now
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d))
+    if (std::string_view n = e->d_name; n != "." && n != "..") names.emplace_back(n);
+  closedir(d);
+  for (const auto& name : names) {
+    const std::string child = path + "/" + name;
+    struct stat st {};
+    if (lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && depth < 8)
+      removeTree(child, depth + 1);
+    else
+      unlink(child.c_str());
+  }
   rmdir(path.c_str());
 }
 
