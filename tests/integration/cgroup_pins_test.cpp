@@ -389,6 +389,12 @@ TEST_CASE("a tampered set is not used: the launch loads and pins its own, and bi
          unlink((dir + "/post_bind6").c_str());
          pinAt("map", dir + "/launch", dir + "/stray");
        }},
+      // ... and is not followed through a symbolic link.
+      {"a symbolic link beside a missing piece", "sock_release is not pinned",
+       [&] {
+         unlink((dir + "/sock_release").c_str());
+         REQUIRE(symlink(aside.path().c_str(), (dir + "/elsewhere").c_str()) == 0);
+       }},
       {"a missing piece", "rings is not pinned", [&] { unlink((dir + "/rings").c_str()); }},
       {"missing read-only data", "features is not pinned",
        [&] { unlink((dir + "/features").c_str()); }},
@@ -420,6 +426,8 @@ TEST_CASE("a tampered set is not used: the launch loads and pins its own, and bi
     expectRefusedOutside(user, p[0]);
   }
   CHECK(launchSetEntries() == std::vector<std::string>{baseName(dir)});
+  // What the link pointed to is as it was.
+  CHECK(exists(other + "/bind4"));
 }
 
 TEST_CASE("one pinned set, a policy per launch: two launches at once, other users, other -p") {
