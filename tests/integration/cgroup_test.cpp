@@ -851,6 +851,15 @@ TEST_CASE("auto falls back to broker mode when BPF is refused; --mode=cgroup exi
   REQUIRE_CGROUP_MODE();
   for (const auto& wrapper : withoutBpfRights()) {
     CAPTURE(wrapper[0]);
+    // A launch with the rights first, so that the programs are pinned: the runs without them
+    // find a set they could open and link, and must not use it.
+    RunResult pinning = run(cg({"-v"}, {"true"}));
+    REQUIRE_MESSAGE(pinning.status == 0, pinning.err);
+    const auto set = pinning.err.find("privbind: cgroup mode: programs: ");
+    REQUIRE_MESSAGE(set != std::string::npos, pinning.err);
+    CHECK_MESSAGE((pinning.err.compare(set + 33, 15, "the pinned set ") == 0 ||
+                   pinning.err.compare(set + 33, 21, "loaded and pinned as ") == 0),
+                  pinning.err);
     uint16_t port = freeReservedPort();
     RunResult fallback = run(
         wrapper + std::vector<std::string>{

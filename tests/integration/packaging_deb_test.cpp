@@ -168,6 +168,8 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
   // Removing the package detaches the standing grants and purging it removes their file: the
   // host's are put back when the test ends.
   StandingGrantsAsFound grantsAsFound;
+  // Removing it also removes cgroup mode's pinned program sets: the host's are put back.
+  LaunchSetsAsFound launchSetsAsFound;
   PurgeOnExit purge;
   // As docs/packaging.md says: apt installs a file given by its path, with what it Depends on.
   auto install =
@@ -208,6 +210,12 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
   CHECK_MESSAGE(granted.status == 0, granted.err);
   CHECK(contains(run({privbindPath(), "grants"}).out, user.name()));
   CHECK(exists("/sys/fs/bpf/privbind/grants_bind4"));
+  // ...and a cgroup mode launch, which pins its program set.
+  auto cgroup = run({"/usr/sbin/privbind", "-v", "-m", "cgroup", "-u", "nobody", "--", "true"});
+  CHECK_MESSAGE(cgroup.status == 0, cgroup.err);
+  CHECK_MESSAGE(contains(cgroup.err, "programs: loaded and pinned as /sys/fs/bpf/privbind/launch-"),
+                cgroup.err);
+  CHECK(launchSetEntries().size() == 1);
 
   auto remove = run({"dpkg", "-r", "privbind"}, std::chrono::minutes(2));
   CHECK_MESSAGE(remove.status == 0, remove.err);
@@ -215,6 +223,8 @@ TEST_CASE("apt install ./*.deb, both modes from the installed files, dpkg -P lea
   // ...is detached by the removal (prerm: grants off): nothing of privbind's stays in the
   // kernel once privbind is gone. The policy file stays until purge.
   CHECK_FALSE(exists("/sys/fs/bpf/privbind/grants_bind4"));
+  CHECK(launchSetEntries().empty());  // postrm
+  CHECK_FALSE(exists("/sys/fs/bpf/privbind"));
   CHECK(contains(slurp("/etc/privbind/grants.conf"), user.name()));
   auto purged = run({"dpkg", "-P", "privbind"}, std::chrono::minutes(2));
   CHECK_MESSAGE(purged.status == 0, purged.err);

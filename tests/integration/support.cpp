@@ -235,6 +235,47 @@ StandingGrantsAsFound::~StandingGrantsAsFound() {
   if (!hadBpffs_ && bpffsMounted()) umount2("/sys/fs/bpf", MNT_DETACH);
 }
 
+namespace {
+constexpr const char* kPinDir = "/sys/fs/bpf/privbind";
+}  // namespace
+
+std::vector<std::string> launchSetEntries() {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(kPinDir)) {
+    while (dirent* e = readdir(d))
+      if (std::string name = e->d_name; name.starts_with("launch-")) out.push_back(name);
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+LaunchSetsAsFound::LaunchSetsAsFound() {
+  hadBpffs_ = bpffsMounted();
+  hadPinDir_ = access(kPinDir, F_OK) == 0;
+  for (const auto& name : launchSetEntries()) {
+    if (aside_.empty()) {
+      aside_ = "/sys/fs/bpf/privbind-test-aside-" + std::to_string(getpid());
+      if (mkdir(aside_.c_str(), 0700) != 0) throw std::runtime_error("mkdir " + aside_);
+    }
+    const std::string from = std::string(kPinDir) + "/" + name;
+    if (rename(from.c_str(), (aside_ + "/" + name).c_str()) != 0)
+      throw std::runtime_error("cannot move " + from + " aside");
+    moved_.push_back(name);
+  }
+}
+
+LaunchSetsAsFound::~LaunchSetsAsFound() {
+  for (const auto& name : launchSetEntries())
+    run({"rm", "-rf", "--", std::string(kPinDir) + "/" + name});
+  if (!moved_.empty()) mkdir(kPinDir, 0700);  // `grants off` removes it when empty
+  for (const auto& name : moved_)
+    rename((aside_ + "/" + name).c_str(), (std::string(kPinDir) + "/" + name).c_str());
+  if (!aside_.empty()) run({"rm", "-rf", "--", aside_});
+  if (!hadPinDir_) rmdir(kPinDir);  // only when empty: the standing grants' pins stay
+  if (!hadBpffs_ && bpffsMounted()) umount2("/sys/fs/bpf", MNT_DETACH);
+}
+
 TestUser::TestUser(int extraGroups) {
   unsigned char r[4];
   if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))

@@ -123,6 +123,25 @@ class StandingGrantsAsFound {
   std::string saved_;
 };
 
+// cgroup mode's pinned program sets (/sys/fs/bpf/privbind/launch-*) as a test found them: moved
+// aside into a bpffs directory of the test's own at the start, so that the test starts with none,
+// and put back at the end after every launch-* entry the test's launches made is removed. The
+// pin directory and bpffs itself go again when they were not there.
+class LaunchSetsAsFound {
+ public:
+  LaunchSetsAsFound();
+  ~LaunchSetsAsFound();
+  LaunchSetsAsFound(const LaunchSetsAsFound&) = delete;
+  LaunchSetsAsFound& operator=(const LaunchSetsAsFound&) = delete;
+
+ private:
+  bool hadBpffs_ = false, hadPinDir_ = false;
+  std::string aside_;
+  std::vector<std::string> moved_;
+};
+// The launch-* entries of /sys/fs/bpf/privbind, sorted: sets, and sets being pinned.
+std::vector<std::string> launchSetEntries();
+
 // A system user created for one test, with its own primary group and extraGroups more
 // supplementary groups; the destructor removes the user and every group it created.
 class TestUser {

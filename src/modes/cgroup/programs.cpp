@@ -298,45 +298,75 @@ Result<Programs::Set> load(const bpf::GrantsMaps& grants, UniqueFd* features) {
   return Error::refuse("loading the BPF programs", why);
 }
 
-// Removes a set's directory (its pins only: programs linked somewhere stay as long as their
-// links; a launch holding descriptors keeps them).
-void removeSetDir(const std::string& dir) {
-  if (DIR* d = opendir(dir.c_str())) {
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-    closedir(d);
-    for (const auto& name : names) unlink((dir + "/" + name).c_str());
+// Removes a directory of pins and everything in it, as it is: whatever a bad set's directory
+// holds (a directory at a program's name, a stray pin) goes with it. Pins only: programs linked
+// somewhere stay as long as their links; a launch holding descriptors keeps them. Never through
+// a symbolic link (bpffs has them): one at path, or in it, is removed, not followed.
+void removeTree(const std::string& path, int depth = 0) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOTDIR || errno == ELOOP) unlink(path.c_str());
+    return;
   }
-  rmdir(dir.c_str());
+  DIR* d = fdopendir(fd.get());
+  if (!d) return;
+  fd.release();  // the DIR's now
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d))
+    if (std::string_view n = e->d_name; n != "." && n != "..") names.emplace_back(n);
+  closedir(d);
+  for (const auto& name : names) {
+    const std::string child = path + "/" + name;
+    struct stat st {};
+    if (lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && depth < 8)
+      removeTree(child, depth + 1);
+    else
+      unlink(child.c_str());
+  }
+  rmdir(path.c_str());
 }
 
 // Pins a freshly loaded set as dir: into a directory of its own first, then renamed into place,
-// so that no launch ever opens half a set. A set that another privbind pinned meanwhile wins;
-// this run uses its own descriptors (false). Other versions' sets go.
-Result<bool> pinSet(const Programs::Set& set, int features, const std::string& dir) {
+// so that no launch ever opens half a set. Where a set stands at dir, it is checked again: one
+// that another privbind pinned meanwhile wins (this run uses its own descriptors); one that still
+// fails its check is moved aside whole and only then taken apart, so that no pin is removed from
+// dir itself, where another launch may just have renamed its set in. Other versions' sets go.
+// true when this run's set is the one pinned.
+Result<bool> pinSet(const Programs::Set& set, int features, const std::string& dir,
+                    const bpf::GrantsMaps& grants) {
   const std::string tmp = dir + "_new" + std::to_string(getpid());
-  removeSetDir(tmp);
+  removeTree(tmp);
   if (mkdir(tmp.c_str(), 0700) != 0) return Error::fromErrno("mkdir(" + tmp + ")", errno);
   for (const Piece& piece : kPieces)
     if (bpf_obj_pin((set.*piece.fd).get(), (tmp + "/" + piece.name).c_str()) != 0) {
       int err = errno;
-      removeSetDir(tmp);
+      removeTree(tmp);
       return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + "/" + piece.name + ")", err);
     }
   if (bpf_obj_pin(features, (tmp + "/" + kFeaturesPin).c_str()) != 0) {
     int err = errno;
-    removeSetDir(tmp);
+    removeTree(tmp);
     return Error::fromErrno("bpf(BPF_OBJ_PIN, " + tmp + "/" + kFeaturesPin + ")", err);
   }
-  removeSetDir(dir);  // the set that failed its check, if any
-  bool ours = true;
-  if (rename(tmp.c_str(), dir.c_str()) != 0) {
-    int err = errno;
-    removeSetDir(tmp);
-    if (err != EEXIST && err != ENOTEMPTY) return Error::fromErrno("rename(" + tmp + ")", err);
-    ours = false;
+  // rename(2) of a directory fails with EEXIST or ENOTEMPTY where one that is not empty stands.
+  auto taken = [](int err) { return err == EEXIST || err == ENOTEMPTY; };
+  int err = rename(tmp.c_str(), dir.c_str()) == 0 ? 0 : errno;
+  bool ours = err == 0;
+  if (taken(err)) {
+    Programs::Set standing;
+    if (openPinned(dir, grants, &standing).empty()) {
+      err = 0;  // pinned meanwhile, and sound
+    } else {
+      const std::string old = dir + "_old" + std::to_string(getpid());
+      removeTree(old);
+      if (rename(dir.c_str(), old.c_str()) == 0) removeTree(old);
+      err = rename(tmp.c_str(), dir.c_str()) == 0 ? 0 : errno;
+      ours = err == 0;
+      if (taken(err)) err = 0;  // another run's set, renamed in since: it wins
+    }
   }
+  removeTree(tmp);  // gone unless another run's set stands in its place
+  if (err != 0) return Error::fromErrno("rename(" + tmp + ", " + dir + ")", err);
   // Other versions' sets: a privbind that was replaced by this one.
   const std::string base = dir.substr(dir.rfind('/') + 1);
   if (DIR* d = opendir(bpf::kPinDir)) {
@@ -348,7 +378,7 @@ Result<bool> pinSet(const Programs::Set& set, int features, const std::string& d
         old.emplace_back(name);
     }
     closedir(d);
-    for (const auto& name : old) removeSetDir(std::string(bpf::kPinDir) + "/" + name);
+    for (const auto& name : old) removeTree(std::string(bpf::kPinDir) + "/" + name);
   }
   return ours;
 }
@@ -396,7 +426,8 @@ Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
     set = std::move(*loaded);
     Status ready = mayPin ? bpf::preparePinDir()
                           : Status(Error::refuse("the programs", "not pinned by a probe"));
-    Result<bool> pinned = ready ? pinSet(set, features.get(), dir) : Result<bool>(ready.error());
+    Result<bool> pinned =
+        ready ? pinSet(set, features.get(), dir, grants) : Result<bool>(ready.error());
     if (!pinned) {
       origin = Origin::kLoaded;
       detail = pinned.error().message();
