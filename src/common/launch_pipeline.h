@@ -69,8 +69,8 @@ class Hooks {
   virtual Status begin() { return {}; }
   // The command's drop plan: what it keeps (the pipeline fills in the target and no_new_privs).
   virtual privdrop::Plan commandPlan(const ids::Target& target, bool noNewPrivs) const = 0;
-  // What this host offers, with the target resolved and the command's plan checked; nothing
-  // started yet. May be Unavailable.
+  // What this host offers, with the target resolved and the command's plan checked, before the
+  // command is resolved. May be Unavailable as long as what it started goes with privbind.
   virtual Step prepareHost(const ids::Target& /*target*/) { return {}; }
   // With the command resolved: the mode's own checks of it and what outlives privbind (the
   // broker helper, the cgroup watcher, pid 1's init). May be Unavailable as long as what it

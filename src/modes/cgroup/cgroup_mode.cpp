@@ -128,12 +128,11 @@ class CgroupHooks final : public launch::Hooks {
     auto programs = Programs::obtain(policy);
     if (!programs) return cannot(programs.error());
     programs_.emplace(std::move(*programs));
-    return {};
-  }
 
-  // The command resolved by then is not a matter of this host: a command that is not found is
-  // not found in broker mode either.
-  launch::Step prepare(const ids::Target& /*target*/, const launch::Command& /*command*/) override {
+    // Steps 3 and 4 come before the command is resolved, so that the watcher's set-up runs
+    // beside the command search too. All of it goes with privbind: a command that is not found
+    // (not found in broker mode either: no fallback) ends privbind, which closes the lifeline,
+    // and the watcher removes the empty cgroup.
     // 3. The parent directory; cgroups left by a watcher that was killed go first.
     parent_ = UniqueFd(open(host_.parentDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent_) return cannot(Error::fromErrno("open(" + host_.parentDir + ")", errno));
