@@ -123,6 +123,8 @@ bool uses(const ProgInfo& p, uint32_t mapId) {
 
 // Which programs a policy links: bind4/6 always; post_bind4/6 for -n, --max-bound and
 // --trace-binds; sock_release for --max-bound.
+// (A pointer to a member, compared only: cppcheck takes it for a pointer to data.)
+// cppcheck-suppress constParameter
 bool needs(const Policy& policy, UniqueFd Programs::Set::*fd) {
   if (fd == &Programs::Set::postBind4 || fd == &Programs::Set::postBind6)
     return policy.binds || policy.maxBound || policy.traceBinds;
@@ -302,7 +304,9 @@ Result<Programs::Set> load(const bpf::GrantsMaps& grants, UniqueFd* features) {
 // holds (a directory at a program's name, a stray pin) goes with it. Pins only: programs linked
 // somewhere stay as long as their links; a launch holding descriptors keeps them. Never through
 // a symbolic link (bpffs has them): one at path, or in it, is removed, not followed.
-void removeTree(const std::string& path, int depth = 0) {
+// Recursive on purpose, and bounded: a set's directory holds pins, and what a bad one holds is
+// followed at most 8 levels down.
+void removeTree(const std::string& path, int depth = 0) {  // NOLINT(misc-no-recursion)
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOTDIR || errno == ELOOP) unlink(path.c_str());
@@ -410,15 +414,15 @@ Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
   const bpf::GrantsMaps grants = bpf::openGrantsMaps();
   const std::string dir = launchPinDir();
   Set set;
-  Origin origin = Origin::kLoadedAndPinned;
+  Origin from = Origin::kLoadedAndPinned;
   std::string detail;
   if (bpf::bpffsMounted()) {
     detail = openPinned(dir, grants, &set);
-    if (detail.empty()) origin = Origin::kPinned;
+    if (detail.empty()) from = Origin::kPinned;
   } else {
     detail = "no bpffs at " + std::string(bpf::kBpffs);
   }
-  if (origin != Origin::kPinned) {
+  if (from != Origin::kPinned) {
     set = Set();
     UniqueFd features;
     auto loaded = load(grants, &features);
@@ -429,10 +433,10 @@ Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
     Result<bool> pinned =
         ready ? pinSet(set, features.get(), dir, grants) : Result<bool>(ready.error());
     if (!pinned) {
-      origin = Origin::kLoaded;
+      from = Origin::kLoaded;
       detail = pinned.error().message();
     } else if (!*pinned) {
-      origin = Origin::kLoaded;
+      from = Origin::kLoaded;
       detail = "another run pinned its set first";
     }
   }
@@ -440,8 +444,8 @@ Result<Programs> Programs::obtain(const Policy& policy, bool mayPin) {
     return Error::refuse("-r/--reuseport",
                          "this kernel does not let the bind program set SO_REUSEPORT "
                          "(bpf_setsockopt in cgroup/bind4); use --mode=broker for -r");
-  std::string pinnedDir = origin == Origin::kLoaded ? "" : dir;
-  return Programs(std::move(set), policy, origin, std::move(detail), std::move(pinnedDir));
+  std::string pinnedDir = from == Origin::kLoaded ? "" : dir;
+  return Programs(std::move(set), policy, from, std::move(detail), std::move(pinnedDir));
 }
 
 bool Programs::reportsRefusals() const {
