@@ -142,6 +142,7 @@ Result<ProgramInfo> programInfo(int progFd) {
   if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0)
     return Error::fromErrno("bpf(BPF_OBJ_GET_INFO_BY_FD, program)", errno);
   ProgramInfo out;
+  out.type = info.type;
   out.name.assign(info.name, strnlen(info.name, sizeof info.name));
   out.tag = hex(info.tag, sizeof info.tag);
   out.mapIds.assign(maps, maps + std::min<uint32_t>(info.nr_map_ids, 16));

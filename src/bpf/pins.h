@@ -51,6 +51,7 @@ Result<RootCgroup> openRootCgroup();
 
 // A program's identity as the kernel reports it.
 struct ProgramInfo {
+  uint32_t type = 0;             // enum bpf_prog_type
   std::string name;              // up to 15 characters
   std::string tag;               // 16 hex digits: a hash of the instructions (map fds zeroed)
   std::vector<uint32_t> mapIds;  // the maps it uses

@@ -1,4 +1,5 @@
-// The policy of one run, as the BPF program reads it (read-only data set before load).
+// The policy of one run; programs.cpp writes it into the programs' cgroup storage as
+// struct privbind_launch (launch_layout.h).
 #pragma once
 
 #include <sys/types.h>
@@ -23,7 +24,7 @@ struct Policy {
 };
 
 // A port set as 1024 64-bit words, bit (port % 64) of word (port / 64): the layout of
-// allowed_ports and reuseport_ports in bind.bpf.c.
+// allowed_ports and reuseport_ports in struct privbind_launch (launch_layout.h).
 using PortWords = std::array<uint64_t, 65536 / 64>;
 PortWords portWords(const ports::PortSet& set);
 

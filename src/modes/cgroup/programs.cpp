@@ -99,25 +99,7 @@ bool mapInfo(int fd, MapInfo* out) {
   return true;
 }
 
-struct ProgInfo {
-  uint32_t type = 0;
-  std::string name;
-  std::vector<uint32_t> mapIds;
-};
-bool progInfo(int fd, ProgInfo* out) {
-  uint32_t maps[16] = {};
-  bpf_prog_info info{};
-  info.nr_map_ids = 16;
-  info.map_ids = reinterpret_cast<uint64_t>(maps);
-  uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
-  out->type = info.type;
-  out->name.assign(info.name, strnlen(info.name, sizeof info.name));
-  out->mapIds.assign(maps, maps + std::min<uint32_t>(info.nr_map_ids, 16));
-  return true;
-}
-
-bool uses(const ProgInfo& p, uint32_t mapId) {
+bool uses(const bpf::ProgramInfo& p, uint32_t mapId) {
   return std::find(p.mapIds.begin(), p.mapIds.end(), mapId) != p.mapIds.end();
 }
 
@@ -186,9 +168,11 @@ std::string openPinned(const std::string& dir, const bpf::GrantsMaps& grants, Pr
   for (const Piece& piece : kPieces) {
     if (!piece.program) continue;
     int fd = (set->*piece.fd).get();
-    ProgInfo info;
-    if (bpf::kindOf(fd) != bpf::ObjectKind::kProgram || !progInfo(fd, &info))
+    if (bpf::kindOf(fd) != bpf::ObjectKind::kProgram)
       return std::string(piece.name) + "'s pin is not a program";
+    auto read = bpf::programInfo(fd);
+    if (!read) return read.error().message();
+    const bpf::ProgramInfo& info = *read;
     if (info.type != static_cast<uint32_t>(piece.progType) || info.name != piece.name)
       return std::string(piece.name) + "'s pin is another program (" + info.name + ")";
     if (!uses(info, launch.id) || !uses(info, feat.id))
