@@ -549,9 +549,10 @@ Result<Programs::Ring> Programs::claimRing() const {
     r.ring = std::move(*ring);
     return r;
   }
-  return Error::refuse("cgroup mode", std::to_string(PRIVBIND_RING_SLOTS) +
-                                          " runs that report (-p, -n, --max-bound, "
-                                          "--trace-binds) are running already");
+  // The caller's refusal says "cgroup mode: " before this.
+  return Error::refuse("a ring buffer for the reports",
+                       "all " + std::to_string(PRIVBIND_RING_SLOTS) +
+                           " are taken by runs with -p, -n, --max-bound or --trace-binds");
 }
 
 std::string Programs::names() const {
